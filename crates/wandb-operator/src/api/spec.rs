@@ -1,0 +1,316 @@
+//! The desired state a user writes.
+
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+use super::WeightsAndBiasesStatus;
+
+// A Kubernetes quantity that is strictly positive (the mantissa has a non-zero digit). This is the
+// apimachinery quantity grammar without the sign, as an RE2 pattern the API server can enforce.
+pub(crate) const POSITIVE_QUANTITY_PATTERN: &str =
+    r"^(([0-9]*[1-9][0-9]*(\.[0-9]*)?)|([0-9]*\.[0-9]*[1-9][0-9]*))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$";
+// A DNS-1123 label: what a namespace name must be.
+pub(crate) const DNS1123_LABEL_PATTERN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+/// Weights & Biases stateful infrastructure: MySQL, Redis, Kafka, object storage and ClickHouse,
+/// each run by its vendor operator and sized by one profile plus overrides.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[kube(
+    group = "apps.wandb.com",
+    version = "v2",
+    kind = "WeightsAndBiases",
+    plural = "weightsandbiases",
+    singular = "weightsandbiases",
+    shortname = "wandb",
+    category = "wandb",
+    namespaced,
+    status = "WeightsAndBiasesStatus",
+    derive = "PartialEq",
+    derive = "Default",
+    doc = "Weights & Biases stateful infrastructure (MySQL, Redis, Kafka, MinIO, ClickHouse) managed through vendor operators.",
+    printcolumn(name = "State", type_ = "string", json_path = ".status.state", description = "Worst state over the enabled components"),
+    printcolumn(name = "MySQL", type_ = "string", json_path = ".status.mysqlStatus.state"),
+    printcolumn(name = "Redis", type_ = "string", json_path = ".status.redisStatus.state"),
+    printcolumn(name = "Kafka", type_ = "string", json_path = ".status.kafkaStatus.state"),
+    printcolumn(name = "Minio", type_ = "string", json_path = ".status.minioStatus.state"),
+    printcolumn(name = "ClickHouse", type_ = "string", json_path = ".status.clickhouseStatus.state"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    validation = Rule::new("self.metadata.name.size() <= 16").message("metadata.name must be at most 16 characters: derived names such as <name>-mysql must fit the vendors' limits").field_path(".metadata.name").reason(Reason::FieldValueInvalid)
+)]
+#[x_kube(
+    validation = Rule::new("!has(self.mysql) || !has(self.mysql.replicas) || self.mysql.replicas != 1 || self.size == 'dev'").message("mysql.replicas: 1 is only allowed with size dev").field_path(".mysql.replicas").reason(Reason::FieldValueInvalid),
+    validation = Rule::new("!has(self.minio) || !has(self.minio.replicas) || self.size != 'dev' || self.minio.replicas == 1 || self.minio.replicas >= 6").message("minio.replicas: with size dev (one volume per server) MinIO's erasure coding needs 1 server or at least 6").field_path(".minio.replicas").reason(Reason::FieldValueInvalid)
+)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightsAndBiasesSpec {
+    /// The size profile that supplies every default: `dev` (one replica of everything, no
+    /// redundancy), `small` (highly available: 3 replicas, replication on) or `large` (the
+    /// topology of `small` with more resources and storage).
+    #[serde(default)]
+    pub size: Size,
+
+    /// What happens to each component's vendor objects and data when this resource is deleted or
+    /// a component is disabled. Components may override it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_policy: Option<RetentionPolicy>,
+
+    /// MySQL, run by the Percona Operator for MySQL (PerconaXtraDBCluster). Omitted: enabled
+    /// with the size's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql: Option<MySqlSpec>,
+
+    /// Redis, run by the OT-Container-Kit redis-operator (Redis, or RedisReplication +
+    /// RedisSentinel). Omitted: enabled with the size's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis: Option<RedisSpec>,
+
+    /// Kafka, run by Strimzi in KRaft mode with one node pool. Omitted: enabled with the size's
+    /// defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<KafkaSpec>,
+
+    /// S3-compatible object storage, run by the MinIO operator (Tenant). Omitted: enabled with
+    /// the size's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minio: Option<MinioSpec>,
+
+    /// ClickHouse, run by the Altinity clickhouse-operator (ClickHouseInstallation, plus a
+    /// ClickHouseKeeperInstallation when replicas > 1). Omitted: enabled with the size's
+    /// defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clickhouse: Option<ClickHouseSpec>,
+}
+
+/// A size profile.
+#[derive(
+    Serialize, Deserialize, schemars::JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Size {
+    /// One replica of everything, no redundancy, small storage. For trials and development.
+    #[default]
+    Dev,
+    /// Highly available: three replicas with replication for every component.
+    Small,
+    /// The topology of `small` with production resources and storage.
+    Large,
+}
+
+impl Size {
+    /// Every size, in profile order.
+    pub const ALL: [Size; 3] = [Size::Dev, Size::Small, Size::Large];
+
+    /// The name users write (`dev`, `small`, `large`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Size::Dev => "dev",
+            Size::Small => "small",
+            Size::Large => "large",
+        }
+    }
+}
+
+/// What to do with a component's vendor objects and data when it stops being managed.
+#[derive(Serialize, Deserialize, schemars::JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnDelete {
+    /// Keep the vendor objects, their data and generated Secrets; only remove our owner
+    /// references. Re-creating the resource adopts them again. The default: nothing is lost.
+    #[default]
+    Detach,
+    /// Delete the vendor objects, their PersistentVolumeClaims and generated Secrets. Data is
+    /// destroyed.
+    Purge,
+}
+
+/// Retention policy for the whole resource.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionPolicy {
+    /// `detach` (default) keeps every component's objects and data when this resource is deleted
+    /// or a component is disabled; `purge` deletes them.
+    #[serde(default)]
+    pub on_delete: OnDelete,
+}
+
+/// Retention policy override for one component.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentRetentionPolicy {
+    /// `detach` or `purge` for this component only. Omitted: the resource-level policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<OnDelete>,
+}
+
+/// Settings every component block accepts.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentCommon {
+    /// `false` stops managing the component; its retention policy decides what happens to its
+    /// objects and data (`detach` keeps them).
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+
+    /// Storage per replica (per volume for MinIO), as a Kubernetes quantity such as `10Gi`.
+    /// Must be greater than zero. It may grow; a shrink is refused and the applied value kept.
+    /// Omitted: the size profile's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = POSITIVE_QUANTITY_PATTERN))]
+    pub storage_size: Option<String>,
+
+    /// Namespace to run the component in (a DNS-1123 label). Omitted: this resource's
+    /// namespace. In another namespace the objects are tracked by labels instead of owner
+    /// references.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = DNS1123_LABEL_PATTERN), length(min = 1, max = 63))]
+    pub namespace: Option<String>,
+
+    /// Resources and image overrides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ComponentConfig>,
+
+    /// Overrides the resource-level retention policy for this component.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_policy: Option<ComponentRetentionPolicy>,
+}
+
+impl Default for ComponentCommon {
+    fn default() -> Self {
+        Self { enabled: true, storage_size: None, namespace: None, config: None, retention_policy: None }
+    }
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// Resource and image overrides for a component's main workload.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentConfig {
+    /// CPU and memory requests and limits, merged key by key over the size profile (your keys
+    /// win; keys you omit keep the profile's value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+
+    /// Replaces the main container image, e.g. to pull from an air-gapped registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub image: Option<String>,
+}
+
+/// MySQL (Percona XtraDB Cluster).
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MySqlSpec {
+    #[serde(flatten)]
+    #[allow(missing_docs)]
+    pub common: ComponentCommon,
+
+    /// Number of PXC nodes: odd, 1 to 7; 1 only with size `dev`. Omitted: 1 (dev) or 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 7))]
+    #[x_kube(validation = Rule::new("self % 2 == 1").message("must be odd (Galera needs a majority)").reason(Reason::FieldValueInvalid))]
+    pub replicas: Option<i32>,
+}
+
+/// Redis (OT-Container-Kit redis-operator).
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisSpec {
+    #[serde(flatten)]
+    #[allow(missing_docs)]
+    pub common: ComponentCommon,
+
+    /// Sentinel (high availability). Omitted: on for `small` and `large`, off for `dev`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentinel: Option<RedisSentinelSpec>,
+}
+
+/// Redis Sentinel settings.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisSentinelSpec {
+    /// `true` runs a 3-replica RedisReplication watched by 3 sentinels; `false` a standalone
+    /// Redis. Omitted: the size's choice. Cannot be switched once created (data would be left
+    /// behind): the switch is refused in status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+
+    /// Sentinel settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<RedisSentinelConfig>,
+}
+
+/// Sentinel configuration.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisSentinelConfig {
+    /// The master group name the sentinels use and clients ask for (`REDIS_MASTER_NAME`).
+    /// Default `gorilla`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+$"), length(min = 1, max = 63))]
+    pub master_name: Option<String>,
+
+    /// Sentinel CPU and memory, merged key by key over the size profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+}
+
+/// Kafka (Strimzi, KRaft, one dual-role node pool).
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaSpec {
+    #[serde(flatten)]
+    #[allow(missing_docs)]
+    pub common: ComponentCommon,
+
+    /// Number of broker+controller nodes (1 to 99). Omitted: 1 (dev) or 3. Replication factors
+    /// follow it (at most 3; min in-sync replicas 2 from 3 nodes on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 99))]
+    pub replicas: Option<i32>,
+
+    /// Apache Kafka version; must be supported by the installed Strimzi. Default `4.2.0`
+    /// (supported by Strimzi 1.0 to 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+$"))]
+    pub version: Option<String>,
+}
+
+/// S3-compatible object storage (MinIO Tenant).
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MinioSpec {
+    #[serde(flatten)]
+    #[allow(missing_docs)]
+    pub common: ComponentCommon,
+
+    /// Number of MinIO servers (1 to 32). Omitted: 1 (dev) or 3. Volumes per server come from
+    /// the size (1 for dev, 4 otherwise) and must satisfy MinIO's erasure-code limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 32))]
+    pub replicas: Option<i32>,
+}
+
+/// ClickHouse (Altinity ClickHouseInstallation).
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ClickHouseSpec {
+    #[serde(flatten)]
+    #[allow(missing_docs)]
+    pub common: ComponentCommon,
+
+    /// Number of replicas of the single shard (1 to 32). Omitted: 1 (dev) or 3. More than one
+    /// adds a 3-node ClickHouse Keeper so that the replicas replicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 32))]
+    pub replicas: Option<i32>,
+
+    /// Image tag of `clickhouse/clickhouse-server` and `clickhouse/clickhouse-keeper`. Default
+    /// `25.8`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), length(max = 128))]
+    pub version: Option<String>,
+}

@@ -1,0 +1,233 @@
+//! The observed state the operator reports.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::KubeSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+
+/// What the operator last observed.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightsAndBiasesStatus {
+    /// The worst state over the enabled components (`Error` worst, then `Degraded`, `Updating`,
+    /// `Deleting`, `Offline`, `Unknown`, `Ready`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<State>,
+
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// `Ready` (every enabled component is ready) and one `<Component>Ready` per component
+    /// (`MySQLReady`, `RedisReady`, `KafkaReady`, `MinioReady`, `ClickHouseReady`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+
+    /// MySQL status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql_status: Option<ComponentStatus<MySqlConnection>>,
+    /// Redis status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis_status: Option<ComponentStatus<RedisConnection>>,
+    /// Kafka status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_status: Option<ComponentStatus<KafkaConnection>>,
+    /// Object storage (MinIO) status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minio_status: Option<ComponentStatus<MinioConnection>>,
+    /// ClickHouse status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clickhouse_status: Option<ComponentStatus<ClickHouseConnection>>,
+}
+
+// Conditions are a map keyed by `type`, so that server-side apply merges them per type.
+fn conditions_schema(generator: &mut SchemaGenerator) -> Schema {
+    let item = generator.subschema_for::<Condition>();
+    json_schema!({
+        "type": "array",
+        "items": item,
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["type"],
+    })
+}
+
+/// A component's (or the whole resource's) state.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum State {
+    /// The vendor reports the component ready.
+    Ready,
+    /// Not yet known (e.g. the vendor has not reported yet).
+    #[default]
+    Unknown,
+    /// Disabled: not managed.
+    Offline,
+    /// Being removed (purge in progress).
+    Deleting,
+    /// Being created or changed; the vendor is working.
+    Updating,
+    /// Was ready and lost capacity (fewer ready members than desired).
+    Degraded,
+    /// Cannot proceed: the details say why (vendor error, CRD missing, refusal, ...).
+    Error,
+}
+
+impl State {
+    /// Severity rank: higher is worse. Implements PRODUCT §2.2's order from worst:
+    /// Error, Degraded, Updating, Deleting, Offline, Unknown, Ready.
+    pub fn severity(self) -> u8 {
+        match self {
+            State::Ready => 0,
+            State::Unknown => 1,
+            State::Offline => 2,
+            State::Deleting => 3,
+            State::Updating => 4,
+            State::Degraded => 5,
+            State::Error => 6,
+        }
+    }
+
+    /// The worse of two states.
+    pub fn worst(self, other: State) -> State {
+        if other.severity() > self.severity() { other } else { self }
+    }
+
+    /// The name written in status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Ready => "Ready",
+            State::Unknown => "Unknown",
+            State::Offline => "Offline",
+            State::Deleting => "Deleting",
+            State::Updating => "Updating",
+            State::Degraded => "Degraded",
+            State::Error => "Error",
+        }
+    }
+}
+
+/// One fact about a component: what is happening and why.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct StatusDetail {
+    /// The state this fact implies.
+    pub state: State,
+    /// A stable machine-readable code, e.g. `Created`, `WaitingForVendor`, `VendorError`,
+    /// `CRDMissing`, `NotOwned`, `StorageShrinkRefused`, `TopologyChangeRefused`.
+    pub code: String,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+/// Where clients find a password; never the password itself.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct SecretKeyReference {
+    /// Secret name, in the component's namespace.
+    pub name: String,
+    /// Key inside the Secret.
+    pub key: String,
+}
+
+/// Status of one component.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentStatus<C> {
+    /// Whether the vendor reports the component ready for clients.
+    pub ready: bool,
+    /// The component's state.
+    pub state: State,
+    /// What is happening and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<StatusDetail>,
+    /// When this component's status last changed (not every reconcile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reconciled: Option<Time>,
+    /// How clients connect (environment-variable names as keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<C>,
+    /// The Secret and key holding the client password, when the component has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<SecretKeyReference>,
+}
+
+impl<C> Default for ComponentStatus<C> {
+    fn default() -> Self {
+        Self {
+            ready: false,
+            state: State::Unknown,
+            details: Vec::new(),
+            last_reconciled: None,
+            connection: None,
+            credentials_secret: None,
+        }
+    }
+}
+
+/// MySQL connection.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+pub struct MySqlConnection {
+    /// MySQL host (ProxySQL service when highly available, else the PXC service).
+    #[serde(rename = "MYSQL_HOST")]
+    pub host: String,
+    /// MySQL port.
+    #[serde(rename = "MYSQL_PORT")]
+    pub port: String,
+}
+
+/// Redis connection: `REDIS_HOST`/`REDIS_PORT` for standalone, sentinel keys with sentinel.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+pub struct RedisConnection {
+    /// Redis host (standalone).
+    #[serde(rename = "REDIS_HOST", default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Redis port (standalone).
+    #[serde(rename = "REDIS_PORT", default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// Sentinel host.
+    #[serde(rename = "REDIS_SENTINEL_HOST", default, skip_serializing_if = "Option::is_none")]
+    pub sentinel_host: Option<String>,
+    /// Sentinel port.
+    #[serde(rename = "REDIS_SENTINEL_PORT", default, skip_serializing_if = "Option::is_none")]
+    pub sentinel_port: Option<String>,
+    /// The master group name to ask the sentinels for.
+    #[serde(rename = "REDIS_MASTER_NAME", default, skip_serializing_if = "Option::is_none")]
+    pub master_name: Option<String>,
+}
+
+/// Kafka connection (the `plain` listener).
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+pub struct KafkaConnection {
+    /// Bootstrap host.
+    #[serde(rename = "KAFKA_HOST")]
+    pub host: String,
+    /// Bootstrap port.
+    #[serde(rename = "KAFKA_PORT")]
+    pub port: String,
+}
+
+/// MinIO (S3) connection.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+pub struct MinioConnection {
+    /// S3 endpoint host (the tenant's `minio` service).
+    #[serde(rename = "MINIO_HOST")]
+    pub host: String,
+    /// S3 endpoint port (443 with TLS, 80 without).
+    #[serde(rename = "MINIO_PORT")]
+    pub port: String,
+    /// Access key (root user). The secret key is in `credentialsSecret`.
+    #[serde(rename = "MINIO_ACCESS_KEY", default, skip_serializing_if = "Option::is_none")]
+    pub access_key: Option<String>,
+}
+
+/// ClickHouse connection (native protocol).
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClickHouseConnection {
+    /// ClickHouse host.
+    #[serde(rename = "CLICKHOUSE_HOST")]
+    pub host: String,
+    /// Native protocol port.
+    #[serde(rename = "CLICKHOUSE_PORT")]
+    pub port: String,
+    /// User name; the password is in `credentialsSecret`.
+    #[serde(rename = "CLICKHOUSE_USER")]
+    pub user: String,
+}

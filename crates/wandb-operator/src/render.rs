@@ -1,0 +1,201 @@
+//! `render`: every object the operator would create for a manifest, without a cluster.
+//!
+//! Reads a `WeightsAndBiases` manifest (YAML or JSON, one or more documents), resolves it with
+//! the model, builds the vendor objects and prints them as a multi-document YAML stream.
+//! Generated Secrets are printed without any value. Owner references are omitted, since a
+//! manifest that was never applied has no UID.
+
+use serde_json::Value;
+
+use crate::api::WeightsAndBiases;
+use crate::model::{self, ModelError, Plan};
+use crate::vendors::{Desired, VendorError, Vendors};
+
+/// Why a manifest cannot be rendered. Every message names what is wrong; none carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The input is not YAML/JSON.
+    #[error("invalid YAML: {0}")]
+    Syntax(String),
+    /// No document in the input.
+    #[error("the input holds no WeightsAndBiases document")]
+    Empty,
+    /// A document is not an `apps.wandb.com/v2` `WeightsAndBiases`.
+    #[error(
+        "document {index}: expected apiVersion apps.wandb.com/v2 and kind WeightsAndBiases, found apiVersion {api_version:?} and kind {kind:?}"
+    )]
+    WrongKind {
+        /// Document number (from 1).
+        index: usize,
+        /// What was found.
+        api_version: String,
+        /// What was found.
+        kind: String,
+    },
+    /// A field has the wrong type or shape.
+    #[error("document {index}: {path}: {message}")]
+    Invalid {
+        /// Document number (from 1).
+        index: usize,
+        /// Field path.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is rejected by the model.
+    #[error("document {index}: {source}")]
+    Model {
+        /// Document number (from 1).
+        index: usize,
+        /// The model's error (names the field).
+        #[source]
+        source: ModelError,
+    },
+    /// A builder failed.
+    #[error(transparent)]
+    Vendor(#[from] VendorError),
+    /// The output could not be written as YAML.
+    #[error("cannot write YAML: {0}")]
+    Output(String),
+}
+
+/// Parses a manifest into `WeightsAndBiases` resources. Documents without a namespace get
+/// `default_namespace` (as `kubectl apply` would). Unknown fields are errors, not ignored.
+pub fn parse_manifests(text: &str, default_namespace: &str) -> Result<Vec<WeightsAndBiases>, RenderError> {
+    let documents: Vec<Value> =
+        serde_saphyr::from_multiple(text).map_err(|e| RenderError::Syntax(first_line(&e.to_string())))?;
+    let documents: Vec<Value> = documents.into_iter().filter(|d| !d.is_null()).collect();
+    if documents.is_empty() {
+        return Err(RenderError::Empty);
+    }
+    documents.into_iter().enumerate().map(|(i, document)| parse_document(i + 1, document, default_namespace)).collect()
+}
+
+fn parse_document(index: usize, document: Value, default_namespace: &str) -> Result<WeightsAndBiases, RenderError> {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let api_version = text(document.get("apiVersion"));
+    let kind = text(document.get("kind"));
+    if api_version != "apps.wandb.com/v2" || kind != "WeightsAndBiases" {
+        return Err(RenderError::WrongKind { index, api_version, kind });
+    }
+    let mut wandb: WeightsAndBiases = serde_path_to_error::deserialize(&document).map_err(|e| {
+        let path = e.path().to_string();
+        let message = first_line(&e.inner().to_string());
+        // serde reports a missing field at its parent: name the field itself.
+        match message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+            Some(field) if path == "." => {
+                RenderError::Invalid { index, path: field.to_owned(), message: "required".to_owned() }
+            }
+            Some(field) => {
+                RenderError::Invalid { index, path: format!("{path}.{field}"), message: "required".to_owned() }
+            }
+            None => RenderError::Invalid { index, path, message },
+        }
+    })?;
+    let reserialized = serde_json::to_value(&wandb).map_err(|e| RenderError::Output(e.to_string()))?;
+    if let Some(path) = unknown_fields(&document, &reserialized, String::new()).into_iter().next() {
+        return Err(RenderError::Invalid { index, path, message: "unknown field".to_owned() });
+    }
+    if wandb.metadata.namespace.as_deref().is_none_or(str::is_empty) {
+        wandb.metadata.namespace = Some(default_namespace.to_owned());
+    }
+    Ok(wandb)
+}
+
+/// Paths of fields present (and non-null) in `input` that the typed model dropped.
+fn unknown_fields(input: &Value, typed: &Value, path: String) -> Vec<String> {
+    match (input, typed) {
+        (Value::Object(input), Value::Object(typed)) => input
+            .iter()
+            .filter(|(key, value)| !(value.is_null() || path.is_empty() && *key == "status"))
+            .flat_map(|(key, value)| {
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                match typed.get(key) {
+                    None if is_empty_container(value) => vec![],
+                    None => vec![child],
+                    Some(typed_value) => unknown_fields(value, typed_value, child),
+                }
+            })
+            .collect(),
+        (Value::Array(input), Value::Array(typed)) => input
+            .iter()
+            .zip(typed)
+            .enumerate()
+            .flat_map(|(i, (a, b))| unknown_fields(a, b, format!("{path}[{i}]")))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+fn is_empty_container(value: &Value) -> bool {
+    matches!(value, Value::Array(a) if a.is_empty()) || matches!(value, Value::Object(o) if o.is_empty())
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// Every object the operator would create for `wandb`, in a deterministic order: components
+/// in status order (MySQL, Redis, Kafka, MinIO, ClickHouse), each with its generated Secrets
+/// first and then its vendor objects in apply order. Disabled components contribute nothing.
+pub fn render_objects(wandb: &WeightsAndBiases, vendors: &Vendors) -> Result<Vec<Value>, RenderError> {
+    let model_error = |source| RenderError::Model { index: 1, source };
+    let config = model::resolve(wandb).map_err(model_error)?;
+    if let Some(error) = config.errors().into_iter().next() {
+        return Err(model_error(error.clone()));
+    }
+    let mut desired: Vec<Desired> = Vec::new();
+    // `errors()` was empty, so every plan is Ok.
+    if let Ok(Plan::Enabled(c)) = &config.mysql {
+        desired.push(vendors.mysql.desired(c)?);
+    }
+    if let Ok(Plan::Enabled(c)) = &config.redis {
+        desired.push(vendors.redis.desired(c)?);
+    }
+    if let Ok(Plan::Enabled(c)) = &config.kafka {
+        desired.push(vendors.kafka.desired(c)?);
+    }
+    if let Ok(Plan::Enabled(c)) = &config.minio {
+        desired.push(vendors.minio.desired(c)?);
+    }
+    if let Ok(Plan::Enabled(c)) = &config.clickhouse {
+        desired.push(vendors.clickhouse.desired(c)?);
+    }
+    let mut objects = Vec::new();
+    for d in desired {
+        for secret in &d.secrets {
+            let mut body =
+                serde_json::to_value(secret.without_values()).map_err(|e| RenderError::Output(e.to_string()))?;
+            body["apiVersion"] = Value::from("v1");
+            body["kind"] = Value::from("Secret");
+            objects.push(body);
+        }
+        objects.extend(d.objects.into_iter().map(|o| o.body));
+    }
+    Ok(objects)
+}
+
+/// Renders objects as a multi-document YAML stream (`---` before each document).
+pub fn to_yaml_stream(objects: &[Value]) -> Result<String, RenderError> {
+    let mut out = String::new();
+    for object in objects {
+        out.push_str("---\n");
+        out.push_str(&serde_saphyr::to_string(object).map_err(|e| RenderError::Output(e.to_string()))?);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// Parses `text` and renders every document in it.
+pub fn render_manifest(text: &str, default_namespace: &str, vendors: &Vendors) -> Result<String, RenderError> {
+    let mut objects = Vec::new();
+    for (i, wandb) in parse_manifests(text, default_namespace)?.iter().enumerate() {
+        objects.extend(render_objects(wandb, vendors).map_err(|e| match e {
+            RenderError::Model { source, .. } => RenderError::Model { index: i + 1, source },
+            other => other,
+        })?);
+    }
+    to_yaml_stream(&objects)
+}

@@ -1,0 +1,395 @@
+//! ClickHouse through the Altinity clickhouse-operator: `clickhouse.altinity.com/v1`
+//! `ClickHouseInstallation` `<cr>-clickhouse`, plus `clickhouse-keeper.altinity.com/v1`
+//! `ClickHouseKeeperInstallation` `<cr>-keeper` when replicas > 1.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, PersistentVolumeClaimSpec, PodSpec};
+use kube::{CustomResource, Resource};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::readiness::{self, Verdict};
+use super::{
+    Desired, DesiredObject, GeneratedSecret, GeneratedValue, ObjectKey, Observed, Vendor, VendorError, meta,
+    service_host,
+};
+use crate::api::{ClickHouseConnection, ComponentStatus, SecretKeyReference};
+use crate::model::{ClickHouseConfig, Placement, Quantity, Resources};
+
+/// The application user.
+pub const USER: &str = "wandb";
+/// Key of the password in the credentials Secret.
+pub const PASSWORD_KEY: &str = "password";
+/// The ClickHouse cluster name (the vendor allows at most 15 characters).
+pub const CLUSTER: &str = "cluster";
+/// Networks the application user may connect from: private ranges used by pod networks,
+/// never `::/0`.
+pub const USER_NETWORKS: [&str; 7] =
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7", "127.0.0.1", "::1"];
+
+/// Pod and volume templates shared by CHI and CHK.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Templates {
+    /// Pod templates.
+    pub pod_templates: Vec<PodTemplate>,
+    /// Volume claim templates.
+    pub volume_claim_templates: Vec<VolumeClaimTemplate>,
+}
+
+/// A named pod template.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct PodTemplate {
+    /// Name.
+    pub name: String,
+    /// Pod spec (its main container always sets `image`).
+    pub spec: PodSpec,
+}
+
+/// A named volume claim template.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeClaimTemplate {
+    /// Name (PVCs are `<name>-chi-<chi>-<cluster>-<shard>-<replica>-0`).
+    pub name: String,
+    /// `Retain` keeps the PVC when the installation is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reclaim_policy: Option<String>,
+    /// Claim spec.
+    pub spec: PersistentVolumeClaimSpec,
+}
+
+/// `defaults`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct Defaults {
+    /// Default templates.
+    pub templates: DefaultTemplates,
+}
+
+/// `defaults.templates`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultTemplates {
+    /// Pod template name.
+    pub pod_template: String,
+    /// Data volume claim template name.
+    pub data_volume_claim_template: String,
+}
+
+/// A cluster.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct Cluster {
+    /// Name.
+    pub name: String,
+    /// Layout.
+    pub layout: Layout,
+}
+
+/// `layout`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Layout {
+    /// Shards (CHI only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards_count: Option<i32>,
+    /// Replicas.
+    pub replicas_count: i32,
+}
+
+/// `ClickHouseInstallation` spec.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "clickhouse.altinity.com",
+    version = "v1",
+    kind = "ClickHouseInstallation",
+    plural = "clickhouseinstallations",
+    shortname = "chi",
+    namespaced,
+    status = "InstallationStatus"
+)]
+pub struct ClickHouseInstallationSpec {
+    /// Default templates.
+    pub defaults: Defaults,
+    /// Users, clusters and ZooKeeper/Keeper.
+    pub configuration: ChiConfiguration,
+    /// Templates.
+    pub templates: Templates,
+}
+
+/// CHI `configuration`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct ChiConfiguration {
+    /// Flat `<user>/<setting>` keys.
+    pub users: BTreeMap<String, Value>,
+    /// Keeper endpoints (replicas > 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zookeeper: Option<Zookeeper>,
+    /// Clusters.
+    pub clusters: Vec<Cluster>,
+}
+
+/// `configuration.zookeeper`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct Zookeeper {
+    /// Nodes.
+    pub nodes: Vec<ZookeeperNode>,
+}
+
+/// A Keeper/ZooKeeper node.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct ZookeeperNode {
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: i32,
+}
+
+/// `ClickHouseKeeperInstallation` spec.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "clickhouse-keeper.altinity.com",
+    version = "v1",
+    kind = "ClickHouseKeeperInstallation",
+    plural = "clickhousekeeperinstallations",
+    shortname = "chk",
+    namespaced,
+    status = "InstallationStatus"
+)]
+pub struct ClickHouseKeeperInstallationSpec {
+    /// Default templates.
+    pub defaults: Defaults,
+    /// Clusters.
+    pub configuration: ChkConfiguration,
+    /// Templates.
+    pub templates: Templates,
+}
+
+/// CHK `configuration`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct ChkConfiguration {
+    /// Clusters.
+    pub clusters: Vec<Cluster>,
+}
+
+/// CHI/CHK status fields we read.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallationStatus {
+    /// `InProgress`, `Completed`, `Aborted`, `Terminating`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Last error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The CR as of the last completed reconcile (we read its generation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalized_completed: Option<Value>,
+}
+
+/// The Altinity vendor for ClickHouse.
+pub struct Altinity;
+
+fn chi_key(config: &ClickHouseConfig) -> ObjectKey {
+    ObjectKey::new(
+        "clickhouse.altinity.com/v1",
+        "ClickHouseInstallation",
+        &config.placement.namespace,
+        &config.placement.object_name(),
+    )
+}
+
+fn keeper_name(placement: &Placement) -> String {
+    format!("{}-keeper", placement.instance.name)
+}
+
+fn chk_key(config: &ClickHouseConfig) -> ObjectKey {
+    ObjectKey::new(
+        "clickhouse-keeper.altinity.com/v1",
+        "ClickHouseKeeperInstallation",
+        &config.placement.namespace,
+        &keeper_name(&config.placement),
+    )
+}
+
+fn credentials_name(config: &ClickHouseConfig) -> String {
+    format!("{}-credentials", config.placement.object_name())
+}
+
+fn templates(container: &str, image: &str, resources: &Resources, storage: &Quantity) -> Templates {
+    Templates {
+        pod_templates: vec![PodTemplate {
+            name: container.to_owned(),
+            spec: PodSpec {
+                containers: vec![Container {
+                    name: container.to_owned(),
+                    // Always set: the vendor injects its `latest` default only into an empty template.
+                    image: Some(image.to_owned()),
+                    resources: resources.to_requirements(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        }],
+        volume_claim_templates: vec![VolumeClaimTemplate {
+            name: "data".to_owned(),
+            // Always Retain while managed; purge deletes PVCs explicitly.
+            reclaim_policy: Some("Retain".to_owned()),
+            spec: meta::rwo_claim_spec(storage.as_str()),
+        }],
+    }
+}
+
+fn defaults(container: &str) -> Defaults {
+    Defaults {
+        templates: DefaultTemplates {
+            pod_template: container.to_owned(),
+            data_volume_claim_template: "data".to_owned(),
+        },
+    }
+}
+
+impl Altinity {
+    /// The `ClickHouseInstallation`.
+    pub fn installation(config: &ClickHouseConfig) -> ClickHouseInstallation {
+        let name = config.placement.object_name();
+        let users = BTreeMap::from([
+            (
+                format!("{USER}/password"),
+                json!({"valueFrom": {"secretKeyRef": {"name": credentials_name(config), "key": PASSWORD_KEY}}}),
+            ),
+            (format!("{USER}/networks/ip"), json!(USER_NETWORKS)),
+            (format!("{USER}/profile"), json!("default")),
+        ]);
+        let zookeeper = config.keeper.as_ref().map(|_| Zookeeper {
+            nodes: vec![ZookeeperNode { host: format!("keeper-{}", keeper_name(&config.placement)), port: 2181 }],
+        });
+        let mut chi = ClickHouseInstallation::new(
+            &name,
+            ClickHouseInstallationSpec {
+                defaults: defaults("clickhouse"),
+                configuration: ChiConfiguration {
+                    users,
+                    zookeeper,
+                    clusters: vec![Cluster {
+                        name: CLUSTER.to_owned(),
+                        layout: Layout { shards_count: Some(1), replicas_count: config.replicas },
+                    }],
+                },
+                templates: templates("clickhouse", &config.image, &config.resources, &config.storage),
+            },
+        );
+        *chi.meta_mut() = meta::object_meta(&config.placement, &name);
+        chi
+    }
+
+    /// The `ClickHouseKeeperInstallation`, when replicas > 1.
+    pub fn keeper(config: &ClickHouseConfig) -> Option<ClickHouseKeeperInstallation> {
+        let keeper = config.keeper.as_ref()?;
+        let name = keeper_name(&config.placement);
+        let mut chk = ClickHouseKeeperInstallation::new(
+            &name,
+            ClickHouseKeeperInstallationSpec {
+                defaults: defaults("clickhouse-keeper"),
+                configuration: ChkConfiguration {
+                    clusters: vec![Cluster {
+                        name: "keeper".to_owned(),
+                        layout: Layout { shards_count: None, replicas_count: keeper.replicas },
+                    }],
+                },
+                templates: templates("clickhouse-keeper", &keeper.image, &keeper.resources, &keeper.storage),
+            },
+        );
+        *chk.meta_mut() = meta::object_meta(&config.placement, &name);
+        Some(chk)
+    }
+
+    /// The credentials Secret: the `wandb` user's password, drawn at apply time.
+    pub fn credentials(config: &ClickHouseConfig) -> GeneratedSecret {
+        let name = credentials_name(config);
+        GeneratedSecret {
+            key: ObjectKey::new("v1", "Secret", &config.placement.namespace, &name),
+            metadata: meta::object_meta(&config.placement, &name),
+            values: vec![GeneratedValue {
+                name: "password".to_owned(),
+                prefix: String::new(),
+                length: 40,
+                lowercase: false,
+            }],
+            entries: vec![(PASSWORD_KEY.to_owned(), "${password}".to_owned())],
+        }
+    }
+}
+
+impl Vendor for Altinity {
+    type Config = ClickHouseConfig;
+    type Connection = ClickHouseConnection;
+
+    fn name(&self) -> &'static str {
+        "Altinity clickhouse-operator"
+    }
+
+    fn desired(&self, config: &ClickHouseConfig) -> Result<Desired, VendorError> {
+        let mut objects = Vec::new();
+        // Keeper first: the installation needs it to replicate.
+        if let Some(chk) = Self::keeper(config) {
+            objects.push(DesiredObject::from_typed(chk_key(config), &chk)?);
+        }
+        objects.push(DesiredObject::from_typed(chi_key(config), &Self::installation(config))?);
+        Ok(Desired { objects, secrets: vec![Self::credentials(config)], reads: vec![] })
+    }
+
+    fn observe(
+        &self,
+        config: &ClickHouseConfig,
+        observed: &Observed,
+        previously_ready: bool,
+    ) -> ComponentStatus<ClickHouseConnection> {
+        let mut verdicts = Vec::new();
+        if config.keeper.is_some() {
+            let key = chk_key(config);
+            let verdict = observed
+                .typed::<ClickHouseKeeperInstallation>(&key)
+                .map_or(Verdict::Missing, |chk| verdict(chk.status.as_ref(), chk.metadata.generation));
+            verdicts.push((key.to_string(), verdict));
+        }
+        let key = chi_key(config);
+        let chi_verdict = observed
+            .typed::<ClickHouseInstallation>(&key)
+            .map_or(Verdict::Missing, |chi| verdict(chi.status.as_ref(), chi.metadata.generation));
+        verdicts.push((key.to_string(), chi_verdict));
+        let mut status = readiness::fold(verdicts, previously_ready);
+        let service = format!("clickhouse-{}", config.placement.object_name());
+        status.connection = Some(ClickHouseConnection {
+            host: service_host(&service, &config.placement.namespace),
+            port: "9000".to_owned(),
+            user: USER.to_owned(),
+        });
+        status.credentials_secret =
+            Some(SecretKeyReference { name: credentials_name(config), key: PASSWORD_KEY.to_owned() });
+        status
+    }
+}
+
+/// Altinity's rule: `status.status == Completed`, for the current generation when the vendor
+/// reports which generation it completed (`normalizedCompleted.metadata.generation`).
+fn verdict(status: Option<&InstallationStatus>, generation: Option<i64>) -> Verdict {
+    let Some(status) = status else { return Verdict::NotReported };
+    match status.status.as_deref() {
+        None | Some("") => Verdict::NotReported,
+        Some("Aborted") => Verdict::Failed(status.error.clone().unwrap_or_else(|| "reconcile aborted".to_owned())),
+        Some("Completed") => {
+            let completed = status
+                .normalized_completed
+                .as_ref()
+                .and_then(|n| n.pointer("/metadata/generation"))
+                .and_then(Value::as_i64);
+            match completed.and_then(|c| readiness::stale(Some(c), generation)) {
+                Some(stale) => stale,
+                None => Verdict::Ready,
+            }
+        }
+        Some(other) => Verdict::Progressing(format!("status {other}")),
+    }
+}

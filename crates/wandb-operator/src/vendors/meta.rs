@@ -1,0 +1,90 @@
+//! Names, labels and owner data every object we create carries (PRODUCT §5).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+
+use crate::model::Placement;
+
+/// Field manager used for every server-side apply.
+pub const MANAGER: &str = "wandb-operator";
+/// `app.kubernetes.io/managed-by`.
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// `app.kubernetes.io/part-of`.
+pub const LABEL_PART_OF: &str = "app.kubernetes.io/part-of";
+/// The owning `WeightsAndBiases`'s name.
+pub const LABEL_INSTANCE: &str = "weightsandbiases.apps.wandb.com/name";
+/// The owning `WeightsAndBiases`'s namespace.
+pub const LABEL_INSTANCE_NAMESPACE: &str = "weightsandbiases.apps.wandb.com/namespace";
+/// The component (`mysql`, `redis`, ...).
+pub const LABEL_COMPONENT: &str = "weightsandbiases.apps.wandb.com/component";
+
+/// The labels that mark an object as ours.
+pub fn labels(placement: &Placement) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (LABEL_MANAGED_BY.to_owned(), MANAGER.to_owned()),
+        (LABEL_PART_OF.to_owned(), "wandb".to_owned()),
+        (LABEL_INSTANCE.to_owned(), placement.instance.name.clone()),
+        (LABEL_INSTANCE_NAMESPACE.to_owned(), placement.instance.namespace.clone()),
+        (LABEL_COMPONENT.to_owned(), placement.component.key().to_owned()),
+    ])
+}
+
+/// The controller owner reference, when the object shares the instance's namespace and the
+/// instance has a UID (it has none when rendering a manifest that was never applied).
+pub fn owner_references(placement: &Placement) -> Option<Vec<OwnerReference>> {
+    let uid = placement.instance.uid.as_ref()?;
+    placement.same_namespace().then(|| {
+        vec![OwnerReference {
+            api_version: "apps.wandb.com/v2".to_owned(),
+            kind: "WeightsAndBiases".to_owned(),
+            name: placement.instance.name.clone(),
+            uid: uid.clone(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }]
+    })
+}
+
+/// Metadata for an object named `name` in the component's namespace.
+pub fn object_meta(placement: &Placement, name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(placement.namespace.clone()),
+        labels: Some(labels(placement)),
+        owner_references: owner_references(placement),
+        ..Default::default()
+    }
+}
+
+/// A ReadWriteOnce claim spec requesting `storage`.
+pub fn rwo_claim_spec(storage: &str) -> k8s_openapi::api::core::v1::PersistentVolumeClaimSpec {
+    use k8s_openapi::api::core::v1::{PersistentVolumeClaimSpec, VolumeResourceRequirements};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    PersistentVolumeClaimSpec {
+        access_modes: Some(vec!["ReadWriteOnce".to_owned()]),
+        resources: Some(VolumeResourceRequirements {
+            requests: Some([("storage".to_owned(), Quantity(storage.to_owned()))].into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// An embedded claim template (`metadata.name` + `spec`), as vendor CRDs take it; unlike
+/// `PersistentVolumeClaim` it carries no `apiVersion`/`kind`.
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Debug, Default, PartialEq)]
+pub struct ClaimTemplate {
+    /// Its name (vendors use it as a PVC name prefix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<ClaimTemplateMeta>,
+    /// The claim.
+    pub spec: k8s_openapi::api::core::v1::PersistentVolumeClaimSpec,
+}
+
+/// `metadata` of a [`ClaimTemplate`].
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Debug, Default, PartialEq)]
+pub struct ClaimTemplateMeta {
+    /// Name.
+    pub name: String,
+}

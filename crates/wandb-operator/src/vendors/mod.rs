@@ -1,0 +1,195 @@
+//! Layer 3 — one module per vendor operator: typed (partial) vendor resources, the desired
+//! objects for a validated config, and the reading of vendor status into component status.
+//!
+//! Pure: nothing here talks to the API server. Each component has one seam, a [`Vendor`]
+//! implementation held in [`Vendors`], so a vendor can be swapped without touching the others.
+
+pub mod altinity;
+mod meta;
+pub mod minio;
+pub mod opstree;
+pub mod percona;
+mod readiness;
+mod secret;
+pub mod status;
+pub mod strimzi;
+
+pub use meta::{
+    ClaimTemplate, ClaimTemplateMeta, LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY,
+    LABEL_PART_OF, MANAGER,
+};
+pub use readiness::Verdict;
+pub use secret::{GENERATED_KEYS_ANNOTATION, GeneratedSecret, GeneratedValue};
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::api::{
+    ClickHouseConnection, ComponentStatus, KafkaConnection, MinioConnection, MySqlConnection, RedisConnection,
+};
+use crate::model::{ClickHouseConfig, KafkaConfig, MinioConfig, MySqlConfig, RedisConfig};
+
+/// Identifies one Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectKey {
+    /// `apiVersion`, e.g. `pxc.percona.com/v1`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjectKey {
+    /// A key from its parts.
+    pub fn new(api_version: &str, kind: &str, namespace: &str, name: &str) -> Self {
+        ObjectKey {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+    }
+}
+
+/// An object to server-side apply, as the full JSON body (apiVersion, kind, metadata, spec).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredObject {
+    /// Which object.
+    pub key: ObjectKey,
+    /// The body to apply.
+    pub body: Value,
+}
+
+impl DesiredObject {
+    /// Serializes a typed object into a desired object.
+    pub fn from_typed<K: serde::Serialize>(key: ObjectKey, object: &K) -> Result<Self, VendorError> {
+        let body =
+            serde_json::to_value(object).map_err(|source| VendorError::Serialize { key: key.to_string(), source })?;
+        Ok(DesiredObject { key, body })
+    }
+}
+
+/// Everything one component needs in the cluster.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Desired {
+    /// Vendor objects to apply, in apply order.
+    pub objects: Vec<DesiredObject>,
+    /// Secrets created once with generated values (never overwritten).
+    pub secrets: Vec<GeneratedSecret>,
+    /// Further objects the status reader needs (e.g. the StatefulSets Opstree creates).
+    pub reads: Vec<ObjectKey>,
+}
+
+impl Desired {
+    /// Every key the status reader may look at: objects, secrets and extra reads.
+    pub fn observed_keys(&self) -> Vec<ObjectKey> {
+        self.objects
+            .iter()
+            .map(|o| o.key.clone())
+            .chain(self.secrets.iter().map(|s| s.key.clone()))
+            .chain(self.reads.iter().cloned())
+            .collect()
+    }
+}
+
+/// The objects read back from the cluster for one component, by key. Absent keys were not found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    objects: BTreeMap<ObjectKey, Value>,
+}
+
+impl Observed {
+    /// Records an object that was read.
+    pub fn insert(&mut self, key: ObjectKey, object: Value) {
+        self.objects.insert(key, object);
+    }
+
+    /// The object read for `key`, if it exists.
+    pub fn get(&self, key: &ObjectKey) -> Option<&Value> {
+        self.objects.get(key)
+    }
+
+    /// Reads the object for `key` as a typed value; `None` when absent or not of that shape.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self, key: &ObjectKey) -> Option<T> {
+        self.get(key).and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+}
+
+/// Errors of the vendor layer.
+#[derive(Debug, thiserror::Error)]
+pub enum VendorError {
+    /// A typed object could not be serialized (a bug, reported rather than panicking).
+    #[error("cannot serialize {key}: {source}")]
+    Serialize {
+        /// The object.
+        key: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// One component's vendor: the seam between the model and a vendor operator.
+pub trait Vendor: Send + Sync {
+    /// The validated config this vendor consumes.
+    type Config;
+    /// The connection keys this vendor reports.
+    type Connection;
+
+    /// The vendor operator's name, for messages.
+    fn name(&self) -> &'static str;
+
+    /// The objects to create or converge for `config`.
+    fn desired(&self, config: &Self::Config) -> Result<Desired, VendorError>;
+
+    /// Reads the vendor's status into the component status. `previously_ready` tells whether
+    /// the component was `Ready` before, so that a loss of capacity reads as `Degraded`.
+    fn observe(
+        &self,
+        config: &Self::Config,
+        observed: &Observed,
+        previously_ready: bool,
+    ) -> ComponentStatus<Self::Connection>;
+}
+
+/// The vendor chosen for each component.
+pub struct Vendors {
+    /// MySQL.
+    pub mysql: Box<dyn Vendor<Config = MySqlConfig, Connection = MySqlConnection>>,
+    /// Redis.
+    pub redis: Box<dyn Vendor<Config = RedisConfig, Connection = RedisConnection>>,
+    /// Kafka.
+    pub kafka: Box<dyn Vendor<Config = KafkaConfig, Connection = KafkaConnection>>,
+    /// Object storage.
+    pub minio: Box<dyn Vendor<Config = MinioConfig, Connection = MinioConnection>>,
+    /// ClickHouse.
+    pub clickhouse: Box<dyn Vendor<Config = ClickHouseConfig, Connection = ClickHouseConnection>>,
+}
+
+impl Default for Vendors {
+    /// Percona, Opstree, Strimzi, MinIO and Altinity.
+    fn default() -> Self {
+        Vendors {
+            mysql: Box::new(percona::Percona),
+            redis: Box::new(opstree::Opstree),
+            kafka: Box::new(strimzi::Strimzi),
+            minio: Box::new(minio::MinioOperator),
+            clickhouse: Box::new(altinity::Altinity),
+        }
+    }
+}
+
+/// `<service>.<namespace>.svc.cluster.local`.
+pub(crate) fn service_host(service: &str, namespace: &str) -> String {
+    format!("{service}.{namespace}.svc.cluster.local")
+}

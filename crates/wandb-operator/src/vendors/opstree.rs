@@ -1,0 +1,293 @@
+//! Redis through the OT-Container-Kit (Opstree) redis-operator:
+//! `redis.redis.opstreelabs.in/v1beta2` `Redis`, or `RedisReplication` + `RedisSentinel`.
+//!
+//! These kinds publish no readiness, so status comes from the StatefulSets the vendor creates
+//! (`<name>` and `<name>-sentinel`) and, for replication, `status.masterNode`.
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use kube::{CustomResource, Resource};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::readiness::{self, Verdict};
+use super::{Desired, DesiredObject, ObjectKey, Observed, Vendor, VendorError, meta, service_host};
+use crate::api::{ComponentStatus, RedisConnection};
+use crate::model::{Placement, RedisConfig, RedisTopology, Resources};
+
+const API_VERSION: &str = "redis.redis.opstreelabs.in/v1beta2";
+
+/// `kubernetesConfig`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KubernetesConfig {
+    /// Image.
+    pub image: String,
+    /// Pull policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_policy: Option<String>,
+    /// Resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+}
+
+/// `storage`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisStorage {
+    /// Claim template for each replica.
+    pub volume_claim_template: meta::ClaimTemplate,
+    /// Keep the PVCs when the CR is deleted (the vendor deletes them otherwise).
+    pub keep_after_delete: bool,
+}
+
+/// Standalone `Redis` spec.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(group = "redis.redis.opstreelabs.in", version = "v1beta2", kind = "Redis", plural = "redis", namespaced)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisSpec {
+    /// Image and resources.
+    pub kubernetes_config: KubernetesConfig,
+    /// Storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<RedisStorage>,
+}
+
+/// `RedisReplication` spec.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "redis.redis.opstreelabs.in",
+    version = "v1beta2",
+    kind = "RedisReplication",
+    plural = "redisreplications",
+    namespaced,
+    status = "RedisReplicationStatus"
+)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisReplicationSpec {
+    /// Replicas (one master).
+    pub cluster_size: i32,
+    /// Image and resources.
+    pub kubernetes_config: KubernetesConfig,
+    /// Storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<RedisStorage>,
+}
+
+/// `RedisReplication` status.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisReplicationStatus {
+    /// The master pod, once elected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_node: Option<String>,
+}
+
+/// `RedisSentinel` spec.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "redis.redis.opstreelabs.in",
+    version = "v1beta2",
+    kind = "RedisSentinel",
+    plural = "redissentinels",
+    namespaced
+)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisSentinelSpec {
+    /// Sentinels.
+    pub cluster_size: i32,
+    /// Image and resources.
+    pub kubernetes_config: KubernetesConfig,
+    /// What to watch.
+    pub redis_sentinel_config: RedisSentinelConfig,
+}
+
+/// `redisSentinelConfig`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisSentinelConfig {
+    /// The RedisReplication to watch.
+    pub redis_replication_name: String,
+    /// Master group name (what clients ask the sentinels for).
+    pub master_group_name: String,
+}
+
+/// The Opstree vendor for Redis.
+pub struct Opstree;
+
+fn kubernetes_config(image: &str, resources: &Resources) -> KubernetesConfig {
+    KubernetesConfig {
+        image: image.to_owned(),
+        image_pull_policy: Some("IfNotPresent".to_owned()),
+        resources: resources.to_requirements(),
+    }
+}
+
+fn storage(config: &RedisConfig) -> RedisStorage {
+    RedisStorage {
+        volume_claim_template: meta::ClaimTemplate {
+            metadata: None,
+            spec: meta::rwo_claim_spec(config.storage.as_str()),
+        },
+        // Always on while managed: a stray deletion never takes the data. Purge deletes PVCs
+        // explicitly.
+        keep_after_delete: true,
+    }
+}
+
+fn key(placement: &Placement, kind: &str, name: &str) -> ObjectKey {
+    ObjectKey::new(API_VERSION, kind, &placement.namespace, name)
+}
+
+fn statefulset_key(placement: &Placement, name: &str) -> ObjectKey {
+    ObjectKey::new("apps/v1", "StatefulSet", &placement.namespace, name)
+}
+
+fn with_meta<K: Resource<DynamicType = ()>>(mut object: K, placement: &Placement, name: &str) -> K {
+    *object.meta_mut() = meta::object_meta(placement, name);
+    object
+}
+
+impl Vendor for Opstree {
+    type Config = RedisConfig;
+    type Connection = RedisConnection;
+
+    fn name(&self) -> &'static str {
+        "OT-Container-Kit redis-operator"
+    }
+
+    fn desired(&self, config: &RedisConfig) -> Result<Desired, VendorError> {
+        let p = &config.placement;
+        let name = p.object_name();
+        let main = kubernetes_config(&config.image, &config.resources);
+        match &config.topology {
+            RedisTopology::Standalone => {
+                let redis = Redis::new(&name, RedisSpec { kubernetes_config: main, storage: Some(storage(config)) });
+                Ok(Desired {
+                    objects: vec![DesiredObject::from_typed(key(p, "Redis", &name), &with_meta(redis, p, &name))?],
+                    secrets: vec![],
+                    reads: vec![statefulset_key(p, &name)],
+                })
+            }
+            RedisTopology::Replication { replicas, sentinel } => {
+                let replication = RedisReplication::new(
+                    &name,
+                    RedisReplicationSpec {
+                        cluster_size: *replicas,
+                        kubernetes_config: main,
+                        storage: Some(storage(config)),
+                    },
+                );
+                let sentinel_object = RedisSentinel::new(
+                    &name,
+                    RedisSentinelSpec {
+                        cluster_size: sentinel.replicas,
+                        kubernetes_config: kubernetes_config(&sentinel.image, &sentinel.resources),
+                        redis_sentinel_config: RedisSentinelConfig {
+                            redis_replication_name: name.clone(),
+                            master_group_name: sentinel.master_name.clone(),
+                        },
+                    },
+                );
+                Ok(Desired {
+                    objects: vec![
+                        DesiredObject::from_typed(
+                            key(p, "RedisReplication", &name),
+                            &with_meta(replication, p, &name),
+                        )?,
+                        DesiredObject::from_typed(
+                            key(p, "RedisSentinel", &name),
+                            &with_meta(sentinel_object, p, &name),
+                        )?,
+                    ],
+                    secrets: vec![],
+                    reads: vec![statefulset_key(p, &name), statefulset_key(p, &format!("{name}-sentinel"))],
+                })
+            }
+        }
+    }
+
+    fn observe(
+        &self,
+        config: &RedisConfig,
+        observed: &Observed,
+        previously_ready: bool,
+    ) -> ComponentStatus<RedisConnection> {
+        let p = &config.placement;
+        let name = p.object_name();
+        let ns = &p.namespace;
+        let (verdicts, connection) = match &config.topology {
+            RedisTopology::Standalone => {
+                let cr = key(p, "Redis", &name);
+                let verdict = if observed.get(&cr).is_none() {
+                    Verdict::Missing
+                } else {
+                    statefulset_verdict(observed.typed(&statefulset_key(p, &name)))
+                };
+                let connection = RedisConnection {
+                    host: Some(service_host(&name, ns)),
+                    port: Some("6379".to_owned()),
+                    ..Default::default()
+                };
+                (vec![(cr.to_string(), verdict)], connection)
+            }
+            RedisTopology::Replication { sentinel, .. } => {
+                let replication_key = key(p, "RedisReplication", &name);
+                let sentinel_key = key(p, "RedisSentinel", &name);
+                let replication_verdict = match observed.typed::<RedisReplication>(&replication_key) {
+                    None => Verdict::Missing,
+                    Some(replication) => match statefulset_verdict(observed.typed(&statefulset_key(p, &name))) {
+                        Verdict::Ready
+                            if replication.status.and_then(|s| s.master_node).is_none_or(|m| m.is_empty()) =>
+                        {
+                            Verdict::Progressing("no master elected yet".to_owned())
+                        }
+                        other => other,
+                    },
+                };
+                let sentinel_verdict = if observed.get(&sentinel_key).is_none() {
+                    Verdict::Missing
+                } else {
+                    statefulset_verdict(observed.typed(&statefulset_key(p, &format!("{name}-sentinel"))))
+                };
+                let connection = RedisConnection {
+                    sentinel_host: Some(service_host(&format!("{name}-sentinel"), ns)),
+                    sentinel_port: Some("26379".to_owned()),
+                    // The same value the sentinels were given.
+                    master_name: Some(sentinel.master_name.clone()),
+                    ..Default::default()
+                };
+                (
+                    vec![
+                        (replication_key.to_string(), replication_verdict),
+                        (sentinel_key.to_string(), sentinel_verdict),
+                    ],
+                    connection,
+                )
+            }
+        };
+        let mut status = readiness::fold(verdicts, previously_ready);
+        status.connection = Some(connection);
+        status
+    }
+}
+
+/// The vendor's StatefulSet gate: observed generation current and every replica ready.
+fn statefulset_verdict(statefulset: Option<StatefulSet>) -> Verdict {
+    let Some(statefulset) = statefulset else {
+        return Verdict::Progressing("the vendor has not created its StatefulSet yet".to_owned());
+    };
+    let Some(status) = &statefulset.status else { return Verdict::NotReported };
+    if let Some(stale) = readiness::stale(status.observed_generation, statefulset.metadata.generation) {
+        return stale;
+    }
+    let desired = statefulset.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let ready = status.ready_replicas.unwrap_or(0);
+    if ready >= desired {
+        Verdict::Ready
+    } else if ready > 0 {
+        Verdict::FewerReady(format!("{ready} of {desired} pods ready"))
+    } else {
+        Verdict::Progressing(format!("0 of {desired} pods ready"))
+    }
+}

@@ -1,0 +1,264 @@
+//! MySQL through the Percona Operator for MySQL: `pxc.percona.com/v1` `PerconaXtraDBCluster`.
+
+use k8s_openapi::api::core::v1::{EmptyDirVolumeSource, PersistentVolumeClaimSpec, ResourceRequirements};
+use kube::{CustomResource, Resource};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::readiness::{self, Verdict};
+use super::{Desired, DesiredObject, ObjectKey, Observed, Vendor, VendorError, meta, service_host};
+use crate::api::{ComponentStatus, MySqlConnection, SecretKeyReference};
+use crate::model::MySqlConfig;
+
+/// `PerconaXtraDBCluster` spec: the fields we set.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "pxc.percona.com",
+    version = "v1",
+    kind = "PerconaXtraDBCluster",
+    plural = "perconaxtradbclusters",
+    shortname = "pxc",
+    namespaced,
+    status = "PerconaXtraDBClusterStatus"
+)]
+#[serde(rename_all = "camelCase")]
+pub struct PerconaXtraDBClusterSpec {
+    /// Operator version the CR is written for.
+    pub cr_version: String,
+    /// Safety checks to relax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsafe_flags: Option<UnsafeFlags>,
+    /// TLS between clients, proxies and nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<PxcTls>,
+    /// The database nodes.
+    pub pxc: PxcNodes,
+    /// ProxySQL in front of the nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxysql: Option<PxcProxy>,
+    /// HAProxy in front of the nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub haproxy: Option<PxcProxy>,
+    /// Log collector sidecar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logcollector: Option<PxcLogCollector>,
+}
+
+/// `spec.unsafeFlags`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UnsafeFlags {
+    /// Allow a node count outside 3..=5.
+    pub pxc_size: bool,
+    /// Allow a proxy size below 2.
+    pub proxy_size: bool,
+    /// Allow TLS off.
+    pub tls: bool,
+}
+
+/// `spec.tls`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct PxcTls {
+    /// TLS on.
+    pub enabled: bool,
+}
+
+/// `spec.pxc`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PxcNodes {
+    /// Nodes.
+    pub size: i32,
+    /// Image.
+    pub image: String,
+    /// Resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+    /// Data volume.
+    pub volume_spec: PxcVolumeSpec,
+}
+
+/// `volumeSpec`: exactly one of the sources.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PxcVolumeSpec {
+    /// A PVC per node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistent_volume_claim: Option<PersistentVolumeClaimSpec>,
+    /// Scratch space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub empty_dir: Option<EmptyDirVolumeSource>,
+}
+
+/// `spec.proxysql` / `spec.haproxy`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PxcProxy {
+    /// On or off.
+    pub enabled: bool,
+    /// Pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i32>,
+    /// Image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Volume (ProxySQL needs one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_spec: Option<PxcVolumeSpec>,
+}
+
+/// `spec.logcollector`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct PxcLogCollector {
+    /// On or off.
+    pub enabled: bool,
+    /// Image.
+    pub image: String,
+}
+
+/// The status fields we read.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PerconaXtraDBClusterStatus {
+    /// `initializing`, `ready`, `error`, `paused`, `stopping`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Generation of the last non-error status write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Error messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Vec<String>>,
+    /// Node counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pxc: Option<PxcAppStatus>,
+}
+
+/// `status.pxc`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct PxcAppStatus {
+    /// Desired nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i32>,
+    /// Ready nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<i32>,
+}
+
+/// The Percona vendor for MySQL.
+pub struct Percona;
+
+fn cluster_key(config: &MySqlConfig) -> ObjectKey {
+    ObjectKey::new(
+        "pxc.percona.com/v1",
+        "PerconaXtraDBCluster",
+        &config.placement.namespace,
+        &config.placement.object_name(),
+    )
+}
+
+impl Percona {
+    /// The `PerconaXtraDBCluster` for `config`. Never carries `percona.com/delete-pxc-pvc`:
+    /// data is removed only by an explicit purge.
+    pub fn cluster(config: &MySqlConfig) -> PerconaXtraDBCluster {
+        let name = config.placement.object_name();
+        let spec = PerconaXtraDBClusterSpec {
+            cr_version: config.cr_version.clone(),
+            unsafe_flags: Some(UnsafeFlags {
+                pxc_size: config.unsafe_flags.pxc_size,
+                proxy_size: config.unsafe_flags.proxy_size,
+                tls: config.unsafe_flags.tls,
+            }),
+            tls: Some(PxcTls { enabled: config.tls }),
+            pxc: PxcNodes {
+                size: config.replicas,
+                image: config.image.clone(),
+                resources: config.resources.to_requirements(),
+                volume_spec: PxcVolumeSpec {
+                    persistent_volume_claim: Some(meta::rwo_claim_spec(config.storage.as_str())),
+                    empty_dir: None,
+                },
+            },
+            proxysql: config.proxysql.as_ref().map(|p| PxcProxy {
+                enabled: true,
+                size: Some(p.replicas),
+                image: Some(p.image.clone()),
+                volume_spec: Some(PxcVolumeSpec {
+                    empty_dir: Some(EmptyDirVolumeSource::default()),
+                    persistent_volume_claim: None,
+                }),
+            }),
+            haproxy: config.proxysql.is_none().then(|| PxcProxy { enabled: false, ..Default::default() }),
+            logcollector: config
+                .log_collector_image
+                .as_ref()
+                .map(|image| PxcLogCollector { enabled: true, image: image.clone() }),
+        };
+        let mut cluster = PerconaXtraDBCluster::new(&name, spec);
+        *cluster.meta_mut() = meta::object_meta(&config.placement, &name);
+        cluster
+    }
+}
+
+impl Vendor for Percona {
+    type Config = MySqlConfig;
+    type Connection = MySqlConnection;
+
+    fn name(&self) -> &'static str {
+        "Percona Operator for MySQL"
+    }
+
+    fn desired(&self, config: &MySqlConfig) -> Result<Desired, VendorError> {
+        Ok(Desired {
+            objects: vec![DesiredObject::from_typed(cluster_key(config), &Self::cluster(config))?],
+            ..Desired::default()
+        })
+    }
+
+    fn observe(
+        &self,
+        config: &MySqlConfig,
+        observed: &Observed,
+        previously_ready: bool,
+    ) -> ComponentStatus<MySqlConnection> {
+        let key = cluster_key(config);
+        let verdict = match observed.typed::<PerconaXtraDBCluster>(&key) {
+            None => Verdict::Missing,
+            Some(cluster) => verdict(&cluster),
+        };
+        let mut status = readiness::fold(vec![(key.to_string(), verdict)], previously_ready);
+        let name = config.placement.object_name();
+        let service = if config.proxysql.is_some() { format!("{name}-proxysql") } else { format!("{name}-pxc") };
+        status.connection = Some(MySqlConnection {
+            host: service_host(&service, &config.placement.namespace),
+            port: "3306".to_owned(),
+        });
+        // Percona creates `<name>-secrets` with the `root` user's password.
+        status.credentials_secret =
+            Some(SecretKeyReference { name: format!("{name}-secrets"), key: "root".to_owned() });
+        status
+    }
+}
+
+/// Percona's readiness rule: `state == ready` at the current generation with every node ready;
+/// `state == error` is an error with the vendor's message.
+fn verdict(cluster: &PerconaXtraDBCluster) -> Verdict {
+    let Some(status) = &cluster.status else { return Verdict::NotReported };
+    let Some(state) = status.state.as_deref() else { return Verdict::NotReported };
+    if state == "error" {
+        let message = status.message.as_ref().map(|m| m.join("; ")).filter(|m| !m.is_empty());
+        return Verdict::Failed(message.unwrap_or_else(|| "the cluster is in state error".to_owned()));
+    }
+    if let Some(stale) = readiness::stale(status.observed_generation, cluster.metadata.generation) {
+        return stale;
+    }
+    let desired = cluster.spec.pxc.size;
+    let ready_nodes = status.pxc.as_ref().and_then(|p| p.ready).unwrap_or(0);
+    match state {
+        "ready" if ready_nodes >= desired => Verdict::Ready,
+        "ready" | "initializing" if ready_nodes < desired && ready_nodes > 0 => {
+            Verdict::FewerReady(format!("{ready_nodes} of {desired} nodes ready"))
+        }
+        other => Verdict::Progressing(format!("state {other}, {ready_nodes} of {desired} nodes ready")),
+    }
+}

@@ -1,0 +1,110 @@
+//! The resource-level summary: overall state (worst wins over enabled components) and the
+//! `Ready` / `<Component>Ready` conditions.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use crate::api::{State, StatusDetail, WeightsAndBiasesStatus};
+use crate::model::Component;
+
+/// A component's readiness as far as the summary cares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentSummary {
+    /// Which component.
+    pub component: Component,
+    /// Ready or not.
+    pub ready: bool,
+    /// Its state (`Offline` when disabled).
+    pub state: State,
+    /// Its first detail that is not `Ready`, for the condition message.
+    pub blocking_detail: Option<StatusDetail>,
+}
+
+/// The per-component summaries of a status, in component order; a missing component status
+/// counts as `Unknown`.
+pub fn summaries(status: &WeightsAndBiasesStatus) -> Vec<ComponentSummary> {
+    macro_rules! summary {
+        ($component:expr, $field:ident) => {{
+            let s = status.$field.as_ref();
+            ComponentSummary {
+                component: $component,
+                ready: s.is_some_and(|s| s.ready),
+                state: s.map_or(State::Unknown, |s| s.state),
+                blocking_detail: s.and_then(|s| s.details.iter().find(|d| d.state != State::Ready).cloned()),
+            }
+        }};
+    }
+    vec![
+        summary!(Component::MySql, mysql_status),
+        summary!(Component::Redis, redis_status),
+        summary!(Component::Kafka, kafka_status),
+        summary!(Component::Minio, minio_status),
+        summary!(Component::ClickHouse, clickhouse_status),
+    ]
+}
+
+/// The worst state over the enabled (not `Offline`) components; `Offline` when none is enabled.
+pub fn overall_state(summaries: &[ComponentSummary]) -> State {
+    let enabled: Vec<&ComponentSummary> = summaries.iter().filter(|s| s.state != State::Offline).collect();
+    if enabled.is_empty() {
+        return State::Offline;
+    }
+    enabled.iter().fold(State::Ready, |worst, s| worst.worst(s.state))
+}
+
+/// Sets `state`, `observedGeneration` and `conditions` from the component statuses.
+/// `lastTransitionTime` is kept from `previous` conditions whose status did not change, so an
+/// unchanged component yields an identical condition (no status churn).
+pub fn summarize(status: &mut WeightsAndBiasesStatus, generation: Option<i64>, previous: &[Condition], now: &Time) {
+    let summaries = summaries(status);
+    let overall = overall_state(&summaries);
+    let mut conditions = Vec::with_capacity(6);
+    let all_ready = summaries.iter().all(|s| s.state == State::Offline || s.ready);
+    let (reason, message) = if all_ready {
+        ("AllComponentsReady".to_owned(), "every enabled component is ready".to_owned())
+    } else {
+        let waiting: Vec<&str> = summaries
+            .iter()
+            .filter(|s| s.state != State::Offline && !s.ready)
+            .map(|s| s.component.display_name())
+            .collect();
+        (overall.as_str().to_owned(), format!("not ready: {}", waiting.join(", ")))
+    };
+    conditions.push(condition("Ready", all_ready, reason, message, generation, previous, now));
+    for s in &summaries {
+        let (reason, message) = match (&s.blocking_detail, s.state) {
+            (_, State::Offline) => ("Disabled".to_owned(), "the component is disabled".to_owned()),
+            (_, _) if s.ready => ("Ready".to_owned(), "the vendor reports the component ready".to_owned()),
+            (Some(detail), _) => (detail.code.clone(), detail.message.clone()),
+            (None, state) => (state.as_str().to_owned(), format!("state {}", state.as_str())),
+        };
+        let type_ = format!("{}Ready", s.component.display_name());
+        conditions.push(condition(&type_, s.ready, reason, message, generation, previous, now));
+    }
+    status.state = Some(overall);
+    status.observed_generation = generation;
+    status.conditions = conditions;
+}
+
+fn condition(
+    type_: &str,
+    ready: bool,
+    reason: String,
+    message: String,
+    generation: Option<i64>,
+    previous: &[Condition],
+    now: &Time,
+) -> Condition {
+    let status = if ready { "True" } else { "False" }.to_owned();
+    let last_transition_time = previous
+        .iter()
+        .find(|c| c.type_ == type_ && c.status == status)
+        .map_or_else(|| now.clone(), |c| c.last_transition_time.clone());
+    Condition {
+        type_: type_.to_owned(),
+        status,
+        reason,
+        message,
+        observed_generation: generation,
+        last_transition_time,
+    }
+}

@@ -1,0 +1,360 @@
+//! Kafka through Strimzi on `kafka.strimzi.io/v1`: a `Kafka` (KRaft) and one dual-role
+//! `KafkaNodePool` `<cr>-kafka-pool`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use kube::{CustomResource, Resource};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::readiness::{self, Verdict};
+use super::{Desired, DesiredObject, ObjectKey, Observed, Vendor, VendorError, meta, service_host};
+use crate::api::{ComponentStatus, KafkaConnection};
+use crate::model::KafkaConfig;
+
+const API_VERSION: &str = "kafka.strimzi.io/v1";
+/// Label tying a node pool to its Kafka cluster.
+pub const CLUSTER_LABEL: &str = "strimzi.io/cluster";
+
+/// `Kafka` spec.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "kafka.strimzi.io",
+    version = "v1",
+    kind = "Kafka",
+    plural = "kafkas",
+    shortname = "k",
+    namespaced,
+    status = "KafkaStatus"
+)]
+pub struct KafkaSpec {
+    /// Broker settings (no replicas, storage or resources in v1: node pools carry them).
+    pub kafka: KafkaClusterSpec,
+}
+
+/// `spec.kafka`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct KafkaClusterSpec {
+    /// Apache Kafka version.
+    pub version: String,
+    /// Image override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Listeners.
+    pub listeners: Vec<KafkaListener>,
+    /// Broker configuration.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub config: BTreeMap<String, serde_json::Value>,
+}
+
+/// One listener.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct KafkaListener {
+    /// Name (`plain`, `tls`).
+    pub name: String,
+    /// Port.
+    pub port: i32,
+    /// `internal`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// TLS on this listener.
+    pub tls: bool,
+}
+
+/// `Kafka` status fields we read.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaStatus {
+    /// Conditions (`Ready` or `NotReady`, plus `Warning`s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<StrimziCondition>,
+    /// Generation of the last reconcile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Listener addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<ListenerStatus>,
+}
+
+/// A Strimzi condition.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct StrimziCondition {
+    /// Type.
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    /// `True`/`False`.
+    #[serde(default)]
+    pub status: String,
+    /// Reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `status.listeners[]`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerStatus {
+    /// Listener name.
+    #[serde(default)]
+    pub name: String,
+    /// `host:port[,host:port...]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_servers: Option<String>,
+}
+
+/// `KafkaNodePool` spec.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "kafka.strimzi.io",
+    version = "v1",
+    kind = "KafkaNodePool",
+    plural = "kafkanodepools",
+    shortname = "knp",
+    namespaced,
+    status = "KafkaNodePoolStatus"
+)]
+pub struct KafkaNodePoolSpec {
+    /// Nodes.
+    pub replicas: i32,
+    /// `controller`, `broker`.
+    pub roles: Vec<String>,
+    /// Storage.
+    pub storage: NodePoolStorage,
+    /// Resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceRequirements>,
+}
+
+/// `storage` (jbod).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct NodePoolStorage {
+    /// `jbod`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Volumes.
+    pub volumes: Vec<NodePoolVolume>,
+}
+
+/// A jbod volume.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NodePoolVolume {
+    /// Volume id.
+    pub id: i32,
+    /// `persistent-claim`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Size.
+    pub size: String,
+    /// Delete the PVC with the cluster (always false while managed).
+    pub delete_claim: bool,
+    /// `shared`: KRaft metadata lives on this volume.
+    pub kraft_metadata: String,
+}
+
+/// `KafkaNodePool` status fields we read.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaNodePoolStatus {
+    /// Generation last reconciled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Nodes running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+}
+
+/// The Strimzi vendor for Kafka.
+pub struct Strimzi;
+
+fn kafka_key(config: &KafkaConfig) -> ObjectKey {
+    ObjectKey::new(API_VERSION, "Kafka", &config.placement.namespace, &config.placement.object_name())
+}
+
+fn pool_key(config: &KafkaConfig) -> ObjectKey {
+    ObjectKey::new(
+        API_VERSION,
+        "KafkaNodePool",
+        &config.placement.namespace,
+        &format!("{}-pool", config.placement.object_name()),
+    )
+}
+
+fn listener(name: &str, port: i32, tls: bool) -> KafkaListener {
+    KafkaListener { name: name.to_owned(), port, type_: "internal".to_owned(), tls }
+}
+
+impl Strimzi {
+    /// The `Kafka` cluster.
+    pub fn kafka(config: &KafkaConfig) -> Kafka {
+        let name = config.placement.object_name();
+        let r = config.replication;
+        let config_map: BTreeMap<String, serde_json::Value> = [
+            ("default.replication.factor", r.replication_factor),
+            ("offsets.topic.replication.factor", r.replication_factor),
+            ("transaction.state.log.replication.factor", r.replication_factor),
+            ("min.insync.replicas", r.min_insync_replicas),
+            ("transaction.state.log.min.isr", r.min_insync_replicas),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
+        .collect();
+        let mut kafka = Kafka::new(
+            &name,
+            KafkaSpec {
+                kafka: KafkaClusterSpec {
+                    version: config.version.clone(),
+                    image: config.image.clone(),
+                    listeners: vec![listener("plain", 9092, false), listener("tls", 9093, true)],
+                    config: config_map,
+                },
+            },
+        );
+        *kafka.meta_mut() = meta::object_meta(&config.placement, &name);
+        kafka
+    }
+
+    /// The dual-role node pool.
+    pub fn pool(config: &KafkaConfig) -> KafkaNodePool {
+        let name = format!("{}-pool", config.placement.object_name());
+        let mut pool = KafkaNodePool::new(
+            &name,
+            KafkaNodePoolSpec {
+                replicas: config.replicas,
+                roles: vec!["controller".to_owned(), "broker".to_owned()],
+                storage: NodePoolStorage {
+                    type_: "jbod".to_owned(),
+                    volumes: vec![NodePoolVolume {
+                        id: 0,
+                        type_: "persistent-claim".to_owned(),
+                        size: config.storage.as_str().to_owned(),
+                        // Always false while managed; purge deletes PVCs explicitly.
+                        delete_claim: false,
+                        kraft_metadata: "shared".to_owned(),
+                    }],
+                },
+                resources: config.resources.to_requirements(),
+            },
+        );
+        let mut metadata = meta::object_meta(&config.placement, &name);
+        metadata
+            .labels
+            .get_or_insert_with(BTreeMap::new)
+            .insert(CLUSTER_LABEL.to_owned(), config.placement.object_name());
+        *pool.meta_mut() = metadata;
+        pool
+    }
+}
+
+impl Vendor for Strimzi {
+    type Config = KafkaConfig;
+    type Connection = KafkaConnection;
+
+    fn name(&self) -> &'static str {
+        "Strimzi"
+    }
+
+    fn desired(&self, config: &KafkaConfig) -> Result<Desired, VendorError> {
+        Ok(Desired {
+            objects: vec![
+                DesiredObject::from_typed(kafka_key(config), &Self::kafka(config))?,
+                DesiredObject::from_typed(pool_key(config), &Self::pool(config))?,
+            ],
+            ..Desired::default()
+        })
+    }
+
+    fn observe(
+        &self,
+        config: &KafkaConfig,
+        observed: &Observed,
+        previously_ready: bool,
+    ) -> ComponentStatus<KafkaConnection> {
+        let kafka = observed.typed::<Kafka>(&kafka_key(config));
+        let pool = observed.typed::<KafkaNodePool>(&pool_key(config));
+        let kafka_verdict = kafka.as_ref().map_or(Verdict::Missing, kafka_verdict);
+        let pool_verdict = pool.as_ref().map_or(Verdict::Missing, pool_verdict);
+        let mut status = readiness::fold(
+            vec![(kafka_key(config).to_string(), kafka_verdict), (pool_key(config).to_string(), pool_verdict)],
+            previously_ready,
+        );
+        let reported = kafka
+            .as_ref()
+            .and_then(|k| k.status.as_ref())
+            .and_then(|s| s.listeners.iter().find(|l| l.name == "plain"))
+            .and_then(|l| l.bootstrap_servers.as_deref())
+            .and_then(first_host_port);
+        let (host, port) = reported.unwrap_or_else(|| {
+            // Strimzi's bootstrap service, until the vendor reports the listener.
+            let service = format!("{}-kafka-bootstrap", config.placement.object_name());
+            (service_host(&service, &config.placement.namespace), "9092".to_owned())
+        });
+        status.connection = Some(KafkaConnection { host, port });
+        status
+    }
+}
+
+/// The first `host:port` of a bootstrap list.
+fn first_host_port(servers: &str) -> Option<(String, String)> {
+    let first = servers.split(',').next()?.trim();
+    let (host, port) = first.rsplit_once(':')?;
+    (!host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| (host.to_owned(), port.to_owned()))
+}
+
+/// Strimzi's rule: condition `Ready=True` at the current generation. `NotReady` with a reason
+/// other than `Creating` is a failed reconcile.
+fn kafka_verdict(kafka: &Kafka) -> Verdict {
+    let Some(status) = &kafka.status else { return Verdict::NotReported };
+    let not_ready = status.conditions.iter().find(|c| c.type_ == "NotReady" && c.status == "True");
+    if let Some(c) = not_ready
+        && c.reason.as_deref() != Some("Creating")
+    {
+        let reason = c.reason.clone().unwrap_or_default();
+        return Verdict::Failed(format!("{reason}: {}", c.message.clone().unwrap_or_default()));
+    }
+    if let Some(stale) = readiness::stale(status.observed_generation, kafka.metadata.generation) {
+        return stale;
+    }
+    if status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True") {
+        Verdict::Ready
+    } else if status.conditions.is_empty() {
+        Verdict::NotReported
+    } else {
+        Verdict::Progressing("the cluster is not ready yet".to_owned())
+    }
+}
+
+/// Node pool: observed generation current and as many nodes as desired.
+fn pool_verdict(pool: &KafkaNodePool) -> Verdict {
+    let Some(status) = &pool.status else { return Verdict::NotReported };
+    if let Some(stale) = readiness::stale(status.observed_generation, pool.metadata.generation) {
+        return stale;
+    }
+    let running = status.replicas.unwrap_or(0);
+    if running >= pool.spec.replicas {
+        Verdict::Ready
+    } else {
+        Verdict::FewerReady(format!("{running} of {} nodes", pool.spec.replicas))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_host_port;
+
+    #[test]
+    fn bootstrap_servers_are_split_into_host_and_port() {
+        assert_eq!(
+            first_host_port("w-kafka-kafka-bootstrap.ns.svc:9092"),
+            Some(("w-kafka-kafka-bootstrap.ns.svc".into(), "9092".into()))
+        );
+        assert_eq!(first_host_port("a:1,b:2"), Some(("a".into(), "1".into())));
+        assert_eq!(first_host_port("nonsense"), None);
+        assert_eq!(first_host_port("host:port"), None);
+    }
+}

@@ -1,0 +1,147 @@
+//! The CRD: committed copy in sync with the code, and invalid resources rejected by its schema
+//! and CEL rules with the offending field's path (what the API server would answer with 422).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
+
+mod common;
+
+use kube::CustomResourceExt;
+use kube_emulator::schema::{FieldError, StructuralSchema};
+use serde_json::{Value, json};
+use wandb_operator::api::WeightsAndBiases;
+
+const COMMITTED: &str = "deploy/crds/weightsandbiases.apps.wandb.com.yaml";
+
+fn crd_value() -> Value {
+    serde_json::to_value(WeightsAndBiases::crd()).unwrap()
+}
+
+fn schema() -> StructuralSchema {
+    let crd = crd_value();
+    StructuralSchema::new(&crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]).unwrap()
+}
+
+fn resource(name: &str, spec: Value) -> Value {
+    json!({"apiVersion": "apps.wandb.com/v2", "kind": "WeightsAndBiases", "metadata": {"name": name, "namespace": "wandb"}, "spec": spec})
+}
+
+fn errors(object: &Value) -> Vec<FieldError> {
+    schema().validate(object, None)
+}
+
+#[test]
+fn committed_crd_matches_the_generated_one() {
+    let generated = std::process::Command::new(env!("CARGO_BIN_EXE_wandb-operator")).arg("crd").output().unwrap();
+    assert!(generated.status.success());
+    let committed = std::fs::read_to_string(common::repo_root().join(COMMITTED)).unwrap();
+    assert!(
+        committed == String::from_utf8(generated.stdout).unwrap(),
+        "{COMMITTED} is stale: regenerate it with `cargo run -- crd > {COMMITTED}`"
+    );
+}
+
+#[test]
+fn crd_identity_matches_the_product_spec() {
+    let crd = crd_value();
+    assert_eq!(crd["metadata"]["name"], "weightsandbiases.apps.wandb.com");
+    let names = &crd["spec"]["names"];
+    assert_eq!(names["plural"], "weightsandbiases");
+    assert_eq!(names["singular"], "weightsandbiases");
+    assert_eq!(names["shortNames"], json!(["wandb"]));
+    assert_eq!(names["categories"], json!(["wandb"]));
+    assert_eq!(crd["spec"]["scope"], "Namespaced");
+    let version = &crd["spec"]["versions"][0];
+    assert_eq!(version["name"], "v2");
+    assert_eq!(version["subresources"], json!({"status": {}}));
+    let columns: Vec<(&str, &str)> = version["additionalPrinterColumns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["jsonPath"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        columns,
+        vec![
+            ("State", ".status.state"),
+            ("MySQL", ".status.mysqlStatus.state"),
+            ("Redis", ".status.redisStatus.state"),
+            ("Kafka", ".status.kafkaStatus.state"),
+            ("Minio", ".status.minioStatus.state"),
+            ("ClickHouse", ".status.clickhouseStatus.state"),
+            ("Age", ".metadata.creationTimestamp"),
+        ]
+    );
+    let spec = &version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
+    assert_eq!(spec["size"]["enum"], json!(["dev", "small", "large"]));
+    assert_eq!(spec["size"]["default"], "dev");
+    assert_eq!(spec["retentionPolicy"]["properties"]["onDelete"]["enum"], json!(["detach", "purge"]));
+    let conditions = &version["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]["conditions"];
+    assert_eq!(conditions["x-kubernetes-list-type"], "map");
+}
+
+#[test]
+fn defaults_fill_size_and_retention() {
+    let defaulted = schema().apply_defaults(&resource("w", json!({"retentionPolicy": {}, "mysql": {}})));
+    assert_eq!(defaulted["spec"]["size"], "dev");
+    assert_eq!(defaulted["spec"]["retentionPolicy"]["onDelete"], "detach");
+    assert_eq!(defaulted["spec"]["mysql"]["enabled"], true);
+}
+
+#[test]
+fn valid_examples_are_accepted() {
+    for example in ["wandb-dev", "wandb-small", "wandb-large", "wandb-overrides"] {
+        let text = std::fs::read_to_string(common::repo_root().join(format!("examples/{example}.yaml"))).unwrap();
+        let object: Value = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(errors(&object), vec![], "{example} rejected");
+    }
+    // Boundary values that must pass.
+    for spec in [
+        json!({"size": "dev", "mysql": {"replicas": 1}, "minio": {"replicas": 6}}),
+        json!({"size": "small", "mysql": {"replicas": 7}, "kafka": {"replicas": 1}}),
+        json!({"mysql": {"storageSize": "1.5Gi"}, "redis": {"storageSize": "500M"}, "kafka": {"storageSize": "1e9"}}),
+    ] {
+        assert_eq!(errors(&resource("sixteen-chars-ok", spec.clone())), vec![], "{spec} rejected");
+    }
+}
+
+#[test]
+fn invalid_resources_are_rejected_with_the_field_path() {
+    let long_namespace = "n".repeat(64);
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("w", json!({"size": "huge"}), "spec.size"),
+        ("w", json!({"size": ""}), "spec.size"),
+        ("w", json!({"mysql": {"storageSize": "ten"}}), "spec.mysql.storageSize"),
+        ("w", json!({"redis": {"storageSize": "0Gi"}}), "spec.redis.storageSize"),
+        ("w", json!({"kafka": {"storageSize": "-5Gi"}}), "spec.kafka.storageSize"),
+        ("w", json!({"minio": {"storageSize": "10GB"}}), "spec.minio.storageSize"),
+        ("w", json!({"size": "small", "mysql": {"replicas": 2}}), "spec.mysql.replicas"),
+        ("w", json!({"size": "small", "mysql": {"replicas": 9}}), "spec.mysql.replicas"),
+        ("w", json!({"size": "small", "mysql": {"replicas": 1}}), "spec.mysql.replicas"),
+        ("seventeen-chars-x", json!({}), "metadata.name"),
+        ("w", json!({"minio": {"namespace": "Bad_NS"}}), "spec.minio.namespace"),
+        ("w", json!({"redis": {"namespace": long_namespace}}), "spec.redis.namespace"),
+        ("w", json!({"retentionPolicy": {"onDelete": "destroy"}}), "spec.retentionPolicy.onDelete"),
+        (
+            "w",
+            json!({"clickhouse": {"retentionPolicy": {"onDelete": "keep"}}}),
+            "spec.clickhouse.retentionPolicy.onDelete",
+        ),
+        ("w", json!({"kafka": {"replicas": 0}}), "spec.kafka.replicas"),
+        ("w", json!({"size": "dev", "minio": {"replicas": 3}}), "spec.minio.replicas"),
+        ("w", json!({"clickhouse": {"replicas": "three"}}), "spec.clickhouse.replicas"),
+        ("w", json!({"mysq": {}}), "spec.mysq"),
+        ("w", json!({"kafka": {"version": "latest"}}), "spec.kafka.version"),
+        ("w", json!({"redis": {"enabled": "yes"}}), "spec.redis.enabled"),
+        ("w", json!({"mysql": {"config": {"image": ""}}}), "spec.mysql.config.image"),
+        (
+            "w",
+            json!({"redis": {"sentinel": {"config": {"masterName": "a b"}}}}),
+            "spec.redis.sentinel.config.masterName",
+        ),
+        ("w", json!({"clickhouse": {"replicas": 33}}), "spec.clickhouse.replicas"),
+    ];
+    assert!(cases.len() >= 15);
+    for (name, spec, field) in cases {
+        let found = errors(&resource(name, spec.clone()));
+        assert!(found.iter().any(|e| e.field == field), "{spec}: expected an error at {field}, got {found:#?}");
+    }
+}

@@ -1,0 +1,288 @@
+//! The merge of spec + size profile: omitted fields come from the profile, user values win key
+//! by key, invalid values are errors naming the field, and components are independent.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
+use proptest::prelude::*;
+use wandb_operator::api::*;
+use wandb_operator::model::profile::profile;
+use wandb_operator::model::{Plan, RedisTopology, resolve};
+
+fn spec_with(f: impl FnOnce(&mut WeightsAndBiasesSpec)) -> WeightsAndBiasesSpec {
+    let mut spec = WeightsAndBiasesSpec::default();
+    f(&mut spec);
+    spec
+}
+
+fn quantities(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn as_strings(m: &BTreeMap<String, wandb_operator::model::Quantity>) -> BTreeMap<String, String> {
+    m.iter().map(|(k, v)| (k.clone(), v.as_str().to_owned())).collect()
+}
+
+#[test]
+fn omitted_fields_come_from_the_size_profile() {
+    for size in Size::ALL {
+        let p = profile(size);
+        let config = resolve(&common::sized(size)).unwrap();
+        let mysql = config.mysql.unwrap();
+        let mysql = mysql.enabled().unwrap();
+        assert_eq!(mysql.storage.as_str(), p.mysql.storage);
+        assert_eq!(mysql.replicas, p.mysql.replicas);
+        assert_eq!(mysql.image, p.mysql.image);
+        assert_eq!(mysql.tls, p.mysql.tls);
+        assert_eq!(as_strings(&mysql.resources.requests), quantities(p.mysql.resources.requests));
+        assert_eq!(as_strings(&mysql.resources.limits), quantities(p.mysql.resources.limits));
+        assert_eq!(mysql.placement.namespace, "wandb");
+
+        let redis = config.redis.unwrap();
+        let redis = redis.enabled().unwrap();
+        assert_eq!(redis.storage.as_str(), p.redis.storage);
+        assert_eq!(matches!(redis.topology, RedisTopology::Replication { .. }), p.redis.sentinel);
+        if let RedisTopology::Replication { replicas, sentinel } = &redis.topology {
+            assert_eq!((*replicas, sentinel.replicas), (3, 3));
+            assert_eq!(sentinel.master_name, "gorilla");
+        }
+
+        let kafka = config.kafka.unwrap();
+        let kafka = kafka.enabled().unwrap();
+        assert_eq!((kafka.storage.as_str(), kafka.replicas), (p.kafka.storage, p.kafka.replicas));
+        assert_eq!(kafka.version, "4.2.0");
+        let expected_rf = if size == Size::Dev { (1, 1) } else { (3, 2) };
+        assert_eq!((kafka.replication.replication_factor, kafka.replication.min_insync_replicas), expected_rf);
+
+        let minio = config.minio.unwrap();
+        let minio = minio.enabled().unwrap();
+        assert_eq!((minio.servers, minio.volumes_per_server), (p.minio.servers, p.minio.volumes_per_server));
+        assert_eq!((minio.storage.as_str(), minio.tls), (p.minio.storage, p.minio.tls));
+        assert!(!minio.image.ends_with(":latest"));
+
+        let clickhouse = config.clickhouse.unwrap();
+        let clickhouse = clickhouse.enabled().unwrap();
+        assert_eq!(clickhouse.replicas, p.clickhouse.replicas);
+        assert_eq!(clickhouse.image, "clickhouse/clickhouse-server:25.8");
+        assert_eq!(clickhouse.keeper.is_some(), p.clickhouse.replicas > 1);
+    }
+}
+
+#[test]
+fn profile_tables_match_the_product_spec() {
+    let (dev, small, large) = (profile(Size::Dev), profile(Size::Small), profile(Size::Large));
+    assert_eq!((dev.mysql.storage, small.mysql.storage, large.mysql.storage), ("1Gi", "10Gi", "500Gi"));
+    assert_eq!((dev.redis.storage, small.redis.storage, large.redis.storage), ("100Mi", "2Gi", "64Gi"));
+    assert_eq!((dev.kafka.storage, small.kafka.storage, large.kafka.storage), ("1Gi", "5Gi", "100Gi"));
+    assert_eq!((dev.minio.storage, small.minio.storage, large.minio.storage), ("10Gi", "10Gi", "200Gi"));
+    assert_eq!((dev.clickhouse.storage, small.clickhouse.storage, large.clickhouse.storage), ("10Gi", "10Gi", "200Gi"));
+    assert_eq!(small.mysql.resources.requests, &[("cpu", "500m"), ("memory", "1Gi")]);
+    assert_eq!(large.minio.resources.limits, &[("cpu", "8"), ("memory", "32Gi")]);
+    assert_eq!(large.clickhouse.keeper.resources.requests, &[("cpu", "2"), ("memory", "4Gi")]);
+    assert_eq!(small.redis.sentinel_resources.limits, &[("cpu", "256m"), ("memory", "256Mi")]);
+    assert!(dev.mysql.log_collector.is_some() && small.mysql.log_collector.is_none());
+    assert!(dev.mysql.proxysql.is_none() && small.mysql.proxysql == Some((3, "percona/proxysql2:2.7.3")));
+}
+
+#[test]
+fn resources_merge_key_by_key_with_user_keys_winning() {
+    let spec = spec_with(|s| {
+        s.size = Size::Small;
+        s.mysql = Some(MySqlSpec {
+            common: ComponentCommon {
+                config: Some(ComponentConfig {
+                    resources: Some(ResourceRequirements {
+                        limits: Some([("memory".to_owned(), K8sQuantity("4Gi".to_owned()))].into()),
+                        requests: Some([("ephemeral-storage".to_owned(), K8sQuantity("1Gi".to_owned()))].into()),
+                        ..Default::default()
+                    }),
+                    image: None,
+                }),
+                ..Default::default()
+            },
+            replicas: None,
+        });
+    });
+    let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
+    let mysql = config.mysql.unwrap();
+    let r = &mysql.enabled().unwrap().resources;
+    assert_eq!(as_strings(&r.limits), quantities(&[("cpu", "1000m"), ("memory", "4Gi")]));
+    assert_eq!(
+        as_strings(&r.requests),
+        quantities(&[("cpu", "500m"), ("ephemeral-storage", "1Gi"), ("memory", "1Gi")])
+    );
+}
+
+#[test]
+fn a_request_above_the_merged_limit_is_an_error() {
+    let spec = spec_with(|s| {
+        s.size = Size::Small;
+        s.kafka = Some(KafkaSpec {
+            common: ComponentCommon {
+                config: Some(ComponentConfig {
+                    resources: Some(ResourceRequirements {
+                        requests: Some([("memory".to_owned(), K8sQuantity("3Gi".to_owned()))].into()),
+                        ..Default::default()
+                    }),
+                    image: None,
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+    });
+    let err = resolve(&common::wandb("w", "ns", spec)).unwrap().kafka.unwrap_err();
+    assert_eq!(err.field(), "spec.kafka.config.resources.requests.memory");
+}
+
+#[test]
+fn an_invalid_component_does_not_affect_the_others() {
+    let spec = spec_with(|s| {
+        s.mysql = Some(MySqlSpec {
+            common: ComponentCommon { storage_size: Some("lots".to_owned()), ..Default::default() },
+            replicas: None,
+        });
+    });
+    let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
+    assert_eq!(config.mysql.as_ref().unwrap_err().field(), "spec.mysql.storageSize");
+    assert!(config.redis.is_ok() && config.kafka.is_ok() && config.minio.is_ok() && config.clickhouse.is_ok());
+    assert_eq!(config.errors().len(), 1);
+}
+
+#[test]
+fn disabled_components_keep_their_placement_and_retention() {
+    let spec = spec_with(|s| {
+        s.retention_policy = Some(RetentionPolicy { on_delete: OnDelete::Purge });
+        s.kafka = Some(KafkaSpec {
+            common: ComponentCommon {
+                enabled: false,
+                namespace: Some("other".to_owned()),
+                retention_policy: Some(ComponentRetentionPolicy { on_delete: Some(OnDelete::Detach) }),
+                // Invalid values of a disabled component are not looked at.
+                storage_size: Some("junk".to_owned()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+    });
+    let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
+    let Ok(Plan::Disabled(placement)) = &config.kafka else { panic!("kafka not disabled: {:?}", config.kafka) };
+    assert_eq!((placement.namespace.as_str(), placement.on_delete), ("other", OnDelete::Detach));
+    assert_eq!(config.mysql.unwrap().enabled().unwrap().placement.on_delete, OnDelete::Purge);
+}
+
+#[test]
+fn instance_level_errors_fail_the_whole_resolution() {
+    let mut w = common::sized(Size::Dev);
+    w.metadata.namespace = None;
+    assert_eq!(resolve(&w).unwrap_err().field(), "metadata.namespace");
+    let w = common::wandb("this-name-is-too-long", "ns", WeightsAndBiasesSpec::default());
+    assert_eq!(resolve(&w).unwrap_err().field(), "metadata.name");
+}
+
+#[test]
+fn mysql_seven_nodes_sets_percona_size_flag_only() {
+    let spec = spec_with(|s| {
+        s.size = Size::Large;
+        s.mysql = Some(MySqlSpec { replicas: Some(7), ..Default::default() });
+    });
+    let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
+    let mysql = config.mysql.unwrap();
+    let flags = mysql.enabled().unwrap().unsafe_flags;
+    assert!(flags.pxc_size && !flags.proxy_size && !flags.tls);
+}
+
+fn positive_quantity() -> impl Strategy<Value = String> {
+    (1u32..100_000, prop::sample::select(vec!["", "Ki", "Mi", "Gi", "Ti", "k", "M", "G", "m"]))
+        .prop_map(|(n, suffix)| format!("{n}{suffix}"))
+}
+
+fn cpu_quantity() -> impl Strategy<Value = String> {
+    (1u32..64_000).prop_map(|n| format!("{n}m"))
+}
+
+proptest! {
+    #[test]
+    fn any_valid_user_value_survives_the_merge(
+        size in prop::sample::select(Size::ALL.to_vec()),
+        storage in positive_quantity(),
+        cpu_limit in cpu_quantity(),
+        kafka_replicas in 1i32..=99,
+        clickhouse_replicas in 1i32..=32,
+        mysql_replicas in prop::sample::select(vec![3, 5, 7]),
+        minio_servers in 6i32..=32,
+        image in "[a-z]{1,10}(/[a-z]{1,10}){0,2}:[a-z0-9.]{1,8}",
+        namespace in "[a-z]([a-z0-9-]{0,20}[a-z0-9])?",
+    ) {
+        let common = |ns: bool| ComponentCommon {
+            storage_size: Some(storage.clone()),
+            namespace: ns.then(|| namespace.clone()),
+            config: Some(ComponentConfig {
+                resources: Some(ResourceRequirements {
+                    limits: Some([("cpu".to_owned(), K8sQuantity(cpu_limit.clone()))].into()),
+                    // Requests above the limit would be an error; keep them at the limit.
+                    requests: Some([("cpu".to_owned(), K8sQuantity(cpu_limit.clone()))].into()),
+                    ..Default::default()
+                }),
+                image: Some(image.clone()),
+            }),
+            ..Default::default()
+        };
+        let spec = WeightsAndBiasesSpec {
+            size,
+            retention_policy: None,
+            mysql: Some(MySqlSpec { common: common(true), replicas: Some(mysql_replicas) }),
+            redis: Some(RedisSpec { common: common(false), sentinel: None }),
+            kafka: Some(KafkaSpec { common: common(false), replicas: Some(kafka_replicas), version: None }),
+            minio: Some(MinioSpec { common: common(false), replicas: Some(minio_servers) }),
+            clickhouse: Some(ClickHouseSpec { common: common(false), replicas: Some(clickhouse_replicas), version: None }),
+        };
+        let config = resolve(&common::wandb("w", "home", spec)).unwrap();
+        prop_assert!(config.errors().is_empty(), "{:?}", config.errors());
+        let mysql = config.mysql.unwrap();
+        let mysql = mysql.enabled().unwrap();
+        prop_assert_eq!(mysql.storage.as_str(), storage.as_str());
+        prop_assert_eq!(mysql.replicas, mysql_replicas);
+        prop_assert_eq!(&mysql.image, &image);
+        prop_assert_eq!(mysql.resources.limits["cpu"].as_str(), cpu_limit.as_str());
+        prop_assert_eq!(&mysql.placement.namespace, &namespace);
+        // Keys the user did not set still come from the profile.
+        prop_assert_eq!(mysql.resources.limits.contains_key("memory"), !profile(size).mysql.resources.limits.is_empty());
+        let redis = config.redis.unwrap();
+        prop_assert_eq!(&redis.enabled().unwrap().placement.namespace, "home");
+        let kafka = config.kafka.unwrap();
+        prop_assert_eq!(kafka.enabled().unwrap().replicas, kafka_replicas);
+        prop_assert_eq!(kafka.enabled().unwrap().image.as_deref(), Some(image.as_str()));
+        prop_assert_eq!(config.minio.unwrap().enabled().unwrap().servers, minio_servers);
+        let clickhouse = config.clickhouse.unwrap();
+        let clickhouse = clickhouse.enabled().unwrap();
+        prop_assert_eq!(clickhouse.replicas, clickhouse_replicas);
+        prop_assert_eq!(clickhouse.keeper.is_some(), clickhouse_replicas > 1);
+    }
+
+    #[test]
+    fn an_invalid_storage_size_is_an_error_naming_the_field(
+        text in "[a-zA-Z ]{1,6}|-[1-9][0-9]{0,3}Gi|0(Gi|Mi)?|[0-9]+(GB|gi|kb)",
+        which in 0usize..5,
+    ) {
+        let common = ComponentCommon { storage_size: Some(text.clone()), ..Default::default() };
+        let mut spec = WeightsAndBiasesSpec::default();
+        let key = ["mysql", "redis", "kafka", "minio", "clickhouse"][which];
+        match which {
+            0 => spec.mysql = Some(MySqlSpec { common, replicas: None }),
+            1 => spec.redis = Some(RedisSpec { common, sentinel: None }),
+            2 => spec.kafka = Some(KafkaSpec { common, ..Default::default() }),
+            3 => spec.minio = Some(MinioSpec { common, replicas: None }),
+            _ => spec.clickhouse = Some(ClickHouseSpec { common, ..Default::default() }),
+        }
+        let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
+        let errors = config.errors();
+        prop_assert_eq!(errors.len(), 1);
+        let expected = format!("spec.{key}.storageSize");
+        prop_assert_eq!(errors[0].field(), expected.as_str());
+    }
+}

@@ -1,0 +1,297 @@
+//! Status readers per vendor on realistic status shapes: not yet reported, progressing, ready,
+//! stale generation, vendor error, degraded; plus the connection keys of PRODUCT §2.2.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
+
+mod common;
+
+use serde_json::{Value, json};
+use wandb_operator::api::{Size, State, WeightsAndBiasesSpec};
+use wandb_operator::model::{ClickHouseConfig, KafkaConfig, MinioConfig, MySqlConfig, RedisConfig, resolve};
+use wandb_operator::vendors::{Desired, ObjectKey, Observed, Vendors};
+
+fn configs(size: Size) -> (MySqlConfig, RedisConfig, KafkaConfig, MinioConfig, ClickHouseConfig) {
+    let c = resolve(&common::wandb("wandb", "apps", WeightsAndBiasesSpec { size, ..Default::default() })).unwrap();
+    (
+        c.mysql.unwrap().enabled().unwrap().clone(),
+        c.redis.unwrap().enabled().unwrap().clone(),
+        c.kafka.unwrap().enabled().unwrap().clone(),
+        c.minio.unwrap().enabled().unwrap().clone(),
+        c.clickhouse.unwrap().enabled().unwrap().clone(),
+    )
+}
+
+/// What the API server would return for the desired objects: the body with a generation and
+/// the given status per kind.
+fn observed(desired: &Desired, generation: i64, status: impl Fn(&str) -> Option<Value>) -> Observed {
+    let mut observed = Observed::default();
+    for object in &desired.objects {
+        let mut body = object.body.clone();
+        body["metadata"]["generation"] = json!(generation);
+        if let Some(s) = status(&object.key.kind) {
+            body["status"] = s;
+        }
+        observed.insert(object.key.clone(), body);
+    }
+    observed
+}
+
+fn statefulset(namespace: &str, name: &str, replicas: i32, ready: i32, observed_generation: i64) -> (ObjectKey, Value) {
+    (
+        ObjectKey::new("apps/v1", "StatefulSet", namespace, name),
+        json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name, "namespace": namespace, "generation": 1},
+               "spec": {"replicas": replicas, "selector": {}, "template": {}, "serviceName": name},
+               "status": {"replicas": replicas, "readyReplicas": ready, "observedGeneration": observed_generation}}),
+    )
+}
+
+fn codes<C>(s: &wandb_operator::api::ComponentStatus<C>) -> Vec<&str> {
+    s.details.iter().map(|d| d.code.as_str()).collect()
+}
+
+#[test]
+fn percona_readiness() {
+    let v = Vendors::default();
+    let (mysql, ..) = configs(Size::Small);
+    let desired = v.mysql.desired(&mysql).unwrap();
+    let pxc = |state: &'static str, generation: i64, ready: i32| {
+        let s = json!({"state": state, "observedGeneration": generation, "pxc": {"size": 3, "ready": ready, "status": state}, "host": "wandb-mysql-proxysql.apps"});
+        move |_: &str| Some(s.clone())
+    };
+
+    let missing = v.mysql.observe(&mysql, &Observed::default(), false);
+    assert_eq!((missing.ready, missing.state, codes(&missing)), (false, State::Updating, vec!["Creating"]));
+
+    let unreported = v.mysql.observe(&mysql, &observed(&desired, 1, |_| None), false);
+    assert_eq!((unreported.state, codes(&unreported)), (State::Updating, vec!["WaitingForVendor"]));
+
+    let progressing = v.mysql.observe(&mysql, &observed(&desired, 1, pxc("initializing", 1, 0)), false);
+    assert_eq!(
+        (progressing.ready, progressing.state, codes(&progressing)),
+        (false, State::Updating, vec!["VendorProgressing"])
+    );
+
+    let ready = v.mysql.observe(&mysql, &observed(&desired, 1, pxc("ready", 1, 3)), false);
+    assert_eq!((ready.ready, ready.state), (true, State::Ready));
+
+    // The vendor still reports ready, but for an older generation: not ready yet.
+    let stale = v.mysql.observe(&mysql, &observed(&desired, 2, pxc("ready", 1, 3)), true);
+    assert_eq!((stale.ready, stale.state, codes(&stale)), (false, State::Updating, vec!["WaitingForVendor"]));
+    assert!(stale.details[0].message.contains("generation 1 of 2"));
+
+    let error = v.mysql.observe(
+        &mysql,
+        &observed(&desired, 1, |_| {
+            Some(json!({"state": "error", "message": ["PXC size must be odd"], "observedGeneration": 1}))
+        }),
+        true,
+    );
+    assert_eq!((error.state, codes(&error)), (State::Error, vec!["VendorError"]));
+    assert!(error.details[0].message.contains("PXC size must be odd"));
+
+    let degraded = v.mysql.observe(&mysql, &observed(&desired, 1, pxc("initializing", 1, 2)), true);
+    assert_eq!((degraded.state, codes(&degraded)), (State::Degraded, vec!["Degraded"]));
+    let starting = v.mysql.observe(&mysql, &observed(&desired, 1, pxc("initializing", 1, 2)), false);
+    assert_eq!(starting.state, State::Updating);
+
+    let conn = ready.connection.unwrap();
+    assert_eq!((conn.host.as_str(), conn.port.as_str()), ("wandb-mysql-proxysql.apps.svc.cluster.local", "3306"));
+    let secret = ready.credentials_secret.unwrap();
+    assert_eq!((secret.name.as_str(), secret.key.as_str()), ("wandb-mysql-secrets", "root"));
+
+    let (dev_mysql, ..) = configs(Size::Dev);
+    let dev = v.mysql.observe(&dev_mysql, &Observed::default(), false);
+    assert_eq!(dev.connection.unwrap().host, "wandb-mysql-pxc.apps.svc.cluster.local");
+}
+
+#[test]
+fn opstree_readiness_from_statefulsets_and_master() {
+    let v = Vendors::default();
+    let (_, redis, ..) = configs(Size::Small);
+    let desired = v.redis.desired(&redis).unwrap();
+    assert_eq!(desired.reads.len(), 2, "both StatefulSets are read back");
+    let with = |sts: Vec<(ObjectKey, Value)>, master: Option<&str>| {
+        let mut o = observed(&desired, 1, |kind| (kind == "RedisReplication").then(|| json!({"masterNode": master})));
+        for (k, body) in sts {
+            o.insert(k, body);
+        }
+        o
+    };
+
+    let no_sts = v.redis.observe(&redis, &with(vec![], None), false);
+    assert_eq!((no_sts.state, codes(&no_sts)), (State::Updating, vec!["VendorProgressing", "VendorProgressing"]));
+
+    let ready_sets =
+        || vec![statefulset("apps", "wandb-redis", 3, 3, 1), statefulset("apps", "wandb-redis-sentinel", 3, 3, 1)];
+    let no_master = v.redis.observe(&redis, &with(ready_sets(), None), false);
+    assert!(!no_master.ready);
+    assert!(no_master.details[0].message.contains("no master elected"));
+
+    let ready = v.redis.observe(&redis, &with(ready_sets(), Some("wandb-redis-0")), false);
+    assert_eq!((ready.ready, ready.state), (true, State::Ready));
+
+    let stale = v.redis.observe(
+        &redis,
+        &with(
+            vec![statefulset("apps", "wandb-redis", 3, 3, 0), statefulset("apps", "wandb-redis-sentinel", 3, 3, 1)],
+            Some("wandb-redis-0"),
+        ),
+        true,
+    );
+    assert_eq!(codes(&stale), vec!["WaitingForVendor", "Ready"]);
+
+    let degraded = v.redis.observe(
+        &redis,
+        &with(
+            vec![statefulset("apps", "wandb-redis", 3, 2, 1), statefulset("apps", "wandb-redis-sentinel", 3, 3, 1)],
+            Some("wandb-redis-0"),
+        ),
+        true,
+    );
+    assert_eq!(degraded.state, State::Degraded);
+
+    let conn = ready.connection.unwrap();
+    assert_eq!(conn.sentinel_host.as_deref(), Some("wandb-redis-sentinel.apps.svc.cluster.local"));
+    assert_eq!(conn.sentinel_port.as_deref(), Some("26379"));
+    assert_eq!(conn.master_name.as_deref(), Some("gorilla"));
+    assert_eq!(conn.host, None);
+
+    let (_, dev_redis, ..) = configs(Size::Dev);
+    let dev_desired = v.redis.desired(&dev_redis).unwrap();
+    let mut o = observed(&dev_desired, 1, |_| None);
+    let (k, body) = statefulset("apps", "wandb-redis", 1, 1, 1);
+    o.insert(k, body);
+    let dev = v.redis.observe(&dev_redis, &o, false);
+    assert!(dev.ready);
+    let conn = dev.connection.unwrap();
+    assert_eq!(
+        (conn.host.as_deref(), conn.port.as_deref()),
+        (Some("wandb-redis.apps.svc.cluster.local"), Some("6379"))
+    );
+}
+
+#[test]
+fn strimzi_readiness_and_bootstrap_from_status() {
+    let v = Vendors::default();
+    let (_, _, kafka, ..) = configs(Size::Small);
+    let desired = v.kafka.desired(&kafka).unwrap();
+    let status = |cond: Value, generation: i64, pool_replicas: i32| {
+        move |kind: &str| match kind {
+            "Kafka" => Some(json!({"conditions": [cond.clone()], "observedGeneration": generation,
+                "listeners": [{"name": "plain", "bootstrapServers": "wandb-kafka-kafka-bootstrap.apps.svc:9092",
+                               "addresses": [{"host": "wandb-kafka-kafka-bootstrap.apps.svc", "port": 9092}]}]})),
+            _ => Some(json!({"observedGeneration": generation, "replicas": pool_replicas, "nodeIds": [0, 1, 2]})),
+        }
+    };
+    let ready_cond = json!({"type": "Ready", "status": "True"});
+
+    let before = v.kafka.observe(&kafka, &Observed::default(), false);
+    let conn = before.connection.unwrap();
+    assert_eq!(
+        (conn.host.as_str(), conn.port.as_str()),
+        ("wandb-kafka-kafka-bootstrap.apps.svc.cluster.local", "9092")
+    );
+
+    let creating = v.kafka.observe(
+        &kafka,
+        &observed(&desired, 1, status(json!({"type": "NotReady", "status": "True", "reason": "Creating"}), 1, 0)),
+        false,
+    );
+    assert_eq!((creating.state, creating.ready), (State::Updating, false));
+
+    let ready = v.kafka.observe(&kafka, &observed(&desired, 1, status(ready_cond.clone(), 1, 3)), false);
+    assert_eq!((ready.ready, ready.state), (true, State::Ready));
+    let conn = ready.connection.unwrap();
+    assert_eq!((conn.host.as_str(), conn.port.as_str()), ("wandb-kafka-kafka-bootstrap.apps.svc", "9092"));
+
+    let stale = v.kafka.observe(&kafka, &observed(&desired, 2, status(ready_cond.clone(), 1, 3)), true);
+    assert_eq!(codes(&stale), vec!["WaitingForVendor", "WaitingForVendor"]);
+
+    let failed = v.kafka.observe(
+        &kafka,
+        &observed(&desired, 1, status(json!({"type": "NotReady", "status": "True", "reason": "UnsupportedKafkaVersionException", "message": "Unsupported Kafka.spec.kafka.version: 4.1.0"}), 1, 3)),
+        true,
+    );
+    assert_eq!(failed.state, State::Error);
+    assert!(failed.details[0].message.contains("Unsupported Kafka.spec.kafka.version"));
+
+    let degraded = v.kafka.observe(&kafka, &observed(&desired, 1, status(ready_cond, 1, 2)), true);
+    assert_eq!(degraded.state, State::Degraded);
+}
+
+#[test]
+fn minio_readiness_and_access_key_from_the_generated_secret() {
+    let v = Vendors::default();
+    let (.., minio, _) = configs(Size::Small);
+    let desired = v.minio.desired(&minio).unwrap();
+    let tenant = |state: &str, health: &str, available: i32| {
+        let s = json!({"currentState": state, "healthStatus": health, "availableReplicas": available});
+        move |_: &str| Some(s.clone())
+    };
+    let unreported = v.minio.observe(&minio, &observed(&desired, 1, |_| None), false);
+    assert_eq!(codes(&unreported), vec!["WaitingForVendor"]);
+    let progressing =
+        v.minio.observe(&minio, &observed(&desired, 1, tenant("Waiting for MinIO TLS Certificate", "", 0)), false);
+    assert!(progressing.details[0].message.contains("Waiting for MinIO TLS Certificate"));
+    let failed = v.minio.observe(
+        &minio,
+        &observed(&desired, 1, tenant("Another MinIO Tenant already exists in the namespace", "", 0)),
+        false,
+    );
+    assert_eq!(failed.state, State::Error);
+    let degraded = v.minio.observe(&minio, &observed(&desired, 1, tenant("Initialized", "yellow", 2)), true);
+    assert_eq!(degraded.state, State::Degraded);
+
+    let mut o = observed(&desired, 1, tenant("Initialized", "green", 3));
+    let secret = desired.secrets[0].materialize(&mut rand::rng());
+    let user = secret.string_data.as_ref().unwrap()["MINIO_ROOT_USER"].clone();
+    o.insert(desired.secrets[0].key.clone(), serde_json::to_value(&secret).unwrap());
+    let ready = v.minio.observe(&minio, &o, false);
+    assert_eq!((ready.ready, ready.state), (true, State::Ready));
+    let conn = ready.connection.unwrap();
+    assert_eq!((conn.host.as_str(), conn.port.as_str()), ("minio.apps.svc.cluster.local", "443"));
+    assert_eq!(conn.access_key.as_deref(), Some(user.as_str()));
+    let secret_ref = ready.credentials_secret.unwrap();
+    assert_eq!((secret_ref.name.as_str(), secret_ref.key.as_str()), ("wandb-minio-config", "MINIO_ROOT_PASSWORD"));
+    // The password is never in the status.
+    let password = &secret.string_data.unwrap()["MINIO_ROOT_PASSWORD"];
+    let status_json = serde_json::to_string(&ready.details).unwrap() + &serde_json::to_string(&conn).unwrap();
+    assert!(!status_json.contains(password.as_str()));
+
+    let (.., dev_minio, _) = configs(Size::Dev);
+    assert_eq!(v.minio.observe(&dev_minio, &Observed::default(), false).connection.unwrap().port, "80");
+}
+
+#[test]
+fn altinity_readiness_needs_keeper_and_installation() {
+    let v = Vendors::default();
+    let (.., clickhouse) = configs(Size::Small);
+    let desired = v.clickhouse.desired(&clickhouse).unwrap();
+    let status = |chk: &'static str, chi: &'static str, completed_gen: i64| {
+        move |kind: &str| {
+            let s = if kind == "ClickHouseKeeperInstallation" { chk } else { chi };
+            Some(
+                json!({"status": s, "normalizedCompleted": {"metadata": {"generation": completed_gen}}, "error": "host wandb-0 failed"}),
+            )
+        }
+    };
+    let ready = v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("Completed", "Completed", 1)), false);
+    assert_eq!((ready.ready, ready.state), (true, State::Ready));
+    let keeper_pending =
+        v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("InProgress", "Completed", 1)), false);
+    assert_eq!((keeper_pending.ready, codes(&keeper_pending)), (false, vec!["VendorProgressing", "Ready"]));
+    let stale = v.clickhouse.observe(&clickhouse, &observed(&desired, 2, status("Completed", "Completed", 1)), true);
+    assert_eq!(codes(&stale), vec!["WaitingForVendor", "WaitingForVendor"]);
+    let aborted = v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("Completed", "Aborted", 1)), true);
+    assert_eq!(aborted.state, State::Error);
+    assert!(aborted.details[1].message.contains("host wandb-0 failed"));
+    let unreported = v.clickhouse.observe(&clickhouse, &observed(&desired, 1, |_| None), false);
+    assert_eq!(unreported.state, State::Updating);
+
+    let conn = ready.connection.unwrap();
+    assert_eq!(
+        (conn.host.as_str(), conn.port.as_str(), conn.user.as_str()),
+        ("clickhouse-wandb-clickhouse.apps.svc.cluster.local", "9000", "wandb")
+    );
+    let secret = ready.credentials_secret.unwrap();
+    assert_eq!((secret.name.as_str(), secret.key.as_str()), ("wandb-clickhouse-credentials", "password"));
+}

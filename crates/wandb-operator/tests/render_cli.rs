@@ -1,0 +1,165 @@
+//! `wandb-operator render` and `crd` through the real binary: snapshots of every example and
+//! size, and bad input that must fail with one line on stderr and nothing on stdout.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wandb-operator"))
+        .args(args)
+        .current_dir(common::repo_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn render_ok(args: &[&str], stdin: Option<&str>) -> String {
+    let out = run(args, stdin);
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "unexpected stderr: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn render_examples_snapshots() {
+    for example in ["wandb-dev", "wandb-small", "wandb-large", "wandb-overrides"] {
+        let output = render_ok(&["render", "-f", &format!("examples/{example}.yaml")], None);
+        insta::assert_snapshot!(format!("render_{example}"), output);
+    }
+}
+
+#[test]
+fn render_every_size_from_stdin() {
+    for size in ["dev", "small", "large"] {
+        let manifest = format!(
+            "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: w\nspec:\n  size: {size}\n"
+        );
+        let output = render_ok(&["render", "-f", "-"], Some(&manifest));
+        insta::assert_snapshot!(format!("render_size_{size}"), output);
+    }
+}
+
+#[test]
+fn render_is_deterministic_and_prints_no_secret_values() {
+    let a = render_ok(&["render", "-f", "examples/wandb-small.yaml"], None);
+    let b = render_ok(&["render", "-f", "examples/wandb-small.yaml"], None);
+    assert_eq!(a, b);
+    for document in a.split("---\n").filter(|d| d.contains("kind: Secret")) {
+        assert!(
+            !document.lines().any(|l| l.starts_with("data:") || l.starts_with("stringData:")),
+            "secret with data: {document}"
+        );
+        assert!(document.contains("apps.wandb.com/generated-keys"));
+    }
+}
+
+#[test]
+fn small_renders_the_ha_topology() {
+    let text = render_ok(&["render", "-f", "examples/wandb-small.yaml"], None);
+    let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let pxc = common::find(&objects, "PerconaXtraDBCluster");
+    assert_eq!(pxc["spec"]["pxc"]["size"], 3);
+    assert_eq!(pxc["spec"]["proxysql"]["enabled"], true);
+    assert_eq!(pxc["spec"]["tls"]["enabled"], true);
+    let sentinel = common::find(&objects, "RedisSentinel");
+    assert_eq!(sentinel["spec"]["redisSentinelConfig"]["masterGroupName"], "gorilla");
+    assert_eq!(common::find(&objects, "RedisReplication")["spec"]["clusterSize"], 3);
+    let kafka = common::find(&objects, "Kafka");
+    assert_eq!(kafka["apiVersion"], "kafka.strimzi.io/v1");
+    assert_eq!(kafka["spec"]["kafka"]["config"]["default.replication.factor"], 3);
+    assert_eq!(common::find(&objects, "KafkaNodePool")["spec"]["replicas"], 3);
+    let tenant = common::find(&objects, "Tenant");
+    assert_eq!(tenant["spec"]["pools"][0]["servers"], 3);
+    assert_eq!(tenant["spec"]["pools"][0]["volumesPerServer"], 4);
+    assert!(objects.iter().any(|o| o["kind"] == "Secret" && o["metadata"]["name"] == "wandb-minio-config"));
+    assert_eq!(
+        common::find(&objects, "ClickHouseInstallation")["spec"]["configuration"]["clusters"][0]["layout"]["replicasCount"],
+        3
+    );
+    assert_eq!(common::find(&objects, "ClickHouseKeeperInstallation")["metadata"]["name"], "wandb-keeper");
+}
+
+#[test]
+fn crd_command_prints_the_crd() {
+    let out = render_ok(&["crd"], None);
+    assert!(out.starts_with("---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"));
+}
+
+#[test]
+fn bad_input_fails_with_one_line_naming_the_problem_and_no_output() {
+    let cases: Vec<(Vec<&str>, Option<&str>, &str)> = vec![
+        (vec!["render", "-f", "examples/does-not-exist.yaml"], None, "cannot read examples/does-not-exist.yaml"),
+        (vec!["render", "-f", "-"], Some("apiVersion: [unclosed"), "invalid YAML"),
+        (vec!["render", "-f", "-"], Some(""), "no WeightsAndBiases document"),
+        (
+            vec!["render", "-f", "-"],
+            Some("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"),
+            "expected apiVersion apps.wandb.com/v2",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some("apiVersion: apps.wandb.com/v1\nkind: WeightsAndBiases\nmetadata: {name: x}\n"),
+            "found apiVersion \"apps.wandb.com/v1\"",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {mysql: {storageSize: ten}}\n",
+            ),
+            "spec.mysql.storageSize",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some("apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {size: huge}\n"),
+            "spec.size",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {kafka: {replicas: three}}\n",
+            ),
+            "spec.kafka.replicas",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {redis: {storgeSize: 1Gi}}\n",
+            ),
+            "spec.redis.storgeSize: unknown field",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {size: small, mysql: {replicas: 4}}\n",
+            ),
+            "spec.mysql.replicas",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: a-very-long-name-x}\nspec: {}\n",
+            ),
+            "metadata.name",
+        ),
+        (vec!["run"], None, "not implemented"),
+    ];
+    for (args, stdin, expected) in cases {
+        let out = run(&args, stdin);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(!out.status.success(), "{args:?} {stdin:?} succeeded");
+        assert!(out.stdout.is_empty(), "{args:?} {stdin:?} printed to stdout");
+        assert_eq!(stderr.lines().count(), 1, "{args:?} {stdin:?}: not one line: {stderr}");
+        assert!(stderr.contains(expected), "{args:?} {stdin:?}: {stderr:?} does not mention {expected:?}");
+    }
+}

@@ -1,0 +1,129 @@
+//! Every object rendered for each size and example validates against the vendors' real CRD
+//! schemas (the served version's structural `openAPIV3Schema` and its CEL rules), including
+//! unknown fields, which a real API server would prune or reject.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use kube_emulator::crds::{group_kind, load_crds, served_schema};
+use kube_emulator::schema::StructuralSchema;
+use serde_json::Value;
+use wandb_operator::api::Size;
+use wandb_operator::render::render_objects;
+use wandb_operator::vendors::Vendors;
+
+/// The vendor releases we support, one per vendor, plus the other Opstree release.
+const RELEASES: [&[&str]; 2] = [
+    &[
+        "percona-xtradb-cluster/v1.18.0",
+        "strimzi/1.2.0",
+        "opstree-redis/v0.22.1",
+        "minio/master-0ee2c254",
+        "altinity-clickhouse/0.25.6",
+    ],
+    &["opstree-redis/v0.26.0"],
+];
+
+fn schemas(root: &Path, releases: &[&str]) -> BTreeMap<(String, String), Value> {
+    let mut out = BTreeMap::new();
+    for release in releases {
+        for crd in load_crds(&root.join(release)).unwrap() {
+            let (group, kind) = group_kind(&crd).unwrap();
+            out.insert((group, kind), crd);
+        }
+    }
+    out
+}
+
+fn check(objects: &[Value], crds: &BTreeMap<(String, String), Value>, what: &str) -> usize {
+    let mut checked = 0;
+    for object in objects {
+        let api_version = object["apiVersion"].as_str().unwrap();
+        let kind = object["kind"].as_str().unwrap().to_owned();
+        let Some((group, version)) = api_version.split_once('/') else { continue };
+        let Some(crd) = crds.get(&(group.to_owned(), kind.clone())) else { continue };
+        let schema =
+            served_schema(crd, version).unwrap_or_else(|| panic!("{what}: {group}/{kind} does not serve {version}"));
+        let compiled = StructuralSchema::new(schema).unwrap();
+        let errors = compiled.validate(object, None);
+        assert!(
+            errors.is_empty(),
+            "{what}: {kind} {} violates the vendor schema: {errors:#?}",
+            object["metadata"]["name"]
+        );
+        checked += 1;
+    }
+    checked
+}
+
+fn inputs() -> Vec<(String, wandb_operator::api::WeightsAndBiases)> {
+    let mut inputs: Vec<_> = Size::ALL.iter().map(|s| (format!("size {}", s.as_str()), common::sized(*s))).collect();
+    for example in ["wandb-dev", "wandb-small", "wandb-large", "wandb-overrides"] {
+        let text = std::fs::read_to_string(common::repo_root().join(format!("examples/{example}.yaml"))).unwrap();
+        inputs.push((example.to_owned(), common::from_yaml(&text)));
+    }
+    inputs
+}
+
+#[test]
+fn rendered_objects_validate_against_the_real_vendor_crds() {
+    let Some(root) = common::vendor_crds_dir() else { return };
+    let vendors = Vendors::default();
+    for releases in RELEASES {
+        let crds = schemas(&root, releases);
+        for (what, wandb) in inputs() {
+            let objects = render_objects(&wandb, &vendors).unwrap();
+            let checked = check(&objects, &crds, &format!("{what} with {releases:?}"));
+            assert!(checked > 0, "{what}: nothing checked against {releases:?}");
+        }
+    }
+}
+
+#[test]
+fn every_vendor_kind_we_write_is_covered_by_a_real_crd() {
+    let Some(root) = common::vendor_crds_dir() else { return };
+    let crds = schemas(&root, RELEASES[0]);
+    let objects = render_objects(&common::sized(Size::Small), &Vendors::default()).unwrap();
+    let uncovered: Vec<String> = objects
+        .iter()
+        .filter(|o| o["apiVersion"] != "v1")
+        .map(|o| {
+            (
+                o["apiVersion"].as_str().unwrap().split('/').next().unwrap().to_owned(),
+                o["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .filter(|gk| !crds.contains_key(gk))
+        .map(|(g, k)| format!("{g}/{k}"))
+        .collect();
+    assert!(uncovered.is_empty(), "no vendor CRD for {uncovered:?}");
+    assert_eq!(check(&objects, &crds, "small"), objects.iter().filter(|o| o["apiVersion"] != "v1").count());
+}
+
+#[test]
+fn the_schema_check_catches_a_wrong_object() {
+    // Guards the test above: a violation of the real Strimzi schema must be reported.
+    let Some(root) = common::vendor_crds_dir() else { return };
+    let crds = schemas(&root, &["strimzi/1.2.0"]);
+    let objects = render_objects(&common::sized(Size::Dev), &Vendors::default()).unwrap();
+    let mut pool = common::find(&objects, "KafkaNodePool").clone();
+    pool["spec"]["roles"] = serde_json::json!(["leader"]);
+    pool["spec"]["replicas"] = serde_json::json!("three");
+    let crd = &crds[&("kafka.strimzi.io".to_owned(), "KafkaNodePool".to_owned())];
+    let errors = StructuralSchema::new(served_schema(crd, "v1").unwrap()).unwrap().validate(&pool, None);
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert!(fields.contains(&"spec.replicas"), "{errors:?}");
+    assert!(fields.contains(&"spec.roles[0]"), "{errors:?}");
+    let mut kafka = common::find(&objects, "Kafka").clone();
+    kafka["spec"]["kafka"]["replicas"] = serde_json::json!(3);
+    let crd = &crds[&("kafka.strimzi.io".to_owned(), "Kafka".to_owned())];
+    let errors = StructuralSchema::new(served_schema(crd, "v1").unwrap()).unwrap().validate(&kafka, None);
+    assert_eq!(
+        errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+        vec!["spec.kafka.replicas"],
+        "v1 has no replicas on Kafka"
+    );
+}
