@@ -6,5 +6,28 @@
 //! `x-kubernetes-validations`, applies defaults and prunes unknown fields, all reported with
 //! Kubernetes field paths; [`crds`] loads CRD manifests from files and directories.
 
+pub mod admission;
+pub mod clock;
+pub mod control;
 pub mod crds;
+pub mod discovery;
+pub mod errors;
+mod gc;
+pub mod managed;
+pub mod patch;
+pub mod registry;
+pub mod request;
 pub mod schema;
+pub mod selectors;
+pub mod server;
+pub mod store;
+pub mod table;
+pub mod views;
+mod watch;
+pub mod writes;
+
+pub use control::{Fault, LoggedRequest};
+pub use request::{ApiRequest, ApiResponse};
+pub use server::{Emulator, EmulatorConfig};
+pub mod front;
+mod protobuf;
