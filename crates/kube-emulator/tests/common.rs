@@ -1,0 +1,47 @@
+//! Shared test fixtures: a small custom resource and a client on an emulator.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use kube::{Client, CustomResource, CustomResourceExt};
+use kube_emulator::{Emulator, EmulatorConfig};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A test kind with a status subresource, a CEL rule and a map-type list.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, Default, JsonSchema)]
+#[kube(group = "example.com", version = "v1", kind = "Widget", namespaced, status = "WidgetStatus", shortname = "wd")]
+#[kube(printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"))]
+pub struct WidgetSpec {
+    /// Replicas.
+    pub replicas: i32,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Status.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default, JsonSchema)]
+pub struct WidgetStatus {
+    /// Phase.
+    pub phase: String,
+}
+
+pub fn widget_crd() -> serde_json::Value {
+    serde_json::to_value(Widget::crd()).unwrap()
+}
+
+pub fn emulator() -> Emulator {
+    let emulator = Emulator::new(EmulatorConfig {
+        bookmark_interval: std::time::Duration::from_millis(200),
+        ..Default::default()
+    });
+    emulator.register_crd(&widget_crd()).unwrap();
+    emulator
+}
+
+pub fn client(emulator: &Emulator) -> Client {
+    Client::new(emulator.service(), "default")
+}
+
+pub fn widget(name: &str, replicas: i32) -> Widget {
+    Widget::new(name, WidgetSpec { replicas, note: None })
+}
