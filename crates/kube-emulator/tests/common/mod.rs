@@ -25,10 +25,12 @@ pub struct WidgetStatus {
     pub phase: String,
 }
 
+/// The Widget CRD as JSON.
 pub fn widget_crd() -> serde_json::Value {
     serde_json::to_value(Widget::crd()).unwrap()
 }
 
+/// An emulator serving Widgets, with fast bookmarks.
 pub fn emulator() -> Emulator {
     let emulator = Emulator::new(EmulatorConfig {
         bookmark_interval: std::time::Duration::from_millis(200),
@@ -38,10 +40,12 @@ pub fn emulator() -> Emulator {
     emulator
 }
 
+/// An in-process kube client on `emulator`.
 pub fn client(emulator: &Emulator) -> Client {
     Client::new(emulator.service(), "default")
 }
 
+/// A Widget.
 pub fn widget(name: &str, replicas: i32) -> Widget {
     Widget::new(name, WidgetSpec { replicas, note: None })
 }
