@@ -256,6 +256,11 @@ fn prune_value(schema: &Value, value: &Value, path: String, root: bool, pruned: 
         let child_path = join_field(&path, key);
         let resource_field = (root || flag(node, "x-kubernetes-embedded-resource"))
             && ["apiVersion", "kind", "metadata"].contains(&key.as_str());
+        if resource_field {
+            // ObjectMeta is the API server's own type: the CRD schema never prunes it.
+            out.insert(key.clone(), child.clone());
+            continue;
+        }
         match (properties.and_then(|p| p.get(key)), additional) {
             (Some(child_schema), _) => {
                 out.insert(key.clone(), prune_value(child_schema, child, child_path, false, pruned));
@@ -263,7 +268,7 @@ fn prune_value(schema: &Value, value: &Value, path: String, root: bool, pruned: 
             (None, Some(additional_schema)) => {
                 out.insert(key.clone(), prune_value(additional_schema, child, child_path, false, pruned));
             }
-            (None, None) if keep_unknown || resource_field => {
+            (None, None) if keep_unknown => {
                 out.insert(key.clone(), child.clone());
             }
             (None, None) => pruned.push(child_path),
@@ -346,6 +351,18 @@ mod tests {
         assert_eq!(pruned["spec"]["free"]["k"], 1);
         assert_eq!(pruned["metadata"]["name"], "x");
         assert!(pruned["spec"].get("bogus").is_none());
+    }
+
+    #[test]
+    fn root_metadata_is_never_pruned_even_when_the_schema_declares_it() {
+        // Vendor CRDs (e.g. Strimzi) declare `metadata: {type: object}` at the root.
+        let s = StructuralSchema::new(
+            &json!({"type": "object", "properties": {"metadata": {"type": "object"}, "spec": {"type": "object"}}}),
+        )
+        .unwrap();
+        let object = json!({"metadata": {"name": "x", "labels": {"a": "b"}}, "spec": {}});
+        assert_eq!(s.prune(&object), (object.clone(), vec![]));
+        assert_eq!(s.validate(&object, None), vec![]);
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct WidgetSpec {
 pub struct WidgetStatus {
     /// Phase.
     pub phase: String,
+    /// Conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>,
 }
 
 /// The Widget CRD as JSON.
@@ -48,4 +51,18 @@ pub fn client(emulator: &Emulator) -> Client {
 /// A Widget.
 pub fn widget(name: &str, replicas: i32) -> Widget {
     Widget::new(name, WidgetSpec { replicas, note: None })
+}
+
+/// `../shared/vendor-crds` beside the repository (or `$WANDB_VENDOR_CRDS`), if present; prints
+/// a notice and returns `None` when absent.
+pub fn vendor_crds_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("WANDB_VENDOR_CRDS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vendor-crds"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("NOTICE: {} is absent; skipping checks with the vendors' real CRDs", dir.display());
+        None
+    }
 }
