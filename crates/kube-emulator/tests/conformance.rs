@@ -600,6 +600,77 @@ async fn row20_leases_with_preconditions() {
     assert_eq!(put(&emu, &format!("{l}/leader"), take).await.0, 409, "the second writer with the old version loses");
 }
 
+// Row 21 — content negotiation: https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables
+// and metadata-only responses (`as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`).
+#[tokio::test]
+async fn row21_tables_and_metadata_only_responses() {
+    let emu = common::emulator();
+    post(&emu, W, widget("a", 1)).await;
+    patch(&emu, &format!("{W}/a/status"), "application/merge-patch+json", json!({"status": {"phase": "Up"}})).await;
+    let accept = |value: &str| {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::ACCEPT, value.parse().unwrap());
+        ApiRequest { method: http::Method::GET, path: W.to_owned(), query: String::new(), headers, body: Bytes::new() }
+    };
+    let body = |r: ApiResponse| match r {
+        ApiResponse::Full { body, .. } => serde_json::from_slice::<Value>(&body).unwrap(),
+        ApiResponse::Stream { .. } => panic!("unexpected stream"),
+    };
+    let table = body(emu.handle(accept("application/json;as=Table;v=v1;g=meta.k8s.io,application/json")).await);
+    assert_eq!(table["kind"], "Table");
+    let columns: Vec<&str> =
+        table["columnDefinitions"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(columns, vec!["Name", "Phase"]);
+    assert_eq!(table["rows"][0]["cells"], json!(["a", "Up"]));
+    let meta = body(emu.handle(accept("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1")).await);
+    assert_eq!(
+        (meta["kind"].as_str(), meta["items"][0]["kind"].as_str()),
+        (Some("PartialObjectMetadataList"), Some("PartialObjectMetadata"))
+    );
+    assert!(meta["items"][0].get("spec").is_none());
+}
+
+// Row 22 — discovery: https://kubernetes.io/docs/concepts/overview/kubernetes-api/#discovery-api
+// (aggregated v2 and v2beta1, and the legacy documents), and the OpenAPI v3 PATCH paths.
+#[tokio::test]
+async fn row22_discovery_documents() {
+    let emu = common::emulator();
+    let discover = |path: &str, accept: &str| {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::ACCEPT, accept.parse().unwrap());
+        ApiRequest {
+            method: http::Method::GET,
+            path: path.to_owned(),
+            query: String::new(),
+            headers,
+            body: Bytes::new(),
+        }
+    };
+    for version in ["v2", "v2beta1"] {
+        let accept =
+            format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList,application/json");
+        let ApiResponse::Full { content_type, body, .. } = emu.handle(discover("/apis", &accept)).await else {
+            panic!("stream")
+        };
+        assert!(content_type.contains(&format!("v={version}")), "{content_type}");
+        let list: Value = serde_json::from_slice(&body).unwrap();
+        let group = list["items"].as_array().unwrap().iter().find(|g| g["metadata"]["name"] == "example.com").unwrap();
+        let resource = &group["versions"][0]["resources"][0];
+        assert_eq!((resource["resource"].as_str(), resource["shortNames"][0].as_str()), (Some("widgets"), Some("wd")));
+        assert_eq!(resource["subresources"][0]["subresource"], "status");
+    }
+    let (_, legacy) = get(&emu, "/apis").await;
+    assert!(legacy["groups"].as_array().unwrap().iter().any(|g| g["name"] == "example.com"));
+    let (_, core) = get(&emu, "/api/v1").await;
+    assert!(core["resources"].as_array().unwrap().iter().any(|r| r["name"] == "configmaps"));
+    let (_, version) = get(&emu, "/version").await;
+    assert_eq!(version["minor"], "32");
+    let (_, doc) = get(&emu, "/openapi/v3/apis/example.com/v1").await;
+    let patch_op = &doc["paths"]["/apis/example.com/v1/namespaces/{namespace}/widgets/{name}"]["patch"];
+    assert!(patch_op["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "fieldValidation"));
+    assert_eq!(patch_op["x-kubernetes-group-version-kind"]["kind"], "Widget");
+}
+
 // Row 23 — https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/status/
 #[tokio::test]
 async fn row23_errors_are_status_objects_and_unimplemented_things_fail_loudly() {

@@ -155,11 +155,19 @@ fn kubectl_crd_and_custom_resource_lifecycle() {
     );
     let yaml = c.ok(&["get", "widget", "w1", "-o", "yaml"]);
     assert!(yaml.contains("kind: Widget") && yaml.contains("replicas: 2") && yaml.contains("uid:"), "{yaml}");
+    // An events.k8s.io event about w1 shows in describe (through the core/v1 Event view).
+    let uid = c.ok(&["get", "widget", "w1", "-o", "jsonpath={.metadata.uid}"]);
+    let event = serde_json::json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "w1.evt", "namespace": "default"},
+        "eventTime": "2026-01-01T00:00:00.000000Z", "reportingController": "widget-controller", "reportingInstance": "widget-controller-0",
+        "action": "Reconcile", "reason": "Scaled", "type": "Normal", "note": "scaled to 2 replicas",
+        "regarding": {"apiVersion": "example.com/v1", "kind": "Widget", "name": "w1", "namespace": "default", "uid": uid}});
+    c.ok(&["create", "-f", path(&c.file("event.json", &event.to_string()))]);
     let described = c.ok(&["describe", "widget", "w1"]);
     assert!(
         described.contains("Name:         w1") && described.contains("Replicas:  2") && described.contains("Events:"),
         "{described}"
     );
+    assert!(described.contains("Scaled") && described.contains("scaled to 2 replicas"), "{described}");
 
     // Status patch, then wait for the condition.
     c.ok(&["patch", "widget", "w1", "--subresource=status", "--type=merge", "-p", r#"{"status":{"phase":"Ready"}}"#]);
