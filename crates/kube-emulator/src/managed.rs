@@ -180,24 +180,9 @@ fn walk<'a>(
             }
             ListType::Map(keys) => {
                 for item in items {
+                    // An element is walked like any value below its key element.
                     path.push(key_element(item, &keys));
-                    match item {
-                        Value::Object(m) => {
-                            let mut marker = path.clone();
-                            marker.push(".".to_owned());
-                            set.insert(marker);
-                            for (k, v) in m {
-                                path.push(format!("f:{k}"));
-                                names.push(k);
-                                walk(v, path, names, types, set);
-                                names.pop();
-                                path.pop();
-                            }
-                        }
-                        _ => {
-                            set.insert(path.clone());
-                        }
-                    }
+                    walk(item, path, names, types, set);
                     path.pop();
                 }
             }

@@ -92,6 +92,24 @@ impl Cluster {
         )
     }
 
+    /// Starts kubectl in the background (limited to `seconds`), e.g. a watch or a waiting
+    /// delete; the caller collects it with `wait_with_output`.
+    fn background(&self, seconds: u32, args: &[&str]) -> Child {
+        let cache = self.dir.join(format!("cache-{}", self.cache.fetch_add(1, Ordering::SeqCst)));
+        Command::new("timeout")
+            .arg(seconds.to_string())
+            .arg("kubectl")
+            .arg("--kubeconfig")
+            .arg(self.dir.join("kubeconfig.yaml"))
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     fn ok(&self, args: &[&str]) -> String {
         let (ok, out) = self.kubectl(args);
         assert!(ok, "kubectl {args:?} failed: {out}");
@@ -181,23 +199,7 @@ fn kubectl_crd_and_custom_resource_lifecycle() {
     assert!(explained.contains("KIND:       Widget") && explained.contains("replicas"), "{explained}");
 
     // get -w sees a change made while it watches.
-    let kubeconfig = c.dir.join("kubeconfig.yaml");
-    let watcher = Command::new("timeout")
-        .args([
-            "8",
-            "kubectl",
-            "--kubeconfig",
-            path(&kubeconfig),
-            "--cache-dir",
-            path(&c.dir.join("cache-watch")),
-            "get",
-            "widgets",
-            "-w",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let watcher = c.background(8, &["get", "widgets", "-w"]);
     std::thread::sleep(std::time::Duration::from_secs(3));
     c.ok(&["patch", "widget", "w3", "--subresource=status", "--type=merge", "-p", r#"{"status":{"phase":"Moving"}}"#]);
     let watched = String::from_utf8(watcher.wait_with_output().unwrap().stdout).unwrap();
@@ -212,22 +214,7 @@ fn kubectl_crd_and_custom_resource_lifecycle() {
         "-p",
         r#"[{"op":"add","path":"/metadata/finalizers","value":["example.com/hold"]}]"#,
     ]);
-    let deleter = Command::new("timeout")
-        .args([
-            "20",
-            "kubectl",
-            "--kubeconfig",
-            path(&kubeconfig),
-            "--cache-dir",
-            path(&c.dir.join("cache-delete")),
-            "delete",
-            "widget",
-            "w1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let deleter = c.background(20, &["delete", "widget", "w1"]);
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert!(c.ok(&["get", "widget", "w1", "-o", "jsonpath={.metadata.deletionTimestamp}"]).ends_with('Z'), "deleting");
     c.ok(&["patch", "widget", "w1", "--type=json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#]);
@@ -265,26 +252,7 @@ fn kubectl_builtin_kinds_and_wait_for_condition() {
     let crd = c.file("crd.json", &common::widget_crd().to_string());
     c.ok(&["apply", "-f", path(&crd)]);
     c.ok(&["apply", "-n", "team", "-f", path(&c.file("w.yaml", WIDGET))]);
-    let kubeconfig = c.dir.join("kubeconfig.yaml");
-    let waiter = Command::new("timeout")
-        .args([
-            "20",
-            "kubectl",
-            "--kubeconfig",
-            path(&kubeconfig),
-            "--cache-dir",
-            path(&c.dir.join("cache-wait")),
-            "wait",
-            "-n",
-            "team",
-            "--for=condition=Ready",
-            "widget/w1",
-            "--timeout=15s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let waiter = c.background(20, &["wait", "-n", "team", "--for=condition=Ready", "widget/w1", "--timeout=15s"]);
     std::thread::sleep(std::time::Duration::from_secs(2));
     c.ok(&["patch", "-n", "team", "widget", "w1", "--subresource=status", "--type=merge", "-p",
         r#"{"status":{"phase":"Ready","conditions":[{"type":"Ready","status":"True","reason":"Ok","message":"ok","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}"#]);
