@@ -4,11 +4,14 @@
 //! 1. [`api`] — the CRD types;
 //! 2. [`model`] — size profiles and the merge into one validated config per component (pure);
 //! 3. [`vendors`] — desired vendor objects and status readers per vendor (pure);
-//! 4. reconcile and 5. controller — side effects and wiring (see the controller issue).
+//! 4. [`reconcile`] — the only code with side effects;
+//! 5. [`controller`] — kube-runtime wiring, metrics, health, leader election.
 //!
 //! [`render`] ties 1–3 together for the `render` command.
 
 pub mod api;
+pub mod controller;
 pub mod model;
+pub mod reconcile;
 pub mod render;
 pub mod vendors;

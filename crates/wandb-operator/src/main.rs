@@ -31,12 +31,52 @@ enum Command {
         #[arg(short = 'n', long, default_value = "default")]
         namespace: String,
     },
-    /// Run the controller (not implemented in this build: see the controller issue).
-    Run,
+    /// Run the controller (uses KUBECONFIG or the in-cluster service account).
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Namespaces to watch, comma-separated; empty watches all namespaces.
+    #[arg(long, env = "WATCH_NAMESPACES", value_delimiter = ',', default_value = "")]
+    namespaces: Vec<String>,
+    /// Listen address of /metrics, /healthz and /readyz.
+    #[arg(long, env = "METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    metrics_addr: std::net::SocketAddr,
+    /// Reconciles in parallel.
+    #[arg(long, env = "CONCURRENCY", default_value_t = 4)]
+    concurrency: u16,
+    /// Safety-net resync of converged resources, in seconds.
+    #[arg(long, env = "RESYNC_SECONDS", default_value_t = 600)]
+    resync_seconds: u64,
+    /// Elect a leader on a Lease so that only one replica writes.
+    #[arg(long, env = "LEADER_ELECT", default_value_t = false)]
+    leader_elect: bool,
+    /// Lease name for leader election.
+    #[arg(long, env = "LEASE_NAME", default_value = "wandb-operator")]
+    lease_name: String,
+    /// Lease namespace for leader election.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    lease_namespace: String,
+    /// Lease duration in seconds.
+    #[arg(long, env = "LEASE_DURATION_SECONDS", default_value_t = 15)]
+    lease_duration_seconds: u64,
+    /// This replica's identity (defaults to the host name).
+    #[arg(long, env = "POD_NAME")]
+    identity: Option<String>,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
+    log_format: String,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `wandb_operator=debug`.
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    log_level: String,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Run(args) = cli.command {
+        return run_controller(args);
+    }
     match run(cli.command) {
         Ok(output) => {
             print!("{output}");
@@ -56,9 +96,7 @@ fn run(command: Command) -> Result<String, String> {
             let text = read_input(&file)?;
             render::render_manifest(&text, &namespace, &Vendors::default()).map_err(|e| e.to_string())
         }
-        Command::Run => {
-            Err("`run` is not implemented yet: the controller is tracked by the controller issue".to_owned())
-        }
+        Command::Run(_) => Err("run is handled by run_controller".to_owned()),
     }
 }
 
@@ -75,4 +113,71 @@ fn read_input(file: &str) -> Result<String, String> {
     } else {
         std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))
     }
+}
+
+fn run_controller(args: RunArgs) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if args.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    // Startup: failing to build the runtime is fatal.
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let client = match kube::Client::try_default().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot create a Kubernetes client");
+                return ExitCode::FAILURE;
+            }
+        };
+        let identity = args
+            .identity
+            .clone()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| format!("wandb-operator-{}", std::process::id()));
+        let options = wandb_operator::controller::RunOptions {
+            namespaces: args.namespaces.iter().filter(|n| !n.is_empty()).cloned().collect(),
+            metrics_addr: args.metrics_addr,
+            concurrency: args.concurrency.max(1),
+            settings: wandb_operator::reconcile::Settings {
+                resync: std::time::Duration::from_secs(args.resync_seconds),
+                ..Default::default()
+            },
+            leader: args.leader_elect.then(|| wandb_operator::controller::LeaderOptions {
+                lease_name: args.lease_name.clone(),
+                lease_namespace: args.lease_namespace.clone(),
+                identity: identity.clone(),
+                duration: std::time::Duration::from_secs(args.lease_duration_seconds.max(3)),
+            }),
+            instance: identity,
+        };
+        let shutdown = async {
+            let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            tracing::info!("shutdown requested");
+        };
+        match wandb_operator::controller::run(client, options, shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "controller stopped");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }

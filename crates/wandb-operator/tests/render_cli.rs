@@ -152,7 +152,6 @@ fn bad_input_fails_with_one_line_naming_the_problem_and_no_output() {
             ),
             "metadata.name",
         ),
-        (vec!["run"], None, "not implemented"),
     ];
     for (args, stdin, expected) in cases {
         let out = run(&args, stdin);

@@ -335,3 +335,20 @@ pub struct ClickHouseConfig {
     /// Keeper, present when replicas > 1.
     pub keeper: Option<KeeperConfig>,
 }
+
+/// Access to a component config's placement.
+pub trait Placed {
+    /// Where the component lives and its retention policy.
+    fn placement(&self) -> &Placement;
+}
+
+macro_rules! placed {
+    ($($t:ty),*) => {$(
+        impl Placed for $t {
+            fn placement(&self) -> &Placement {
+                &self.placement
+            }
+        }
+    )*};
+}
+placed!(MySqlConfig, RedisConfig, KafkaConfig, MinioConfig, ClickHouseConfig);

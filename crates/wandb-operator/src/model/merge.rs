@@ -54,6 +54,39 @@ pub fn resolve(wandb: &WeightsAndBiases) -> Result<InfraConfig, ModelError> {
     })
 }
 
+/// Every component's placement (namespace and retention policy), even when its spec is
+/// otherwise invalid: what deletion needs to find and treat its objects.
+pub fn placements(wandb: &WeightsAndBiases) -> Result<Vec<Placement>, ModelError> {
+    let name = wandb.metadata.name.clone().filter(|n| !n.is_empty()).ok_or(ModelError::MissingName)?;
+    let namespace = wandb.metadata.namespace.clone().filter(|n| !n.is_empty()).ok_or(ModelError::MissingNamespace)?;
+    let instance = Instance { name, namespace, uid: wandb.metadata.uid.clone() };
+    let spec = &wandb.spec;
+    let default_on_delete = spec.retention_policy.as_ref().map(|r| r.on_delete).unwrap_or_default();
+    let commons = [
+        spec.mysql.as_ref().map(|c| &c.common),
+        spec.redis.as_ref().map(|c| &c.common),
+        spec.kafka.as_ref().map(|c| &c.common),
+        spec.minio.as_ref().map(|c| &c.common),
+        spec.clickhouse.as_ref().map(|c| &c.common),
+    ];
+    Ok(Component::ALL
+        .iter()
+        .zip(commons)
+        .map(|(component, common)| Placement {
+            instance: instance.clone(),
+            component: *component,
+            namespace: common
+                .and_then(|c| c.namespace.clone())
+                .filter(|ns| validate_dns_label(ns).is_ok())
+                .unwrap_or_else(|| instance.namespace.clone()),
+            on_delete: common
+                .and_then(|c| c.retention_policy.as_ref())
+                .and_then(|r| r.on_delete)
+                .unwrap_or(default_on_delete),
+        })
+        .collect())
+}
+
 struct MergeContext<'a> {
     instance: &'a Instance,
     default_on_delete: OnDelete,

@@ -12,5 +12,5 @@ pub mod quantity;
 
 pub use config::*;
 pub use error::ModelError;
-pub use merge::resolve;
+pub use merge::{placements, resolve};
 pub use quantity::Quantity;

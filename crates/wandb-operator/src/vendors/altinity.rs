@@ -337,7 +337,30 @@ impl Vendor for Altinity {
             objects.push(DesiredObject::from_typed(chk_key(config), &chk)?);
         }
         objects.push(DesiredObject::from_typed(chi_key(config), &Self::installation(config))?);
-        Ok(Desired { objects, secrets: vec![Self::credentials(config)], reads: vec![] })
+        let storage = "/spec/templates/volumeClaimTemplates/0/spec/resources/requests/storage";
+        Ok(Desired {
+            objects,
+            secrets: vec![Self::credentials(config)],
+            reads: vec![],
+            storage_fields: vec![(chi_key(config), storage)],
+            exclusive_with: vec![],
+        })
+    }
+
+    fn kinds(&self) -> Vec<kube::core::ApiResource> {
+        vec![
+            super::api_resource_of::<ClickHouseInstallation>(),
+            super::api_resource_of::<ClickHouseKeeperInstallation>(),
+        ]
+    }
+
+    fn data_claims(&self, placement: &Placement) -> super::ClaimMatcher {
+        let name = placement.object_name();
+        let keeper = keeper_name(placement);
+        super::ClaimMatcher {
+            prefixes: vec![format!("data-chi-{name}-"), format!("data-chk-{keeper}-")],
+            labels: vec![],
+        }
     }
 
     fn observe(

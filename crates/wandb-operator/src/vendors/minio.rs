@@ -168,7 +168,21 @@ impl Vendor for MinioOperator {
             objects: vec![DesiredObject::from_typed(tenant_key(config), &Self::tenant(config))?],
             secrets: vec![Self::config_secret(config)],
             reads: vec![],
+            storage_fields: vec![(
+                tenant_key(config),
+                "/spec/pools/0/volumeClaimTemplate/spec/resources/requests/storage",
+            )],
+            exclusive_with: vec![],
         })
+    }
+
+    fn kinds(&self) -> Vec<kube::core::ApiResource> {
+        vec![super::api_resource_of::<Tenant>()]
+    }
+
+    fn data_claims(&self, placement: &crate::model::Placement) -> super::ClaimMatcher {
+        let name = placement.object_name();
+        super::ClaimMatcher { prefixes: vec![], labels: vec![("v1.min.io/tenant".to_owned(), name)] }
     }
 
     fn observe(

@@ -88,6 +88,27 @@ pub struct Desired {
     pub secrets: Vec<GeneratedSecret>,
     /// Further objects the status reader needs (e.g. the StatefulSets Opstree creates).
     pub reads: Vec<ObjectKey>,
+    /// Where each object carries its storage size (JSON pointer), so a shrink can be refused.
+    pub storage_fields: Vec<(ObjectKey, &'static str)>,
+    /// Objects of another topology that must not exist (switching would leave data behind).
+    pub exclusive_with: Vec<ObjectKey>,
+}
+
+/// How to recognise a component's PersistentVolumeClaims (the vendors name and label them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClaimMatcher {
+    /// Claim name prefixes.
+    pub prefixes: Vec<String>,
+    /// Label pairs, any of which marks a claim.
+    pub labels: Vec<(String, String)>,
+}
+
+impl ClaimMatcher {
+    /// Whether a claim with `name` and `labels` belongs to the component.
+    pub fn matches(&self, name: &str, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+            || self.labels.iter().any(|(k, v)| labels.get(k) == Some(v))
+    }
 }
 
 impl Desired {
@@ -152,6 +173,12 @@ pub trait Vendor: Send + Sync {
     /// The objects to create or converge for `config`.
     fn desired(&self, config: &Self::Config) -> Result<Desired, VendorError>;
 
+    /// The kinds this vendor writes (for caches, watches and CRD checks).
+    fn kinds(&self) -> Vec<kube::core::ApiResource>;
+
+    /// The component's data claims, found by the vendor's naming and labels.
+    fn data_claims(&self, placement: &crate::model::Placement) -> ClaimMatcher;
+
     /// Reads the vendor's status into the component status. `previously_ready` tells whether
     /// the component was `Ready` before, so that a loss of capacity reads as `Degraded`.
     fn observe(
@@ -187,6 +214,29 @@ impl Default for Vendors {
             clickhouse: Box::new(altinity::Altinity),
         }
     }
+}
+
+/// The `ApiResource` of a typed kind.
+pub fn api_resource_of<K: kube::Resource<DynamicType = ()>>() -> kube::core::ApiResource {
+    kube::core::ApiResource::erase::<K>(&())
+}
+
+/// Every kind the operator reads or writes besides its own: the vendors' kinds, Secrets,
+/// StatefulSets (Opstree readiness) and PersistentVolumeClaims (purge).
+pub fn all_kinds(vendors: &Vendors) -> Vec<kube::core::ApiResource> {
+    use k8s_openapi::api::{
+        apps::v1::StatefulSet,
+        core::v1::{PersistentVolumeClaim, Secret},
+    };
+    let mut kinds = vendors.mysql.kinds();
+    kinds.extend(vendors.redis.kinds());
+    kinds.extend(vendors.kafka.kinds());
+    kinds.extend(vendors.minio.kinds());
+    kinds.extend(vendors.clickhouse.kinds());
+    kinds.push(api_resource_of::<Secret>());
+    kinds.push(api_resource_of::<StatefulSet>());
+    kinds.push(api_resource_of::<PersistentVolumeClaim>());
+    kinds
 }
 
 /// `<service>.<namespace>.svc.cluster.local`.

@@ -16,6 +16,7 @@ use crate::api::{ComponentStatus, RedisConnection};
 use crate::model::{Placement, RedisConfig, RedisTopology, Resources};
 
 const API_VERSION: &str = "redis.redis.opstreelabs.in/v1beta2";
+const STORAGE: &str = "/spec/storage/volumeClaimTemplate/spec/resources/requests/storage";
 
 /// `kubernetesConfig`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -167,6 +168,8 @@ impl Vendor for Opstree {
                     objects: vec![DesiredObject::from_typed(key(p, "Redis", &name), &with_meta(redis, p, &name))?],
                     secrets: vec![],
                     reads: vec![statefulset_key(p, &name)],
+                    storage_fields: vec![(key(p, "Redis", &name), STORAGE)],
+                    exclusive_with: vec![key(p, "RedisReplication", &name), key(p, "RedisSentinel", &name)],
                 })
             }
             RedisTopology::Replication { replicas, sentinel } => {
@@ -202,9 +205,25 @@ impl Vendor for Opstree {
                     ],
                     secrets: vec![],
                     reads: vec![statefulset_key(p, &name), statefulset_key(p, &format!("{name}-sentinel"))],
+                    storage_fields: vec![(key(p, "RedisReplication", &name), STORAGE)],
+                    exclusive_with: vec![key(p, "Redis", &name)],
                 })
             }
         }
+    }
+
+    fn kinds(&self) -> Vec<kube::core::ApiResource> {
+        vec![
+            super::api_resource_of::<Redis>(),
+            super::api_resource_of::<RedisReplication>(),
+            super::api_resource_of::<RedisSentinel>(),
+        ]
+    }
+
+    fn data_claims(&self, placement: &Placement) -> super::ClaimMatcher {
+        // The vendor names claims `<template>-<cr>-<ordinal>`, the template defaulting to the CR name.
+        let name = placement.object_name();
+        super::ClaimMatcher { prefixes: vec![format!("{name}-{name}-")], labels: vec![] }
     }
 
     fn observe(

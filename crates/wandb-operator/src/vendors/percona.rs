@@ -211,8 +211,24 @@ impl Vendor for Percona {
     fn desired(&self, config: &MySqlConfig) -> Result<Desired, VendorError> {
         Ok(Desired {
             objects: vec![DesiredObject::from_typed(cluster_key(config), &Self::cluster(config))?],
+            storage_fields: vec![(
+                cluster_key(config),
+                "/spec/pxc/volumeSpec/persistentVolumeClaim/resources/requests/storage",
+            )],
             ..Desired::default()
         })
+    }
+
+    fn kinds(&self) -> Vec<kube::core::ApiResource> {
+        vec![super::api_resource_of::<PerconaXtraDBCluster>()]
+    }
+
+    fn data_claims(&self, placement: &crate::model::Placement) -> super::ClaimMatcher {
+        let name = placement.object_name();
+        super::ClaimMatcher {
+            prefixes: vec![format!("datadir-{name}-pxc-"), format!("proxydata-{name}-proxysql-")],
+            labels: vec![],
+        }
     }
 
     fn observe(

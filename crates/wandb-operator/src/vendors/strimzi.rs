@@ -264,8 +264,21 @@ impl Vendor for Strimzi {
                 DesiredObject::from_typed(kafka_key(config), &Self::kafka(config))?,
                 DesiredObject::from_typed(pool_key(config), &Self::pool(config))?,
             ],
+            storage_fields: vec![(pool_key(config), "/spec/storage/volumes/0/size")],
             ..Desired::default()
         })
+    }
+
+    fn kinds(&self) -> Vec<kube::core::ApiResource> {
+        vec![super::api_resource_of::<Kafka>(), super::api_resource_of::<KafkaNodePool>()]
+    }
+
+    fn data_claims(&self, placement: &crate::model::Placement) -> super::ClaimMatcher {
+        let name = placement.object_name();
+        super::ClaimMatcher {
+            prefixes: vec![format!("data-0-{name}-{name}-pool-"), format!("data-{name}-{name}-pool-")],
+            labels: vec![(CLUSTER_LABEL.to_owned(), name)],
+        }
     }
 
     fn observe(

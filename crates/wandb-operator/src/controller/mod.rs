@@ -1,0 +1,259 @@
+//! Layer 5 — kube-runtime wiring: caches and watches for every kind we touch, the controller
+//! on `WeightsAndBiases`, metrics, health, leader election and graceful shutdown.
+
+mod health;
+pub mod leader;
+pub mod metrics;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::{StreamExt, stream::BoxStream};
+use kube::api::{Api, DynamicObject};
+use kube::core::ApiResource;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, reflector, store::Writer};
+use kube::runtime::watcher::{self, Event};
+use kube::{Client, ResourceExt};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::api::WeightsAndBiases;
+use crate::reconcile::{Caches, Context, KindCache, KindState, Settings, error_policy, reconcile};
+use crate::vendors::{self, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey, Vendors};
+
+pub use leader::LeaderOptions;
+pub use metrics::Metrics;
+
+/// How the controller runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Namespaces to watch; empty means all.
+    pub namespaces: Vec<String>,
+    /// Address of `/metrics`, `/healthz` and `/readyz`.
+    pub metrics_addr: SocketAddr,
+    /// Reconciles in parallel.
+    pub concurrency: u16,
+    /// Reconcile settings.
+    pub settings: Settings,
+    /// Leader election, when enabled.
+    pub leader: Option<LeaderOptions>,
+    /// This replica's name (event reporter instance).
+    pub instance: String,
+}
+
+/// Why the controller stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    /// The health/metrics listener could not start.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// Address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Leadership was lost; the process should restart.
+    #[error("leadership lost")]
+    LeadershipLost,
+}
+
+fn labelled(kind: &ApiResource) -> bool {
+    // Vendor-created StatefulSets and PVCs do not carry our labels.
+    !(kind.kind == "StatefulSet" || kind.kind == "PersistentVolumeClaim")
+}
+
+/// The `WeightsAndBiases` an object belongs to: from our labels, or for vendor-made
+/// StatefulSets through their owning vendor object.
+fn owner_of(object: &DynamicObject, caches: &Caches) -> Option<ObjectRef<WeightsAndBiases>> {
+    let labels = object.labels();
+    if labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGER)
+        && let (Some(name), Some(ns)) = (labels.get(LABEL_INSTANCE), labels.get(LABEL_INSTANCE_NAMESPACE))
+    {
+        return Some(ObjectRef::new(name).within(ns));
+    }
+    let namespace = object.namespace()?;
+    object.owner_references().iter().find_map(|owner| {
+        let key = ObjectKey::new(&owner.api_version, &owner.kind, &namespace, &owner.name);
+        let parent = caches.get(&key)?;
+        let labels = parent.labels();
+        Some(ObjectRef::new(labels.get(LABEL_INSTANCE)?).within(labels.get(LABEL_INSTANCE_NAMESPACE)?))
+    })
+}
+
+fn kind_stream(
+    client: &Client,
+    kind: &ApiResource,
+    scope: Option<&str>,
+) -> (KindCache, BoxStream<'static, DynamicObject>) {
+    let writer = Writer::new(kind.clone());
+    let cache = KindCache::new(kind.clone(), scope.map(str::to_owned), writer.as_reader());
+    let api: Api<DynamicObject> = match scope {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, kind),
+        None => Api::all_with(client.clone(), kind),
+    };
+    let mut config = watcher::Config::default();
+    if labelled(kind) {
+        config = config.labels(&format!("{LABEL_MANAGED_BY}={MANAGER}"));
+    }
+    let state = cache.clone();
+    let name = format!("{} {}", kind.api_version, kind.kind);
+    let stream = reflector(writer, watcher::watcher(api, config).default_backoff())
+        .inspect(move |event| match event {
+            Ok(Event::InitDone) => state.set_state(KindState::Ready),
+            Err(watcher::Error::InitialListFailed(kube::Error::Api(e))) if e.code == 404 => {
+                if state.state() != KindState::Missing {
+                    warn!(kind = %name, "kind not served (CRD not installed?)");
+                }
+                state.set_state(KindState::Missing);
+            }
+            _ => {}
+        })
+        .touched_objects()
+        .filter_map(|r| async move { r.ok() })
+        .boxed();
+    (cache, stream)
+}
+
+/// Runs the controller until `shutdown` resolves (or leadership is lost).
+pub async fn run(
+    client: Client,
+    options: RunOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ControllerError> {
+    let metrics = Arc::new(Metrics::default());
+    let ready = Arc::new(AtomicBool::new(false));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let addr = health::serve(options.metrics_addr, metrics.clone(), ready.clone(), stop_rx.clone())
+        .await
+        .map_err(|source| ControllerError::Listen { addr: options.metrics_addr, source })?;
+    info!(%addr, "serving /metrics, /healthz and /readyz");
+    let stop = stop_tx.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+
+    let lost = Arc::new(AtomicBool::new(false));
+    if let Some(leader) = &options.leader {
+        let mut stopped = stop_rx.clone();
+        tokio::select! {
+            _ = leader::acquire(&client, leader) => {}
+            _ = stopped.changed() => return Ok(()),
+        }
+        let (client, leader, stop, lost) = (client.clone(), leader.clone(), stop_tx.clone(), lost.clone());
+        tokio::spawn(async move {
+            leader::keep(client, leader).await;
+            lost.store(true, Ordering::Release);
+            let _ = stop.send(true);
+        });
+    }
+
+    let vendors = Vendors::default();
+    let scopes: Vec<Option<String>> =
+        if options.namespaces.is_empty() { vec![None] } else { options.namespaces.iter().cloned().map(Some).collect() };
+    let mut caches = Vec::new();
+    let mut triggers = Vec::new();
+    for kind in vendors::all_kinds(&vendors) {
+        for scope in &scopes {
+            let (cache, stream) = kind_stream(&client, &kind, scope.as_deref());
+            caches.push(cache);
+            triggers.push(stream);
+        }
+    }
+    let caches = Caches::new(caches);
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter { controller: MANAGER.to_owned(), instance: Some(options.instance.clone()) },
+    );
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        vendors,
+        caches.clone(),
+        recorder,
+        metrics.clone(),
+        options.settings.clone(),
+    ));
+
+    // Drive the caches first: reconciling before they are complete would report objects as
+    // missing and make statuses flap after every restart.
+    let (trigger_tx, mut trigger_rx) = mpsc::channel::<DynamicObject>(4096);
+    tokio::spawn(futures::stream::select_all(triggers).for_each(move |object| {
+        let tx = trigger_tx.clone();
+        async move {
+            let _ = tx.send(object).await;
+        }
+    }));
+    let mut stopped = stop_rx.clone();
+    loop {
+        if !caches.all().any(|c| c.state() == KindState::Unknown) {
+            break;
+        }
+        tokio::select! {
+            _ = stopped.changed() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+
+    // One controller per scope; a dispatcher maps every watched object to its resource.
+    let mut senders = Vec::new();
+    let mut controllers = Vec::new();
+    for scope in &scopes {
+        let (tx, rx) = mpsc::channel::<ObjectRef<WeightsAndBiases>>(1024);
+        senders.push((scope.clone(), tx));
+        let api: Api<WeightsAndBiases> = match scope {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        };
+        let mut stopped = stop_rx.clone();
+        let controller = Controller::new(api, watcher::Config::default())
+            .with_config(ControllerConfig::default().concurrency(options.concurrency))
+            .reconcile_on(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) }))
+            .graceful_shutdown_on(async move {
+                let _ = stopped.changed().await;
+            });
+        let store = controller.store();
+        controllers.push((store, controller.run(reconcile, error_policy, ctx.clone())));
+    }
+    let dispatch_caches = caches.clone();
+    tokio::spawn(async move {
+        while let Some(object) = trigger_rx.recv().await {
+            let Some(target) = owner_of(&object, &dispatch_caches) else { continue };
+            let ns = target.namespace.clone().unwrap_or_default();
+            if let Some((_, tx)) = senders.iter().find(|(scope, _)| scope.as_deref().is_none_or(|s| s == ns)) {
+                let _ = tx.send(target).await;
+            }
+        }
+    });
+
+    // Ready once the resource caches and every kind cache have listed (or found the kind missing).
+    let stores: Vec<_> = controllers.iter().map(|(s, _)| s.clone()).collect();
+    let ready_flag = ready.clone();
+    tokio::spawn(async move {
+        for store in stores {
+            let _ = store.wait_until_ready().await;
+        }
+        ready_flag.store(true, Ordering::Release);
+        info!("caches synced: ready");
+    });
+
+    let runs = controllers.into_iter().map(|(_, run)| {
+        run.for_each(|result| async move {
+            match result {
+                Ok((object, _)) => tracing::debug!(object = %object, "reconciled"),
+                Err(e) => tracing::debug!(error = %e, "controller event"),
+            }
+        })
+    });
+    futures::future::join_all(runs).await;
+    if lost.load(Ordering::Acquire) {
+        return Err(ControllerError::LeadershipLost);
+    }
+    info!("stopped");
+    Ok(())
+}

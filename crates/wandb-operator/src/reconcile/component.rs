@@ -1,0 +1,390 @@
+//! One component's reconcile: checks that protect data (CRD served, ownership, topology,
+//! storage shrink), generated Secrets created once, server-side apply of what changed, and the
+//! vendor's status read back. Components run concurrently and never stop each other.
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use kube::runtime::events::EventType;
+use kube::{Resource, ResourceExt};
+use serde_json::Value;
+use tracing::{debug, info};
+
+use super::cache::{KindState, is_ours};
+use super::{Context, ReconcileError, retention, status};
+use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases, WeightsAndBiasesStatus};
+use crate::model::{self, ModelError, Placed, Plan, Quantity};
+use crate::vendors::{DesiredObject, MANAGER, ObjectKey, Observed, Vendor};
+
+/// Annotation holding a hash of what we last applied: unchanged desired state is not re-sent.
+pub const APPLIED_HASH_ANNOTATION: &str = "apps.wandb.com/applied-hash";
+
+/// Reconciles every component and folds their statuses. Returns the new status and whether
+/// some component is still converging.
+pub async fn reconcile_all(
+    wandb: &WeightsAndBiases,
+    ctx: &Context,
+) -> Result<(WeightsAndBiasesStatus, bool), ReconcileError> {
+    let previous = wandb.status.clone().unwrap_or_default();
+    let config = match model::resolve(wandb) {
+        Ok(config) => config,
+        Err(error) => return Ok((status::invalid_resource(wandb, &previous, &error), false)),
+    };
+    let v = &ctx.vendors;
+    let (mysql, redis, kafka, minio, clickhouse) = tokio::join!(
+        one(ctx, wandb, &*v.mysql, &config.mysql, previous.mysql_status.as_ref()),
+        one(ctx, wandb, &*v.redis, &config.redis, previous.redis_status.as_ref()),
+        one(ctx, wandb, &*v.kafka, &config.kafka, previous.kafka_status.as_ref()),
+        one(ctx, wandb, &*v.minio, &config.minio, previous.minio_status.as_ref()),
+        one(ctx, wandb, &*v.clickhouse, &config.clickhouse, previous.clickhouse_status.as_ref()),
+    );
+    let next = WeightsAndBiasesStatus {
+        mysql_status: Some(mysql?),
+        redis_status: Some(redis?),
+        kafka_status: Some(kafka?),
+        minio_status: Some(minio?),
+        clickhouse_status: Some(clickhouse?),
+        ..Default::default()
+    };
+    let next = status::fold(wandb, &previous, next);
+    let converging = crate::vendors::status::summaries(&next)
+        .iter()
+        .any(|s| !s.ready && s.state != State::Offline && s.state != State::Error);
+    for s in crate::vendors::status::summaries(&next) {
+        ctx.observer.component_ready(
+            &wandb.namespace().unwrap_or_default(),
+            &wandb.name_any(),
+            s.component.key(),
+            s.ready,
+        );
+    }
+    Ok((next, converging))
+}
+
+fn detail(state: State, code: &str, message: String) -> StatusDetail {
+    StatusDetail { state, code: code.to_owned(), message }
+}
+
+fn blocked<K>(details: Vec<StatusDetail>) -> ComponentStatus<K> {
+    let state = details.iter().fold(State::Ready, |s, d| s.worst(d.state));
+    ComponentStatus { ready: false, state, details, ..ComponentStatus::default() }
+}
+
+/// Warning events for error details that are new since the previous status (no repeats in
+/// steady state).
+async fn warn_new_errors<K>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    status: &ComponentStatus<K>,
+    previous: Option<&ComponentStatus<K>>,
+) {
+    for d in status.details.iter().filter(|d| d.state == State::Error) {
+        let seen = previous.is_some_and(|p| p.details.iter().any(|q| q.code == d.code && q.message == d.message));
+        if !seen {
+            ctx.event(wandb, EventType::Warning, &d.code, d.message.clone()).await;
+        }
+    }
+}
+
+async fn one<C, K>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    vendor: &dyn Vendor<Config = C, Connection = K>,
+    plan: &Result<Plan<C>, ModelError>,
+    previous: Option<&ComponentStatus<K>>,
+) -> Result<ComponentStatus<K>, ReconcileError>
+where
+    C: Placed,
+{
+    let status = match plan {
+        Err(error) => blocked(vec![detail(State::Error, "InvalidSpec", error.to_string())]),
+        Ok(Plan::Disabled(placement)) => {
+            let kinds = vendor.kinds();
+            retention::disabled(ctx, wandb, placement, &kinds, &vendor.data_claims(placement)).await?
+        }
+        Ok(Plan::Enabled(config)) => enabled(ctx, wandb, vendor, config, previous).await?,
+    };
+    warn_new_errors(ctx, wandb, &status, previous).await;
+    Ok(status)
+}
+
+async fn enabled<C, K>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    vendor: &dyn Vendor<Config = C, Connection = K>,
+    config: &C,
+    previous: Option<&ComponentStatus<K>>,
+) -> Result<ComponentStatus<K>, ReconcileError>
+where
+    C: Placed,
+{
+    let placement = config.placement();
+    let desired = vendor.desired(config)?;
+    let component = placement.component.key();
+
+    // The vendor's API must be served before anything is written.
+    let mut waiting = false;
+    for object in &desired.objects {
+        match ctx.caches.state(&object.key.api_version, &object.key.kind, &object.key.namespace) {
+            KindState::Missing => {
+                return Ok(blocked(vec![detail(
+                    State::Error,
+                    "CRDMissing",
+                    format!(
+                        "{} {} is not served: install the {} CRDs",
+                        object.key.api_version,
+                        object.key.kind,
+                        vendor.name()
+                    ),
+                )]));
+            }
+            KindState::NotWatched => {
+                return Ok(blocked(vec![detail(
+                    State::Error,
+                    "NamespaceNotWatched",
+                    format!("namespace {} is not watched by this operator", object.key.namespace),
+                )]));
+            }
+            KindState::Unknown => waiting = true,
+            KindState::Ready => {}
+        }
+    }
+    if waiting {
+        return Ok(blocked(vec![detail(
+            State::Unknown,
+            "WaitingForCache",
+            "the operator is still listing the vendor's objects".to_owned(),
+        )]));
+    }
+
+    let mut refusals = Vec::new();
+    let keys = desired.objects.iter().map(|o| &o.key).chain(desired.secrets.iter().map(|s| &s.key));
+    for key in keys {
+        if let Some(live) = ctx.caches.get(key)
+            && !is_ours(live.labels(), &placement.instance, Some(component))
+        {
+            refusals.push(detail(
+                State::Error,
+                "NotOwned",
+                format!("{key} exists and is not managed by this WeightsAndBiases; it is left untouched"),
+            ));
+        }
+    }
+    for key in &desired.exclusive_with {
+        if ctx.caches.get(key).is_some() {
+            refusals.push(detail(
+                State::Error,
+                "TopologyChangeRefused",
+                format!("{key} exists: switching topology would leave its data behind; delete it explicitly to switch"),
+            ));
+        }
+    }
+    for (key, pointer) in &desired.storage_fields {
+        let wanted = desired
+            .objects
+            .iter()
+            .find(|o| &o.key == key)
+            .and_then(|o| o.body.pointer(pointer))
+            .and_then(Value::as_str);
+        let live = ctx
+            .caches
+            .get(key)
+            .and_then(|l| serde_json::to_value(&*l).ok())
+            .and_then(|v| v.pointer(pointer).and_then(Value::as_str).map(str::to_owned));
+        if let (Some(wanted), Some(live)) = (wanted, live)
+            && let (Ok(w), Ok(l)) = (Quantity::parse(wanted), Quantity::parse(&live))
+            && w < l
+        {
+            refusals.push(detail(
+                State::Error,
+                "StorageShrinkRefused",
+                format!("storageSize cannot shrink from {live} to {wanted}; {live} is kept"),
+            ));
+        }
+    }
+
+    let mut observed = Observed::default();
+    if refusals.is_empty() {
+        for secret in &desired.secrets {
+            match ctx.caches.get(&secret.key) {
+                Some(live) => observed.insert(secret.key.clone(), serde_json::to_value(&*live).unwrap_or_default()),
+                None => {
+                    // Drawn before the await: the thread-local CSPRNG handle is not Send.
+                    let materialized = secret.materialize(&mut rand::rng());
+                    let created = create_secret(ctx, &secret.key, materialized).await?;
+                    ctx.event(
+                        wandb,
+                        EventType::Normal,
+                        "Created",
+                        format!(
+                            "created Secret {}/{} with generated credentials",
+                            secret.key.namespace, secret.key.name
+                        ),
+                    )
+                    .await;
+                    observed.insert(secret.key.clone(), created);
+                }
+            }
+        }
+        for object in &desired.objects {
+            let (live, outcome) = apply(ctx, object, wandb).await?;
+            match outcome {
+                Outcome::Created => {
+                    ctx.event(wandb, EventType::Normal, "Created", format!("created {}", object.key)).await
+                }
+                Outcome::Adopted => {
+                    ctx.event(wandb, EventType::Normal, "Adopted", format!("adopted {}", object.key)).await
+                }
+                Outcome::Updated | Outcome::Unchanged => {}
+            }
+            observed.insert(object.key.clone(), live);
+        }
+    } else {
+        for key in desired.objects.iter().map(|o| &o.key).chain(desired.secrets.iter().map(|s| &s.key)) {
+            if let Some(live) =
+                ctx.caches.get(key).filter(|l| is_ours(l.labels(), &placement.instance, Some(component)))
+            {
+                observed.insert(key.clone(), serde_json::to_value(&*live).unwrap_or_default());
+            }
+        }
+    }
+    for key in &desired.reads {
+        if let Some(live) = ctx.caches.get(key) {
+            observed.insert(key.clone(), serde_json::to_value(&*live).unwrap_or_default());
+        }
+    }
+    let previously_ready = previous.is_some_and(|p| p.ready);
+    let mut status = vendor.observe(config, &observed, previously_ready);
+    if !refusals.is_empty() {
+        status.ready = false;
+        status.state = refusals.iter().fold(status.state, |s, d| s.worst(d.state));
+        refusals.extend(status.details);
+        status.details = refusals;
+    }
+    Ok(status)
+}
+
+async fn create_secret(ctx: &Context, key: &ObjectKey, secret: Secret) -> Result<Value, ReconcileError> {
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &key.namespace);
+    match api.create(&PostParams { field_manager: Some(MANAGER.to_owned()), ..Default::default() }, &secret).await {
+        Ok(created) => Ok(serde_json::to_value(created).unwrap_or_default()),
+        // Created meanwhile (e.g. by a previous leader): never overwritten.
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            let live = api.get(&key.name).await.map_err(ReconcileError::api(format!("read {key}")))?;
+            Ok(serde_json::to_value(live).unwrap_or_default())
+        }
+        Err(e) => Err(ReconcileError::Api { action: format!("create {key}"), source: e }),
+    }
+}
+
+enum Outcome {
+    Created,
+    Adopted,
+    Updated,
+    Unchanged,
+}
+
+/// FNV-1a over the serialized body: stable (serde_json maps are sorted) and cheap. Not a
+/// security measure: only detects that our desired state changed.
+fn hash(body: &Value) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in body.to_string().bytes() {
+        h ^= u64::from(byte);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Whether `live` contains everything `desired` sets, with equal values. Lists must match
+/// element by element, except metadata lists others may extend (owner references, finalizers).
+pub(crate) fn covers(live: &Value, desired: &Value, path: &mut Vec<String>) -> bool {
+    match (live, desired) {
+        (Value::Object(l), Value::Object(d)) => d.iter().all(|(k, dv)| {
+            path.push(k.clone());
+            let ok = l.get(k).is_some_and(|lv| covers(lv, dv, path));
+            path.pop();
+            ok
+        }),
+        (Value::Array(l), Value::Array(d)) => {
+            let extensible =
+                path.len() == 2 && path[0] == "metadata" && (path[1] == "ownerReferences" || path[1] == "finalizers");
+            if extensible {
+                d.iter().all(|dv| l.iter().any(|lv| covers(lv, dv, &mut Vec::new())))
+            } else {
+                l.len() == d.len() && l.iter().zip(d).all(|(lv, dv)| covers(lv, dv, path))
+            }
+        }
+        (l, d) => l == d,
+    }
+}
+
+async fn apply(
+    ctx: &Context,
+    object: &DesiredObject,
+    wandb: &WeightsAndBiases,
+) -> Result<(Value, Outcome), ReconcileError> {
+    let key = &object.key;
+    let resource = ctx
+        .caches
+        .resource(&key.api_version, &key.kind)
+        .ok_or_else(|| ReconcileError::UnknownKind(format!("{} {}", key.api_version, key.kind)))?;
+    let mut body = object.body.clone();
+    let digest = hash(&body);
+    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        let annotations = meta.entry("annotations").or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Some(a) = annotations.as_object_mut() {
+            a.insert(APPLIED_HASH_ANNOTATION.to_owned(), Value::from(digest.clone()));
+        }
+    }
+    let live = ctx.caches.get(key);
+    if let Some(live) = &live {
+        let live_value = serde_json::to_value(&**live).unwrap_or_default();
+        let same_hash = live.annotations().get(APPLIED_HASH_ANNOTATION) == Some(&digest);
+        if same_hash && covers(&live_value, &body, &mut Vec::new()) {
+            debug!(object = %key, "unchanged");
+            return Ok((live_value, Outcome::Unchanged));
+        }
+    }
+    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &key.namespace, &resource);
+    let applied = api
+        .patch(&key.name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&body))
+        .await
+        .map_err(ReconcileError::api(format!("apply {key}")))?;
+    let uid = wandb.meta().uid.clone();
+    let outcome = match &live {
+        None => Outcome::Created,
+        Some(l)
+            if uid.is_some()
+                && body.pointer("/metadata/ownerReferences").is_some()
+                && !l.owner_references().iter().any(|o| Some(&o.uid) == uid.as_ref()) =>
+        {
+            Outcome::Adopted
+        }
+        Some(_) => Outcome::Updated,
+    };
+    info!(object = %key, "applied");
+    Ok((serde_json::to_value(applied).unwrap_or_default(), outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn covers_checks_values_lists_and_extensible_metadata_lists() {
+        let desired = json!({"metadata": {"labels": {"a": "1"}, "ownerReferences": [{"uid": "u"}]}, "spec": {"list": [1, 2], "x": {"y": 1}}});
+        let live = json!({"metadata": {"labels": {"a": "1", "extra": "2"}, "ownerReferences": [{"uid": "other"}, {"uid": "u", "kind": "K"}]},
+                          "spec": {"list": [1, 2], "x": {"y": 1, "z": 2}}, "status": {}});
+        assert!(covers(&live, &desired, &mut Vec::new()));
+        let drifted = json!({"metadata": {"labels": {"a": "1"}, "ownerReferences": [{"uid": "u"}]}, "spec": {"list": [1, 3], "x": {"y": 1}}});
+        assert!(!covers(&drifted, &desired, &mut Vec::new()));
+        let longer = json!({"metadata": {"labels": {"a": "1"}, "ownerReferences": [{"uid": "u"}]}, "spec": {"list": [1, 2, 3], "x": {"y": 1}}});
+        assert!(!covers(&longer, &desired, &mut Vec::new()));
+    }
+
+    #[test]
+    fn hash_is_stable_and_sensitive() {
+        assert_eq!(hash(&json!({"a": 1, "b": 2})), hash(&json!({"b": 2, "a": 1})));
+        assert_ne!(hash(&json!({"a": 1})), hash(&json!({"a": 2})));
+    }
+}

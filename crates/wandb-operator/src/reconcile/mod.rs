@@ -1,0 +1,189 @@
+//! Layer 4 — the only code with side effects: read caches, server-side apply the desired
+//! objects, create generated Secrets once, apply retention, write status (at most once per
+//! reconcile and only when it changed).
+
+pub mod cache;
+mod component;
+mod finalizers;
+mod retention;
+mod status;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kube::api::Api;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::{Client, Resource, ResourceExt};
+use tracing::{info, instrument, warn};
+
+pub use cache::{Caches, KindCache, KindState};
+
+use crate::api::WeightsAndBiases;
+use crate::vendors::Vendors;
+
+/// Errors of a reconcile. Each variant has a stable name used as metric label and event reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// An API request failed.
+    #[error("{action}: {source}")]
+    Api {
+        /// What was being done.
+        action: String,
+        /// The client error.
+        #[source]
+        source: kube::Error,
+    },
+    /// A builder failed (a bug).
+    #[error(transparent)]
+    Vendor(#[from] crate::vendors::VendorError),
+    /// The resource lacks a name or namespace.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    /// A kind the operator has no cache for (a bug: every written kind is watched).
+    #[error("no cache for {0}")]
+    UnknownKind(String),
+}
+
+impl ReconcileError {
+    /// A stable reason label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ReconcileError::Api { .. } => "ApiError",
+            ReconcileError::Vendor(_) => "BuildError",
+            ReconcileError::Model(_) => "InvalidResource",
+            ReconcileError::UnknownKind(_) => "UnknownKind",
+        }
+    }
+
+    pub(crate) fn api(action: impl Into<String>) -> impl FnOnce(kube::Error) -> ReconcileError {
+        let action = action.into();
+        move |source| ReconcileError::Api { action, source }
+    }
+}
+
+/// Settings of the reconciler.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Safety-net resync of a converged resource.
+    pub resync: Duration,
+    /// Requeue while some component is still converging.
+    pub progress_requeue: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { resync: Duration::from_secs(600), progress_requeue: Duration::from_secs(30) }
+    }
+}
+
+/// Observations a reconcile reports (metrics are kept by the controller layer).
+pub trait Observer: Send + Sync {
+    /// A reconcile finished.
+    fn reconciled(&self, duration: Duration, error: Option<&'static str>);
+    /// A component's readiness.
+    fn component_ready(&self, namespace: &str, name: &str, component: &str, ready: bool);
+}
+
+/// Everything a reconcile needs.
+pub struct Context {
+    /// API client.
+    pub client: Client,
+    /// The vendor of each component.
+    pub vendors: Vendors,
+    /// Read caches.
+    pub caches: Caches,
+    /// Event recorder.
+    pub recorder: Recorder,
+    /// Metrics sink.
+    pub observer: Arc<dyn Observer>,
+    /// Settings.
+    pub settings: Settings,
+    failures: Mutex<HashMap<(String, String), u32>>,
+}
+
+impl Context {
+    /// A context.
+    pub fn new(
+        client: Client,
+        vendors: Vendors,
+        caches: Caches,
+        recorder: Recorder,
+        observer: Arc<dyn Observer>,
+        settings: Settings,
+    ) -> Self {
+        Context { client, vendors, caches, recorder, observer, settings, failures: Mutex::new(HashMap::new()) }
+    }
+
+    pub(crate) async fn event(&self, wandb: &WeightsAndBiases, type_: EventType, reason: &str, note: String) {
+        let event = Event {
+            type_,
+            reason: reason.to_owned(),
+            note: Some(note),
+            action: "Reconcile".to_owned(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, &wandb.object_ref(&())).await {
+            warn!(error = %e, "cannot publish event");
+        }
+    }
+
+    fn key(wandb: &WeightsAndBiases) -> (String, String) {
+        (wandb.namespace().unwrap_or_default(), wandb.name_any())
+    }
+}
+
+/// Reconciles one `WeightsAndBiases`.
+#[instrument(skip_all, fields(namespace = wandb.namespace().unwrap_or_default(), name = wandb.name_any()))]
+pub async fn reconcile(wandb: Arc<WeightsAndBiases>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let started = Instant::now();
+    let result = run(&wandb, &ctx).await;
+    ctx.observer.reconciled(started.elapsed(), result.as_ref().err().map(ReconcileError::reason));
+    if result.is_ok() {
+        ctx.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&Context::key(&wandb));
+    }
+    result
+}
+
+/// On failure: a Warning event with the error chain, and a per-object exponential backoff
+/// (1 s doubling to 5 min), reset by the next success.
+pub fn error_policy(wandb: Arc<WeightsAndBiases>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    let failures = {
+        let mut map = ctx.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(Context::key(&wandb)).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    };
+    let mut chain = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    warn!(error = %chain, failures, "reconcile failed");
+    let ctx2 = ctx.clone();
+    let reason = error.reason();
+    tokio::spawn(async move { ctx2.event(&wandb, EventType::Warning, reason, chain).await });
+    let delay = Duration::from_secs(1u64 << failures.min(9).saturating_sub(1)).min(Duration::from_secs(300));
+    Action::requeue(delay)
+}
+
+async fn run(wandb: &WeightsAndBiases, ctx: &Context) -> Result<Action, ReconcileError> {
+    let namespace = wandb.namespace().unwrap_or_default();
+    let api: Api<WeightsAndBiases> = Api::namespaced(ctx.client.clone(), &namespace);
+    if wandb.meta().deletion_timestamp.is_some() {
+        return retention::finalize(wandb, &api, ctx).await;
+    }
+    if finalizers::ensure(wandb, &api).await? {
+        info!("added the cleanup finalizer");
+    }
+    let (status, converging) = component::reconcile_all(wandb, ctx).await?;
+    if status::waiting_for_caches(&status) {
+        // Not a real state change: reporting it would make the status flap after a restart.
+        return Ok(Action::requeue(Duration::from_secs(1)));
+    }
+    status::write_if_changed(wandb, &api, status).await?;
+    Ok(Action::requeue(if converging { ctx.settings.progress_requeue } else { ctx.settings.resync }))
+}

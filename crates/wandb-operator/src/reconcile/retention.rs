@@ -1,0 +1,198 @@
+//! Retention (PRODUCT §6): `detach` removes our owner references and keeps everything;
+//! `purge` deletes the vendor objects, their PVCs and the generated Secrets. Applied to a
+//! disabled component, and to every component when the resource is deleted.
+
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::core::ApiResource;
+use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+use std::time::Duration;
+
+use super::cache::is_ours;
+use super::{Context, ReconcileError, finalizers, status};
+use crate::api::{ComponentStatus, OnDelete, State, StatusDetail, WeightsAndBiases};
+use crate::model::{self, Component, Placement};
+use crate::vendors::{ClaimMatcher, Vendor, api_resource_of};
+
+/// What retention achieved.
+enum Outcome {
+    /// Nothing of ours is left to act on.
+    Done,
+    /// Deletions are in progress.
+    InProgress(usize),
+}
+
+fn objects_of(ctx: &Context, placement: &Placement, kinds: &[ApiResource]) -> Vec<(ApiResource, DynamicObject)> {
+    let secret = api_resource_of::<Secret>();
+    kinds
+        .iter()
+        .chain(std::iter::once(&secret))
+        .flat_map(|kind| {
+            ctx.caches
+                .list(&kind.api_version, &kind.kind, &placement.namespace, |o| {
+                    is_ours(o.labels(), &placement.instance, Some(placement.component.key()))
+                })
+                .into_iter()
+                .map(move |o| (kind.clone(), (*o).clone()))
+        })
+        .collect()
+}
+
+async fn apply(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    placement: &Placement,
+    kinds: &[ApiResource],
+    claims: &ClaimMatcher,
+) -> Result<Outcome, ReconcileError> {
+    let objects = objects_of(ctx, placement, kinds);
+    let uid = wandb.meta().uid.clone().unwrap_or_default();
+    match placement.on_delete {
+        OnDelete::Detach => {
+            for (kind, object) in objects {
+                let refs = object.owner_references();
+                if !refs.iter().any(|r| r.uid == uid) {
+                    continue;
+                }
+                let kept: Vec<_> = refs.iter().filter(|r| r.uid != uid).cloned().collect();
+                let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
+                let patch = json!({"metadata": {"ownerReferences": if kept.is_empty() { serde_json::Value::Null } else { json!(kept) }}});
+                api.patch(
+                    &object.name_any(),
+                    &PatchParams { field_manager: Some(crate::vendors::MANAGER.to_owned()), ..Default::default() },
+                    &Patch::Merge(patch),
+                )
+                .await
+                .map_err(ReconcileError::api(format!("detach {} {}", kind.kind, object.name_any())))?;
+                ctx.event(
+                    wandb,
+                    EventType::Normal,
+                    "Detached",
+                    format!(
+                        "detached {} {}/{}: it keeps running with its data",
+                        kind.kind,
+                        placement.namespace,
+                        object.name_any()
+                    ),
+                )
+                .await;
+            }
+            Ok(Outcome::Done)
+        }
+        OnDelete::Purge => {
+            let pvc_kind = api_resource_of::<PersistentVolumeClaim>();
+            let claims: Vec<(ApiResource, DynamicObject)> = ctx
+                .caches
+                .list(&pvc_kind.api_version, &pvc_kind.kind, &placement.namespace, |o| {
+                    claims.matches(&o.name_any(), o.labels())
+                        || is_ours(o.labels(), &placement.instance, Some(placement.component.key()))
+                })
+                .into_iter()
+                .map(|o| (pvc_kind.clone(), (*o).clone()))
+                .collect();
+            let remaining = objects.len() + claims.len();
+            if remaining == 0 {
+                return Ok(Outcome::Done);
+            }
+            for (kind, object) in objects.into_iter().chain(claims) {
+                if object.meta().deletion_timestamp.is_some() {
+                    continue;
+                }
+                let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
+                match api.delete(&object.name_any(), &DeleteParams::background()).await {
+                    Ok(_) => {
+                        ctx.event(
+                            wandb,
+                            EventType::Normal,
+                            "Purged",
+                            format!("deleted {} {}/{}", kind.kind, placement.namespace, object.name_any()),
+                        )
+                        .await
+                    }
+                    Err(kube::Error::Api(e)) if e.code == 404 => {}
+                    Err(e) => {
+                        return Err(ReconcileError::Api {
+                            action: format!("delete {} {}", kind.kind, object.name_any()),
+                            source: e,
+                        });
+                    }
+                }
+            }
+            Ok(Outcome::InProgress(remaining))
+        }
+    }
+}
+
+/// The status of a disabled component after applying its retention policy.
+pub async fn disabled<K>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    placement: &Placement,
+    kinds: &[ApiResource],
+    claims: &ClaimMatcher,
+) -> Result<ComponentStatus<K>, ReconcileError> {
+    // A disabled component whose vendor API is not served has nothing to act on.
+    let served: Vec<ApiResource> = kinds
+        .iter()
+        .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
+        .cloned()
+        .collect();
+    let (state, code, message) = match apply(ctx, wandb, placement, &served, claims).await? {
+        Outcome::InProgress(n) => {
+            (State::Deleting, "Purging", format!("component disabled: deleting {n} objects and claims"))
+        }
+        Outcome::Done if placement.on_delete == OnDelete::Purge => {
+            (State::Offline, "Purged", "component disabled; its objects and data were deleted".to_owned())
+        }
+        Outcome::Done => (State::Offline, "Detached", "component disabled; its objects and data are kept".to_owned()),
+    };
+    Ok(ComponentStatus {
+        ready: false,
+        state,
+        details: vec![StatusDetail { state, code: code.to_owned(), message }],
+        ..ComponentStatus::default()
+    })
+}
+
+fn vendor_of(ctx: &Context, component: Component, placement: &Placement) -> (Vec<ApiResource>, ClaimMatcher) {
+    fn pair<V: Vendor + ?Sized>(v: &V, p: &Placement) -> (Vec<ApiResource>, ClaimMatcher) {
+        (v.kinds(), v.data_claims(p))
+    }
+    let v = &ctx.vendors;
+    match component {
+        Component::MySql => pair(&*v.mysql, placement),
+        Component::Redis => pair(&*v.redis, placement),
+        Component::Kafka => pair(&*v.kafka, placement),
+        Component::Minio => pair(&*v.minio, placement),
+        Component::ClickHouse => pair(&*v.clickhouse, placement),
+    }
+}
+
+/// Deletion of the resource: every component's retention policy, then the finalizers go.
+pub async fn finalize(
+    wandb: &WeightsAndBiases,
+    api: &Api<WeightsAndBiases>,
+    ctx: &Context,
+) -> Result<Action, ReconcileError> {
+    let placements = model::placements(wandb)?;
+    let mut deleting = Vec::new();
+    for placement in &placements {
+        let (kinds, claims) = vendor_of(ctx, placement.component, placement);
+        let served: Vec<ApiResource> = kinds
+            .into_iter()
+            .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
+            .collect();
+        if let Outcome::InProgress(n) = apply(ctx, wandb, placement, &served, &claims).await? {
+            deleting.push((placement.component, n));
+        }
+    }
+    if deleting.is_empty() {
+        finalizers::release(wandb, api).await?;
+        return Ok(Action::await_change());
+    }
+    status::write_if_changed(wandb, api, status::deleting(wandb, &deleting)).await?;
+    Ok(Action::requeue(Duration::from_secs(2)))
+}

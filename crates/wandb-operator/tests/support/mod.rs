@@ -1,0 +1,237 @@
+//! Test support for end-to-end tests: an emulated cluster with the vendors' CRDs, vendor
+//! operator simulators, and the operator running in-process against it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared test helpers
+
+pub mod simulators;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::api::{Api, PostParams};
+use kube::{Client, CustomResourceExt};
+use kube_emulator::{Emulator, EmulatorConfig};
+use serde_json::{Value, json};
+use wandb_operator::api::{State, WeightsAndBiases};
+use wandb_operator::controller::RunOptions;
+use wandb_operator::reconcile::Settings;
+use wandb_operator::vendors::{altinity, minio, opstree, percona, strimzi};
+
+/// Vendor CRD releases the operator targets (one per vendor).
+pub const VENDOR_RELEASES: [&str; 5] = [
+    "percona-xtradb-cluster/v1.18.0",
+    "strimzi/1.2.0",
+    "opstree-redis/v0.26.0",
+    "minio/master-0ee2c254",
+    "altinity-clickhouse/0.25.6",
+];
+
+fn vendor_crds_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("WANDB_VENDOR_CRDS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vendor-crds"));
+    dir.is_dir().then_some(dir)
+}
+
+/// Registers the vendors' real CRDs (or, when `../shared/vendor-crds` is absent, CRDs generated
+/// from our own vendor types, saying so). `skip` leaves out releases whose path contains it.
+pub fn register_vendor_crds(emulator: &Emulator, skip: &[&str]) {
+    match vendor_crds_dir() {
+        Some(dir) => {
+            for release in VENDOR_RELEASES.iter().filter(|r| !skip.iter().any(|s| r.contains(s))) {
+                emulator.load_crds(&dir.join(release)).unwrap();
+            }
+        }
+        None => {
+            eprintln!("NOTICE: ../shared/vendor-crds is absent; using CRDs generated from our vendor types");
+            let crds = [
+                ("percona", serde_json::to_value(percona::PerconaXtraDBCluster::crd()).unwrap()),
+                ("strimzi", serde_json::to_value(strimzi::Kafka::crd()).unwrap()),
+                ("strimzi", serde_json::to_value(strimzi::KafkaNodePool::crd()).unwrap()),
+                ("opstree", serde_json::to_value(opstree::Redis::crd()).unwrap()),
+                ("opstree", serde_json::to_value(opstree::RedisReplication::crd()).unwrap()),
+                ("opstree", serde_json::to_value(opstree::RedisSentinel::crd()).unwrap()),
+                ("minio", serde_json::to_value(minio::Tenant::crd()).unwrap()),
+                ("altinity", serde_json::to_value(altinity::ClickHouseInstallation::crd()).unwrap()),
+                ("altinity", serde_json::to_value(altinity::ClickHouseKeeperInstallation::crd()).unwrap()),
+            ];
+            for (vendor, crd) in crds {
+                if !skip.iter().any(|s| vendor.contains(s)) {
+                    emulator.register_crd(&crd).unwrap();
+                }
+            }
+        }
+    }
+}
+
+/// An emulated cluster with simulators and the operator running in-process.
+pub struct Harness {
+    /// The emulator.
+    pub emulator: Emulator,
+    /// A client on it.
+    pub client: Client,
+    /// Simulator controls.
+    pub sims: Arc<simulators::Controls>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    operator: Option<tokio::task::JoinHandle<()>>,
+    sim_task: tokio::task::JoinHandle<()>,
+}
+
+impl Harness {
+    /// Starts everything; `skip` leaves out vendor CRDs (e.g. `["strimzi"]`).
+    pub async fn start(skip: &[&str]) -> Harness {
+        let emulator =
+            Emulator::new(EmulatorConfig { bookmark_interval: Duration::from_millis(500), ..Default::default() });
+        emulator.register_crd(&serde_json::to_value(WeightsAndBiases::crd()).unwrap()).unwrap();
+        register_vendor_crds(&emulator, skip);
+        let client = Client::new(emulator.service(), "default");
+        let sims = Arc::new(simulators::Controls::default());
+        let sim_task = tokio::spawn(simulators::run(client.clone(), sims.clone()));
+        let mut harness = Harness { emulator, client, sims, stop: None, operator: None, sim_task };
+        harness.start_operator();
+        harness
+    }
+
+    /// Starts (or restarts) the operator.
+    pub fn start_operator(&mut self) {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let options = RunOptions {
+            namespaces: vec![],
+            metrics_addr: "127.0.0.1:0".parse().unwrap(),
+            concurrency: 4,
+            settings: Settings { resync: Duration::from_secs(600), progress_requeue: Duration::from_millis(500) },
+            leader: None,
+            instance: "test".to_owned(),
+        };
+        let client = self.client.clone();
+        self.operator = Some(tokio::spawn(async move {
+            wandb_operator::controller::run(client, options, async move {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        }));
+        self.stop = Some(tx);
+    }
+
+    /// Stops the operator and waits for it.
+    pub async fn stop_operator(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.operator.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+        }
+    }
+
+    /// Creates a namespace.
+    pub async fn namespace(&self, name: &str) {
+        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        let ns = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+        let _ = api.create(&PostParams::default(), &ns).await;
+    }
+
+    /// Creates a `WeightsAndBiases` from YAML.
+    pub async fn apply_yaml(&self, namespace: &str, yaml: &str) -> WeightsAndBiases {
+        let value: Value = serde_saphyr::from_str(yaml).unwrap();
+        let wandb: WeightsAndBiases = serde_json::from_value(value).unwrap();
+        let api: Api<WeightsAndBiases> = Api::namespaced(self.client.clone(), namespace);
+        api.create(&PostParams::default(), &wandb).await.unwrap()
+    }
+
+    /// The resource API in `namespace`.
+    pub fn wandb_api(&self, namespace: &str) -> Api<WeightsAndBiases> {
+        Api::namespaced(self.client.clone(), namespace)
+    }
+
+    /// Waits (bounded) until `check` holds for the resource.
+    pub async fn wait_for(
+        &self,
+        namespace: &str,
+        name: &str,
+        what: &str,
+        check: impl Fn(&WeightsAndBiases) -> bool,
+    ) -> WeightsAndBiases {
+        let api = self.wandb_api(namespace);
+        let mut last = None;
+        for i in 0..600 {
+            if i % 50 == 49 {
+                let log = self.emulator.request_log();
+                eprintln!(
+                    "[wait_for {what}] {} requests; last: {:?}",
+                    log.len(),
+                    log.iter()
+                        .rev()
+                        .take(5)
+                        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+                        .collect::<Vec<_>>()
+                );
+            }
+            if let Ok(Some(w)) = api.get_opt(name).await {
+                if check(&w) {
+                    return w;
+                }
+                last = Some(w);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "timed out waiting for {what}; last: {}",
+            serde_json::to_string_pretty(&last.map(|w| w.status)).unwrap()
+        );
+    }
+
+    /// Waits until the resource is Ready.
+    pub async fn wait_ready(&self, namespace: &str, name: &str) -> WeightsAndBiases {
+        self.wait_for(namespace, name, "Ready", |w| w.status.as_ref().and_then(|s| s.state) == Some(State::Ready)).await
+    }
+
+    /// Waits (bounded) until an async condition holds.
+    pub async fn eventually<F, Fut>(&self, what: &str, check: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..600 {
+            if check().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    /// Names of objects of a dynamic kind in a namespace.
+    pub async fn names(&self, api_version: &str, kind: &str, plural: &str, namespace: &str) -> Vec<String> {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let ar = kube::core::ApiResource {
+            group: group.to_owned(),
+            version: version.to_owned(),
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            plural: plural.to_owned(),
+        };
+        let api: Api<kube::api::DynamicObject> = Api::namespaced_with(self.client.clone(), namespace, &ar);
+        match api.list(&Default::default()).await {
+            Ok(list) => list.items.into_iter().filter_map(|o| o.metadata.name).collect(),
+            Err(_) => vec![],
+        }
+    }
+
+    /// PVC names in a namespace.
+    pub async fn pvcs(&self, namespace: &str) -> Vec<String> {
+        self.names("v1", "PersistentVolumeClaim", "persistentvolumeclaims", namespace).await
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.operator.take() {
+            task.abort();
+        }
+        self.sim_task.abort();
+    }
+}

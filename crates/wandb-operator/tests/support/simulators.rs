@@ -1,0 +1,305 @@
+//! Vendor operator simulators: for each vendor kind, watch the emulator and write the vendor's
+//! real status shapes, create the vendor-side PVCs with the vendor's naming, and reproduce the
+//! vendor's deletion behaviour (its finalizers, PVCs kept or deleted as the vendor would).
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::core::ApiResource;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Client, ResourceExt};
+use serde_json::{Value, json};
+
+/// What tests can tell the simulators.
+#[derive(Default)]
+pub struct Controls {
+    /// Kinds whose simulator reports a vendor error instead of readiness.
+    pub failing: Mutex<HashSet<String>>,
+    /// Delay before writing status.
+    pub delay: Mutex<Duration>,
+}
+
+impl Controls {
+    /// Makes `kind`'s simulator report an error (or stop doing so).
+    pub fn fail(&self, kind: &str, on: bool) {
+        let mut f = self.failing.lock().unwrap();
+        if on {
+            f.insert(kind.to_owned());
+        } else {
+            f.remove(kind);
+        }
+    }
+
+    fn failing(&self, kind: &str) -> bool {
+        self.failing.lock().unwrap().contains(kind)
+    }
+}
+
+fn ar(api_version: &str, kind: &str, plural: &str) -> ApiResource {
+    let (group, version) = api_version.split_once('/').unwrap();
+    ApiResource {
+        group: group.to_owned(),
+        version: version.to_owned(),
+        api_version: api_version.to_owned(),
+        kind: kind.to_owned(),
+        plural: plural.to_owned(),
+    }
+}
+
+const OPSTREE_FINALIZERS: [(&str, &str); 3] = [
+    ("Redis", "redisFinalizer"),
+    ("RedisReplication", "redisReplicationFinalizer"),
+    ("RedisSentinel", "redisSentinelFinalizer"),
+];
+const CHI_FINALIZER: &str = "finalizer.clickhouseinstallation.altinity.com";
+
+/// Runs every simulator until aborted.
+pub async fn run(client: Client, controls: std::sync::Arc<Controls>) {
+    let kinds = vec![
+        ar("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters"),
+        ar("kafka.strimzi.io/v1", "Kafka", "kafkas"),
+        ar("kafka.strimzi.io/v1", "KafkaNodePool", "kafkanodepools"),
+        ar("redis.redis.opstreelabs.in/v1beta2", "Redis", "redis"),
+        ar("redis.redis.opstreelabs.in/v1beta2", "RedisReplication", "redisreplications"),
+        ar("redis.redis.opstreelabs.in/v1beta2", "RedisSentinel", "redissentinels"),
+        ar("minio.min.io/v2", "Tenant", "tenants"),
+        ar("clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations"),
+        ar("clickhouse-keeper.altinity.com/v1", "ClickHouseKeeperInstallation", "clickhousekeeperinstallations"),
+    ];
+    let tasks: Vec<_> = kinds
+        .into_iter()
+        .map(|kind| {
+            let client = client.clone();
+            let controls = controls.clone();
+            tokio::spawn(async move {
+                let api: Api<DynamicObject> = Api::all_with(client.clone(), &kind);
+                let mut stream = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
+                while let Some(event) = stream.next().await {
+                    let objects = match event {
+                        Ok(Event::Apply(o)) | Ok(Event::InitApply(o)) => vec![o],
+                        _ => vec![],
+                    };
+                    for object in objects {
+                        let delay = *controls.delay.lock().unwrap();
+                        if !delay.is_zero() {
+                            tokio::time::sleep(delay).await;
+                        }
+                        let _ = simulate(&client, &kind, &object, &controls).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    futures::future::join_all(tasks).await;
+}
+
+async fn ensure_pvc(client: &Client, namespace: &str, name: &str, labels: Value) {
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+    let pvc = serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})).unwrap();
+    let _ = api.create(&PostParams::default(), &pvc).await;
+}
+
+async fn delete_pvcs(client: &Client, namespace: &str, prefix: &str) {
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+    if let Ok(list) = api.list(&Default::default()).await {
+        for pvc in list.items.iter().filter(|p| p.name_any().starts_with(prefix)) {
+            let _ = api.delete(&pvc.name_any(), &DeleteParams::default()).await;
+        }
+    }
+}
+
+async fn write_status(client: &Client, kind: &ApiResource, object: &DynamicObject, status: Value) {
+    if object.data.get("status") == Some(&status) {
+        return;
+    }
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &object.namespace().unwrap_or_default(), kind);
+    let patch = Patch::Merge(json!({"status": status}));
+    if api.patch_status(&object.name_any(), &PatchParams::default(), &patch).await.is_err() {
+        let _ = api.patch(&object.name_any(), &PatchParams::default(), &patch).await;
+    }
+}
+
+async fn set_finalizers(client: &Client, kind: &ApiResource, object: &DynamicObject, finalizers: Vec<String>) {
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &object.namespace().unwrap_or_default(), kind);
+    let _ = api
+        .patch(
+            &object.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"finalizers": finalizers}})),
+        )
+        .await;
+}
+
+async fn statefulset(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    replicas: i64,
+    owner: &DynamicObject,
+    kind: &ApiResource,
+) {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &ar("apps/v1", "StatefulSet", "statefulsets"));
+    let body = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": name, "ownerReferences": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": owner.name_any(), "uid": owner.metadata.uid, "controller": true}]},
+        "spec": {"replicas": replicas, "serviceName": name, "selector": {"matchLabels": {"app": name}}, "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "redis", "image": "redis"}]}}}});
+    let sts = api.patch(name, &PatchParams::apply("opstree-simulator").force(), &Patch::Apply(&body)).await;
+    if let Ok(sts) = sts {
+        let generation = sts.metadata.generation.unwrap_or(1);
+        let status = json!({"replicas": replicas, "readyReplicas": replicas, "updatedReplicas": replicas, "observedGeneration": generation});
+        if sts.data.get("status") != Some(&status) {
+            let _ = api.patch_status(name, &PatchParams::default(), &Patch::Merge(json!({"status": status}))).await;
+        }
+    }
+}
+
+async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, controls: &Controls) -> Option<()> {
+    let ns = object.namespace()?;
+    let name = object.name_any();
+    let generation = object.metadata.generation.unwrap_or(1);
+    let spec = object.data.get("spec").cloned().unwrap_or(Value::Null);
+    let deleting = object.metadata.deletion_timestamp.is_some();
+    let failing = controls.failing(&kind.kind);
+    match kind.kind.as_str() {
+        "PerconaXtraDBCluster" => {
+            let size = spec.pointer("/pxc/size").and_then(Value::as_i64).unwrap_or(1);
+            if deleting {
+                return Some(());
+            }
+            for i in 0..size {
+                ensure_pvc(
+                    client,
+                    &ns,
+                    &format!("datadir-{name}-pxc-{i}"),
+                    json!({"app.kubernetes.io/instance": name}),
+                )
+                .await;
+            }
+            let status = if failing {
+                json!({"state": "error", "message": ["simulated PXC failure"], "observedGeneration": generation})
+            } else {
+                json!({"state": "ready", "observedGeneration": generation, "pxc": {"size": size, "ready": size, "status": "ready"}, "host": format!("{name}-pxc.{ns}"), "ready": size, "size": size})
+            };
+            write_status(client, kind, object, status).await;
+        }
+        "Kafka" => {
+            if deleting {
+                return Some(());
+            }
+            let condition = if failing {
+                json!({"type": "NotReady", "status": "True", "reason": "InvalidResourceException", "message": "simulated Strimzi failure"})
+            } else {
+                json!({"type": "Ready", "status": "True"})
+            };
+            let status = json!({"observedGeneration": generation, "conditions": [condition],
+                "listeners": [{"name": "plain", "bootstrapServers": format!("{name}-kafka-bootstrap.{ns}.svc:9092"), "addresses": [{"host": format!("{name}-kafka-bootstrap.{ns}.svc"), "port": 9092}]}]});
+            write_status(client, kind, object, status).await;
+        }
+        "KafkaNodePool" => {
+            if deleting {
+                return Some(());
+            }
+            let replicas = spec.get("replicas").and_then(Value::as_i64).unwrap_or(1);
+            let cluster = object.labels().get("strimzi.io/cluster").cloned().unwrap_or_default();
+            for i in 0..replicas {
+                ensure_pvc(
+                    client,
+                    &ns,
+                    &format!("data-0-{cluster}-{name}-{i}"),
+                    json!({"strimzi.io/cluster": cluster}),
+                )
+                .await;
+            }
+            write_status(client, kind, object, json!({"observedGeneration": generation, "replicas": replicas, "nodeIds": (0..replicas).collect::<Vec<_>>()})).await;
+        }
+        "Redis" | "RedisReplication" | "RedisSentinel" => {
+            let finalizer = OPSTREE_FINALIZERS.iter().find(|(k, _)| *k == kind.kind).map(|(_, f)| (*f).to_owned())?;
+            let mut finalizers = object.finalizers().to_vec();
+            if deleting {
+                if finalizers.contains(&finalizer) {
+                    let keep = spec.pointer("/storage/keepAfterDelete").and_then(Value::as_bool).unwrap_or(false);
+                    if !keep && kind.kind != "RedisSentinel" {
+                        delete_pvcs(client, &ns, &format!("{name}-{name}-")).await;
+                    }
+                    finalizers.retain(|f| f != &finalizer);
+                    set_finalizers(client, kind, object, finalizers).await;
+                }
+                return Some(());
+            }
+            if !finalizers.contains(&finalizer) {
+                finalizers.push(finalizer);
+                set_finalizers(client, kind, object, finalizers).await;
+            }
+            let replicas = spec.get("clusterSize").and_then(Value::as_i64).unwrap_or(1);
+            let sts = if kind.kind == "RedisSentinel" { format!("{name}-sentinel") } else { name.clone() };
+            statefulset(client, &ns, &sts, replicas, object, kind).await;
+            if kind.kind != "RedisSentinel" {
+                for i in 0..replicas {
+                    ensure_pvc(client, &ns, &format!("{name}-{name}-{i}"), json!({})).await;
+                }
+            }
+            if kind.kind == "RedisReplication" {
+                write_status(client, kind, object, json!({"masterNode": format!("{name}-0")})).await;
+            }
+        }
+        "Tenant" => {
+            if deleting {
+                return Some(());
+            }
+            let servers = spec.pointer("/pools/0/servers").and_then(Value::as_i64).unwrap_or(1);
+            let volumes = spec.pointer("/pools/0/volumesPerServer").and_then(Value::as_i64).unwrap_or(1);
+            for s in 0..servers {
+                for v in 0..volumes {
+                    ensure_pvc(client, &ns, &format!("data{v}-{name}-pool-0-{s}"), json!({"v1.min.io/tenant": name}))
+                        .await;
+                }
+            }
+            let status = if failing {
+                json!({"currentState": "Another MinIO Tenant already exists in the namespace", "availableReplicas": 0, "certificates": {}, "pools": [], "revision": 0, "syncVersion": ""})
+            } else {
+                json!({"currentState": "Initialized", "healthStatus": "green", "availableReplicas": servers, "certificates": {}, "pools": [], "revision": 0, "syncVersion": "v7"})
+            };
+            write_status(client, kind, object, status).await;
+        }
+        "ClickHouseInstallation" | "ClickHouseKeeperInstallation" => {
+            let chi = kind.kind == "ClickHouseInstallation";
+            let replicas =
+                spec.pointer("/configuration/clusters/0/layout/replicasCount").and_then(Value::as_i64).unwrap_or(1);
+            let cluster =
+                spec.pointer("/configuration/clusters/0/name").and_then(Value::as_str).unwrap_or("cluster").to_owned();
+            let prefix =
+                if chi { format!("data-chi-{name}-{cluster}-0-") } else { format!("data-chk-{name}-{cluster}-0-") };
+            let mut finalizers = object.finalizers().to_vec();
+            if deleting {
+                if chi && finalizers.iter().any(|f| f == CHI_FINALIZER) {
+                    let retain =
+                        spec.pointer("/templates/volumeClaimTemplates/0/reclaimPolicy").and_then(Value::as_str)
+                            == Some("Retain");
+                    if !retain {
+                        delete_pvcs(client, &ns, &prefix).await;
+                    }
+                    finalizers.retain(|f| f != CHI_FINALIZER);
+                    set_finalizers(client, kind, object, finalizers).await;
+                }
+                return Some(());
+            }
+            if chi && !finalizers.iter().any(|f| f == CHI_FINALIZER) {
+                finalizers.push(CHI_FINALIZER.to_owned());
+                set_finalizers(client, kind, object, finalizers).await;
+            }
+            for r in 0..replicas {
+                ensure_pvc(client, &ns, &format!("{prefix}{r}-0"), json!({})).await;
+            }
+            let state = if failing { "Aborted" } else { "Completed" };
+            write_status(client, kind, object, json!({"status": state, "error": if failing { "simulated Altinity failure" } else { "" },
+                "normalizedCompleted": {"metadata": {"generation": generation}}, "hosts": replicas, "hostsCompleted": replicas})).await;
+        }
+        _ => {}
+    }
+    Some(())
+}
