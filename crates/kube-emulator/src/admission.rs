@@ -179,6 +179,24 @@ pub fn admit_builtin(builtin: Builtin, object: &Value, strict: bool) -> Vec<Fiel
     }
 }
 
+/// Secret `stringData` is write-only: merged into `data` (base64) on every write.
+/// <https://kubernetes.io/docs/concepts/configuration/secret/#restriction-names-data>
+fn fold_string_data(mut object: Value) -> Value {
+    use base64::Engine;
+    let Some(string_data) = object.as_object_mut().and_then(|m| m.remove("stringData")) else { return object };
+    if let Value::Object(entries) = string_data {
+        let data =
+            object.as_object_mut().map(|m| m.entry("data").or_insert_with(|| Value::Object(serde_json::Map::new())));
+        if let Some(Value::Object(data)) = data {
+            for (k, v) in entries {
+                let text = v.as_str().unwrap_or_default().to_owned();
+                data.insert(k, Value::from(base64::engine::general_purpose::STANDARD.encode(text)));
+            }
+        }
+    }
+    object
+}
+
 /// Runs every admission check for `object` of type `rt`; returns the normalised object.
 pub fn admit(rt: &ResourceType, object: Value, old: Option<&Value>, strict: bool) -> Result<Value, ApiError> {
     let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -190,7 +208,10 @@ pub fn admit(rt: &ResourceType, object: Value, old: Option<&Value>, strict: bool
     match rt.builtin {
         Some(b) => {
             let errors = admit_builtin(b, &object, strict);
-            if errors.is_empty() { Ok(object) } else { Err(invalid(&errors)) }
+            if !errors.is_empty() {
+                return Err(invalid(&errors));
+            }
+            Ok(if b == Builtin::Secret { fold_string_data(object) } else { object })
         }
         None => admit_custom(rt, object, old, strict).map_err(|e| invalid(&e)),
     }

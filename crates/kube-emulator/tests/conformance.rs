@@ -518,6 +518,23 @@ async fn row16_validation_defaulting_pruning() {
     assert_eq!(code, 422);
 }
 
+// Secrets: `stringData` is a write-only convenience merged into `data`
+// (https://kubernetes.io/docs/concepts/configuration/secret/).
+#[tokio::test]
+async fn secret_string_data_is_merged_into_data() {
+    let emu = common::emulator();
+    let (code, secret) = post(
+        &emu,
+        "/api/v1/namespaces/default/secrets",
+        json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "s"}, "data": {"a": "YQ=="}, "stringData": {"b": "bee"}}),
+    )
+    .await;
+    assert_eq!(code, 201);
+    assert_eq!(secret["data"], json!({"a": "YQ==", "b": "YmVl"}));
+    assert!(secret.get("stringData").is_none());
+}
+
 // Row 17 — https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#create-a-customresourcedefinition
 #[tokio::test]
 async fn row17_crd_registration_updates_discovery_and_openapi() {

@@ -157,3 +157,236 @@ async fn e2e12_steady_state_makes_no_writes() {
     let w = h.wandb_api("apps").get("wandb").await.unwrap();
     assert_eq!(w.status.unwrap().state, Some(State::Ready));
 }
+
+async fn patch_spec(h: &Harness, patch: serde_json::Value) {
+    h.wandb_api("apps")
+        .patch("wandb", &PatchParams::default(), &Patch::Merge(serde_json::json!({"spec": patch})))
+        .await
+        .unwrap();
+}
+
+fn dyn_api(h: &Harness, ns: &str, api_version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
+    let (group, version) = api_version.split_once('/').unwrap();
+    let ar = ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version: api_version.into(),
+        kind: kind.into(),
+        plural: plural.into(),
+    };
+    Api::namespaced_with(h.client.clone(), ns, &ar)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e04_storage_grows_and_a_shrink_is_refused() {
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    let pxc = dyn_api(&h, "apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let storage = |o: &DynamicObject| {
+        o.data["spec"]["pxc"]["volumeSpec"]["persistentVolumeClaim"]["resources"]["requests"]["storage"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    patch_spec(&h, serde_json::json!({"mysql": {"storageSize": "5Gi"}})).await;
+    h.eventually("grown to 5Gi", || async { storage(&pxc.get("wandb-mysql").await.unwrap()) == "5Gi" }).await;
+    patch_spec(&h, serde_json::json!({"mysql": {"storageSize": "2Gi"}})).await;
+    let w = h
+        .wait_for("apps", "wandb", "shrink refused", |w| {
+            w.status
+                .as_ref()
+                .and_then(|s| s.mysql_status.as_ref())
+                .is_some_and(|m| m.details.iter().any(|d| d.code == "StorageShrinkRefused"))
+        })
+        .await;
+    assert_eq!(w.status.unwrap().mysql_status.unwrap().state, State::Error);
+    assert_eq!(storage(&pxc.get("wandb-mysql").await.unwrap()), "5Gi", "nothing applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e05_disabling_detaches_or_purges_a_component() {
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    // detach (default): the Kafka objects stay, without our owner reference.
+    patch_spec(&h, serde_json::json!({"kafka": {"enabled": false}})).await;
+    h.wait_for("apps", "wandb", "kafka Offline", |w| {
+        w.status.as_ref().and_then(|s| s.kafka_status.as_ref()).is_some_and(|k| k.state == State::Offline)
+    })
+    .await;
+    let kafka = dyn_api(&h, "apps", "kafka.strimzi.io/v1", "Kafka", "kafkas");
+    h.eventually("owner reference removed", || async {
+        kafka.get("wandb-kafka").await.unwrap().owner_references().is_empty()
+    })
+    .await;
+    let w = h.wait_ready("apps", "wandb").await;
+    assert_eq!(w.status.unwrap().state, Some(State::Ready), "a disabled component does not drag the state down");
+    // purge: the Redis objects and their PVCs are deleted.
+    assert!(h.pvcs("apps").await.iter().any(|p| p.starts_with("wandb-redis-wandb-redis-")));
+    patch_spec(&h, serde_json::json!({"redis": {"enabled": false, "retentionPolicy": {"onDelete": "purge"}}})).await;
+    h.eventually("redis purged", || async {
+        h.names("redis.redis.opstreelabs.in/v1beta2", "Redis", "redis", "apps").await.is_empty()
+            && !h.pvcs("apps").await.iter().any(|p| p.starts_with("wandb-redis-wandb-redis-"))
+    })
+    .await;
+    h.wait_for("apps", "wandb", "redis Offline", |w| {
+        w.status.as_ref().and_then(|s| s.redis_status.as_ref()).is_some_and(|r| r.state == State::Offline)
+    })
+    .await;
+    assert!(!h.pvcs("apps").await.is_empty(), "other components' claims are untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e06_delete_with_detach_keeps_everything_and_recreate_adopts() {
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(h.client.clone(), "apps");
+    let password = secrets.get("wandb-clickhouse-credentials").await.unwrap().data.unwrap()["password"].clone();
+    let pvcs_before = h.pvcs("apps").await;
+    h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
+    h.eventually("resource gone", || async { h.wandb_api("apps").get_opt("wandb").await.unwrap().is_none() }).await;
+    assert_eq!(
+        h.names("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters", "apps").await,
+        vec!["wandb-mysql"]
+    );
+    assert_eq!(h.pvcs("apps").await, pvcs_before, "no PVC lost");
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    assert_eq!(
+        h.names("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters", "apps").await,
+        vec!["wandb-mysql"],
+        "no duplicates"
+    );
+    let pxc = dyn_api(&h, "apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let uid = h.wandb_api("apps").get("wandb").await.unwrap().metadata.uid.unwrap();
+    h.eventually("re-adopted", || async {
+        pxc.get("wandb-mysql").await.unwrap().owner_references().iter().any(|o| o.uid == uid)
+    })
+    .await;
+    assert_eq!(
+        secrets.get("wandb-clickhouse-credentials").await.unwrap().data.unwrap()["password"],
+        password,
+        "credentials never regenerated"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e07_delete_with_purge_removes_everything_then_the_resource() {
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    h.apply_yaml("apps", &format!("{DEV}  retentionPolicy:\n    onDelete: purge\n")).await;
+    h.wait_ready("apps", "wandb").await;
+    assert!(!h.pvcs("apps").await.is_empty());
+    h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
+    h.eventually("resource gone", || async { h.wandb_api("apps").get_opt("wandb").await.unwrap().is_none() }).await;
+    assert!(h.pvcs("apps").await.is_empty(), "PVCs left: {:?}", h.pvcs("apps").await);
+    for (av, kind, plural) in [
+        ("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters"),
+        ("kafka.strimzi.io/v1", "Kafka", "kafkas"),
+        ("redis.redis.opstreelabs.in/v1beta2", "Redis", "redis"),
+        ("minio.min.io/v2", "Tenant", "tenants"),
+        ("clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations"),
+        ("v1", "Secret", "secrets"),
+    ] {
+        assert!(h.names(av, kind, plural, "apps").await.is_empty(), "{kind} left");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e09_an_existing_object_without_our_labels_is_not_owned() {
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    let pxc = dyn_api(&h, "apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let foreign: DynamicObject = serde_json::from_value(serde_json::json!({"apiVersion": "pxc.percona.com/v1", "kind": "PerconaXtraDBCluster",
+        "metadata": {"name": "wandb-mysql"}, "spec": {"crVersion": "1.17.0", "pxc": {"size": 3, "image": "someone/else"}}})).unwrap();
+    pxc.create(&Default::default(), &foreign).await.unwrap();
+    h.apply_yaml("apps", DEV).await;
+    h.wait_for("apps", "wandb", "mysql NotOwned", |w| {
+        w.status
+            .as_ref()
+            .and_then(|s| s.mysql_status.as_ref())
+            .is_some_and(|m| m.details.iter().any(|d| d.code == "NotOwned"))
+    })
+    .await;
+    let live = pxc.get("wandb-mysql").await.unwrap();
+    assert_eq!(live.data["spec"]["pxc"]["image"], "someone/else", "untouched");
+    assert_eq!(live.data["spec"]["crVersion"], "1.17.0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e10_a_component_in_another_namespace_is_managed_by_labels() {
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    h.namespace("data").await;
+    h.apply_yaml(
+        "apps",
+        &format!("{DEV}  retentionPolicy:\n    onDelete: purge\n  clickhouse:\n    namespace: data\n"),
+    )
+    .await;
+    let w = h.wait_ready("apps", "wandb").await;
+    assert_eq!(
+        w.status.unwrap().clickhouse_status.unwrap().connection.unwrap().host,
+        "clickhouse-wandb-clickhouse.data.svc.cluster.local"
+    );
+    let chi = dyn_api(&h, "data", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations")
+        .get("wandb-clickhouse")
+        .await
+        .unwrap();
+    assert!(chi.owner_references().is_empty(), "no cross-namespace owner reference");
+    assert_eq!(chi.labels()["weightsandbiases.apps.wandb.com/namespace"], "apps");
+    h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
+    h.eventually("purged in the other namespace too", || async {
+        h.wandb_api("apps").get_opt("wandb").await.unwrap().is_none()
+            && h.names("clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations", "data")
+                .await
+                .is_empty()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e11_legacy_finalizers_do_not_block_deletion() {
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    let legacy =
+        DEV.replace("  name: wandb\n", "  name: wandb\n  finalizers:\n  - db.app.wandb.com\n  - kafka.app.wandb.com\n");
+    h.apply_yaml("apps", &legacy).await;
+    let w = h.wait_ready("apps", "wandb").await;
+    assert_eq!(w.metadata.finalizers.unwrap(), vec!["apps.wandb.com/cleanup"], "legacy finalizers replaced");
+    h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
+    h.eventually("deleted", || async { h.wandb_api("apps").get_opt("wandb").await.unwrap().is_none() }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e13_faults_converge_to_the_same_end_state() {
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    h.emulator.inject_fault(kube_emulator::Fault::new(Some("PATCH"), Some("perconaxtradbclusters"), 3, 500));
+    h.emulator.inject_fault(kube_emulator::Fault::new(Some("POST"), Some("/secrets"), 2, 503));
+    h.emulator.inject_fault(kube_emulator::Fault::new(Some("PATCH"), Some("weightsandbiases"), 2, 409));
+    h.apply_yaml("apps", DEV).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    h.emulator.drop_watches();
+    h.emulator.compact();
+    h.wait_ready("apps", "wandb").await;
+    for (av, kind, plural) in
+        [("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters"), ("v1", "Secret", "secrets")]
+    {
+        let names = h.names(av, kind, plural, "apps").await;
+        let mut unique = names.clone();
+        unique.dedup();
+        assert_eq!(names, unique, "duplicates of {kind}");
+    }
+    assert_eq!(
+        h.names("v1", "Secret", "secrets", "apps").await,
+        vec!["wandb-clickhouse-credentials", "wandb-minio-config"]
+    );
+    let failed: Vec<u16> =
+        h.emulator.request_log().iter().map(|r| r.status).filter(|s| *s >= 500 || *s == 409).collect();
+    assert!(failed.len() >= 7, "the faults were hit: {failed:?}");
+}

@@ -157,11 +157,16 @@ where
     }
 
     let mut refusals = Vec::new();
-    let keys = desired.objects.iter().map(|o| &o.key).chain(desired.secrets.iter().map(|s| &s.key));
+    let keys: Vec<&ObjectKey> =
+        desired.objects.iter().map(|o| &o.key).chain(desired.secrets.iter().map(|s| &s.key)).collect();
     for key in keys {
-        if let Some(live) = ctx.caches.get(key)
-            && !is_ours(live.labels(), &placement.instance, Some(component))
-        {
+        let owner = match ctx.caches.get(key) {
+            Some(live) => Some(is_ours(live.labels(), &placement.instance, Some(component))),
+            // The caches only hold objects with our labels: an object we are about to create
+            // may exist without them. One read per missing object, never in steady state.
+            None => read_labels(ctx, key).await?.map(|labels| is_ours(&labels, &placement.instance, Some(component))),
+        };
+        if owner == Some(false) {
             refusals.push(detail(
                 State::Error,
                 "NotOwned",
@@ -261,6 +266,17 @@ where
         status.details = refusals;
     }
     Ok(status)
+}
+
+/// The labels of an object read from the API (`None` when it does not exist).
+async fn read_labels(
+    ctx: &Context,
+    key: &ObjectKey,
+) -> Result<Option<std::collections::BTreeMap<String, String>>, ReconcileError> {
+    let Some(resource) = ctx.caches.resource(&key.api_version, &key.kind) else { return Ok(None) };
+    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &key.namespace, &resource);
+    let live = api.get_metadata_opt(&key.name).await.map_err(ReconcileError::api(format!("read {key}")))?;
+    Ok(live.map(|o| o.metadata.labels.unwrap_or_default()))
 }
 
 async fn create_secret(ctx: &Context, key: &ObjectKey, secret: Secret) -> Result<Value, ReconcileError> {
