@@ -190,9 +190,19 @@ pub async fn run(
         }
     }));
     let mut stopped = stop_rx.clone();
+    let mut waited = 0u32;
     loop {
-        if !caches.all().any(|c| c.state() == KindState::Unknown) {
+        let pending: Vec<String> = caches
+            .all()
+            .filter(|c| c.state() == KindState::Unknown)
+            .map(|c| format!("{} {}", c.resource.api_version, c.resource.kind))
+            .collect();
+        if pending.is_empty() {
             break;
+        }
+        waited += 1;
+        if waited % 200 == 0 {
+            info!(?pending, "waiting for caches");
         }
         tokio::select! {
             _ = stopped.changed() => return Ok(()),
@@ -236,7 +246,9 @@ pub async fn run(
     let ready_flag = ready.clone();
     tokio::spawn(async move {
         for store in stores {
-            let _ = store.wait_until_ready().await;
+            // Re-polled: a second waiter on the store's readiness is not always woken
+            // (observed with kube-runtime 5 when the controller waits on the same store).
+            while tokio::time::timeout(Duration::from_millis(200), store.wait_until_ready()).await.is_err() {}
         }
         ready_flag.store(true, Ordering::Release);
         info!("caches synced: ready");

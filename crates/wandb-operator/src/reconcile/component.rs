@@ -362,7 +362,7 @@ async fn apply(
     }
     let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &key.namespace, &resource);
     let applied = api
-        .patch(&key.name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&body))
+        .patch(&key.name, &PatchParams::apply(MANAGER).force().validation_strict(), &Patch::Apply(&body))
         .await
         .map_err(ReconcileError::api(format!("apply {key}")))?;
     let uid = wandb.meta().uid.clone();

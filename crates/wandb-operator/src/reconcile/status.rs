@@ -136,8 +136,12 @@ pub async fn write_if_changed(
     }
 
     let patch = StatusPatch { api_version: "apps.wandb.com/v2", kind: "WeightsAndBiases", status: &status };
-    api.patch_status(&wandb.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(&patch))
-        .await
-        .map_err(ReconcileError::api("write status"))?;
+    api.patch_status(
+        &wandb.name_any(),
+        &PatchParams::apply(MANAGER).force().validation_strict(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(ReconcileError::api("write status"))?;
     Ok(())
 }

@@ -80,6 +80,13 @@ pub struct Harness {
 impl Harness {
     /// Starts everything; `skip` leaves out vendor CRDs (e.g. `["strimzi"]`).
     pub async fn start(skip: &[&str]) -> Harness {
+        let mut harness = Self::without_operator(skip).await;
+        harness.start_operator();
+        harness
+    }
+
+    /// The emulated cluster and simulators, without the operator (tests run the binary).
+    pub async fn without_operator(skip: &[&str]) -> Harness {
         let emulator =
             Emulator::new(EmulatorConfig { bookmark_interval: Duration::from_millis(500), ..Default::default() });
         emulator.register_crd(&serde_json::to_value(WeightsAndBiases::crd()).unwrap()).unwrap();
@@ -87,9 +94,7 @@ impl Harness {
         let client = Client::new(emulator.service(), "default");
         let sims = Arc::new(simulators::Controls::default());
         let sim_task = tokio::spawn(simulators::run(client.clone(), sims.clone()));
-        let mut harness = Harness { emulator, client, sims, stop: None, operator: None, sim_task };
-        harness.start_operator();
-        harness
+        Harness { emulator, client, sims, stop: None, operator: None, sim_task }
     }
 
     /// Starts (or restarts) the operator.
