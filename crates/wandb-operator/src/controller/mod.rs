@@ -201,7 +201,7 @@ pub async fn run(
             break;
         }
         waited += 1;
-        if waited % 200 == 0 {
+        if waited.is_multiple_of(200) {
             info!(?pending, "waiting for caches");
         }
         tokio::select! {
