@@ -1,0 +1,75 @@
+//! "Try it without a cluster": the emulator with the vendor CRDs (served on 127.0.0.1), the
+//! vendor simulators and the operator binary. Writes a kubeconfig once everything is up and
+//! runs until SIGINT/SIGTERM, then stops everything it started. Run it through
+//! `scripts/sandbox --kubeconfig PATH`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // a developer tool
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use clap::Parser;
+
+#[derive(Parser)]
+struct Args {
+    /// Where to write the kubeconfig.
+    #[arg(long)]
+    kubeconfig: PathBuf,
+    /// The operator binary to run.
+    #[arg(long)]
+    operator: PathBuf,
+    /// Delay the simulated vendors wait before reporting status, in milliseconds.
+    #[arg(long, default_value_t = 1500)]
+    vendor_delay_ms: u64,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let harness = support::Harness::without_operator(&[]).await;
+    *harness.sims.delay.lock().unwrap() = Duration::from_millis(args.vendor_delay_ms);
+    let server = harness.emulator.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let internal = std::env::temp_dir().join(format!("wandb-sandbox-{}.kubeconfig", std::process::id()));
+    std::fs::write(&internal, kube_emulator::front::kubeconfig(&server.url(), "default")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut operator = Command::new(&args.operator)
+        .arg("run")
+        .env("KUBECONFIG", &internal)
+        .env("METRICS_ADDR", format!("127.0.0.1:{port}"))
+        .env("LOG_FORMAT", "text")
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cannot start the operator binary");
+    // Wait for the operator's /readyz before handing out the kubeconfig.
+    for _ in 0..300 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            let out = Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &format!("http://127.0.0.1:{port}/readyz")])
+                .output();
+            if out.is_ok_and(|o| o.stdout == b"200") {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::write(&args.kubeconfig, kube_emulator::front::kubeconfig(&server.url(), "default")).unwrap();
+    eprintln!(
+        "sandbox ready: API {} (emulated), operator metrics http://127.0.0.1:{port}/metrics\nkubeconfig: {}\nPress Ctrl-C to stop.",
+        server.url(),
+        args.kubeconfig.display()
+    );
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    let _ = Command::new("kill").arg(operator.id().to_string()).status();
+    let _ = operator.wait();
+    server.shutdown().await;
+    let _ = std::fs::remove_file(&internal);
+    drop(harness);
+}
