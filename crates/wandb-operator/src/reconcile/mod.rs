@@ -184,6 +184,12 @@ async fn run(wandb: &WeightsAndBiases, ctx: &Context) -> Result<Action, Reconcil
         // Not a real state change: reporting it would make the status flap after a restart.
         return Ok(Action::requeue(Duration::from_secs(1)));
     }
+    let invalid = status::has_invalid_spec(&status);
     status::write_if_changed(wandb, &api, status).await?;
-    Ok(Action::requeue(if converging { ctx.settings.progress_requeue } else { ctx.settings.resync }))
+    Ok(match (converging, invalid) {
+        (true, _) => Action::requeue(ctx.settings.progress_requeue),
+        // Nothing changes an invalid spec but the user: wait for their edit.
+        (false, true) => Action::await_change(),
+        (false, false) => Action::requeue(ctx.settings.resync),
+    })
 }

@@ -106,15 +106,23 @@ pub fn deleting(wandb: &WeightsAndBiases, purging: &[(Component, usize)]) -> Wei
     fold(wandb, &previous, next)
 }
 
+fn any_detail(status: &WeightsAndBiasesStatus, code: &str) -> bool {
+    let has = |details: Option<&Vec<StatusDetail>>| details.is_some_and(|d| d.iter().any(|d| d.code == code));
+    has(status.mysql_status.as_ref().map(|s| &s.details))
+        || has(status.redis_status.as_ref().map(|s| &s.details))
+        || has(status.kafka_status.as_ref().map(|s| &s.details))
+        || has(status.minio_status.as_ref().map(|s| &s.details))
+        || has(status.clickhouse_status.as_ref().map(|s| &s.details))
+}
+
 /// Whether some component only waits for the operator's caches to fill.
 pub fn waiting_for_caches(status: &WeightsAndBiasesStatus) -> bool {
-    let waiting =
-        |details: Option<&Vec<StatusDetail>>| details.is_some_and(|d| d.iter().any(|d| d.code == "WaitingForCache"));
-    waiting(status.mysql_status.as_ref().map(|s| &s.details))
-        || waiting(status.redis_status.as_ref().map(|s| &s.details))
-        || waiting(status.kafka_status.as_ref().map(|s| &s.details))
-        || waiting(status.minio_status.as_ref().map(|s| &s.details))
-        || waiting(status.clickhouse_status.as_ref().map(|s| &s.details))
+    any_detail(status, "WaitingForCache")
+}
+
+/// Whether some component's spec is invalid.
+pub fn has_invalid_spec(status: &WeightsAndBiasesStatus) -> bool {
+    any_detail(status, "InvalidSpec")
 }
 
 #[derive(Serialize, Debug)]

@@ -169,6 +169,13 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
         "PerconaXtraDBCluster" => {
             let size = spec.pointer("/pxc/size").and_then(Value::as_i64).unwrap_or(1);
             if deleting {
+                // Percona deletes data only through the creator's `percona.com/delete-pxc-pvc`.
+                let mut finalizers = object.finalizers().to_vec();
+                if finalizers.iter().any(|f| f == "percona.com/delete-pxc-pvc") {
+                    delete_pvcs(client, &ns, &format!("datadir-{name}-pxc-")).await;
+                    finalizers.retain(|f| f != "percona.com/delete-pxc-pvc");
+                    set_finalizers(client, kind, object, finalizers).await;
+                }
                 return Some(());
             }
             for i in 0..size {
@@ -206,14 +213,23 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             }
             let replicas = spec.get("replicas").and_then(Value::as_i64).unwrap_or(1);
             let cluster = object.labels().get("strimzi.io/cluster").cloned().unwrap_or_default();
+            // Strimzi owns a claim by its Kafka only with `deleteClaim: true` (then GC removes it).
+            let delete_claim = spec.pointer("/storage/volumes/0/deleteClaim").and_then(Value::as_bool).unwrap_or(false);
+            let kafka_uid = if delete_claim {
+                let kafka: Api<DynamicObject> =
+                    Api::namespaced_with(client.clone(), &ns, &ar("kafka.strimzi.io/v1", "Kafka", "kafkas"));
+                kafka.get(&cluster).await.ok().and_then(|k| k.metadata.uid)
+            } else {
+                None
+            };
             for i in 0..replicas {
-                ensure_pvc(
-                    client,
-                    &ns,
-                    &format!("data-0-{cluster}-{name}-{i}"),
-                    json!({"strimzi.io/cluster": cluster}),
-                )
-                .await;
+                let pvc = format!("data-0-{cluster}-{name}-{i}");
+                ensure_pvc(client, &ns, &pvc, json!({"strimzi.io/cluster": cluster})).await;
+                if let Some(uid) = &kafka_uid {
+                    let owner = json!({"metadata": {"ownerReferences": [{"apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "name": cluster, "uid": uid}]}});
+                    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
+                    let _ = claims.patch(&pvc, &PatchParams::default(), &Patch::Merge(owner)).await;
+                }
             }
             write_status(client, kind, object, json!({"observedGeneration": generation, "replicas": replicas, "nodeIds": (0..replicas).collect::<Vec<_>>()})).await;
         }
