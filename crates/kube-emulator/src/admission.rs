@@ -176,6 +176,11 @@ pub fn admit_builtin(builtin: Builtin, object: &Value, strict: bool) -> Vec<Fiel
         Builtin::CoreEvent => typed::<core::v1::Event>(object, strict),
         Builtin::Lease => typed::<coordination::v1::Lease>(object, strict),
         Builtin::CustomResourceDefinition => typed::<apiext::CustomResourceDefinition>(object, strict),
+        Builtin::ServiceAccount => typed::<core::v1::ServiceAccount>(object, strict),
+        Builtin::Role => typed::<k8s_openapi::api::rbac::v1::Role>(object, strict),
+        Builtin::ClusterRole => typed::<k8s_openapi::api::rbac::v1::ClusterRole>(object, strict),
+        Builtin::RoleBinding => typed::<k8s_openapi::api::rbac::v1::RoleBinding>(object, strict),
+        Builtin::ClusterRoleBinding => typed::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(object, strict),
     }
 }
 

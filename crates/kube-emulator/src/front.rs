@@ -86,12 +86,19 @@ where
 #[derive(Clone, Debug)]
 pub struct EmulatorService {
     emulator: Emulator,
+    user_agent: Option<http::HeaderValue>,
 }
 
 impl Emulator {
     /// The in-process front door.
     pub fn service(&self) -> EmulatorService {
-        EmulatorService { emulator: self.clone() }
+        EmulatorService { emulator: self.clone(), user_agent: None }
+    }
+
+    /// The in-process front door, marking requests with a `User-Agent` (when the client sets
+    /// none) so the request log can tell clients apart.
+    pub fn service_as(&self, user_agent: &str) -> EmulatorService {
+        EmulatorService { emulator: self.clone(), user_agent: http::HeaderValue::from_str(user_agent).ok() }
     }
 }
 
@@ -109,7 +116,10 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        if let Some(ua) = &self.user_agent {
+            request.headers_mut().entry(http::header::USER_AGENT).or_insert(ua.clone());
+        }
         let emulator = self.emulator.clone();
         Box::pin(async move { Ok(serve_one(emulator, request).await) })
     }

@@ -33,6 +33,16 @@ pub enum Builtin {
     Lease,
     /// `apiextensions.k8s.io/v1` CustomResourceDefinition.
     CustomResourceDefinition,
+    /// `v1` ServiceAccount.
+    ServiceAccount,
+    /// `rbac.authorization.k8s.io/v1` Role.
+    Role,
+    /// `rbac.authorization.k8s.io/v1` ClusterRole.
+    ClusterRole,
+    /// `rbac.authorization.k8s.io/v1` RoleBinding.
+    RoleBinding,
+    /// `rbac.authorization.k8s.io/v1` ClusterRoleBinding.
+    ClusterRoleBinding,
 }
 
 /// An additional printer column of a CRD.
@@ -205,6 +215,20 @@ impl Registry {
             builtin("apps", "v1", "Deployment", "deployments", true, &["deploy"], true, Deployment),
             builtin("events.k8s.io", "v1", "Event", "events", true, &["ev"], false, Event),
             builtin("coordination.k8s.io", "v1", "Lease", "leases", true, &[], false, Lease),
+            builtin("", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"], false, ServiceAccount),
+            builtin("rbac.authorization.k8s.io", "v1", "Role", "roles", true, &[], false, Role),
+            builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, &[], false, ClusterRole),
+            builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, &[], false, RoleBinding),
+            builtin(
+                "rbac.authorization.k8s.io",
+                "v1",
+                "ClusterRoleBinding",
+                "clusterrolebindings",
+                false,
+                &[],
+                false,
+                ClusterRoleBinding,
+            ),
             builtin(
                 "apiextensions.k8s.io",
                 "v1",

@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Print the WeightsAndBiases CustomResourceDefinition as YAML.
     Crd,
+    /// Print the RBAC rules the operator needs (cluster-wide rules, then the lease rule).
+    Rbac,
     /// Print every object the operator would create for a manifest, without a cluster.
     Render {
         /// The WeightsAndBiases manifest (YAML or JSON); `-` reads standard input.
@@ -92,6 +94,14 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<String, String> {
     match command {
         Command::Crd => crd_yaml(),
+        Command::Rbac => {
+            use wandb_operator::controller::rbac::{LEASE_RULE, RULES, rules_yaml};
+            Ok(format!(
+                "# Cluster-wide, or per watched namespace\n{}# In the operator's namespace\n{}",
+                rules_yaml(RULES),
+                rules_yaml(&[LEASE_RULE])
+            ))
+        }
         Command::Render { file, namespace } => {
             let text = read_input(&file)?;
             render::render_manifest(&text, &namespace, &Vendors::default()).map_err(|e| e.to_string())

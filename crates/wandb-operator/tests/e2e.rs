@@ -390,3 +390,55 @@ async fn e2e13_faults_converge_to_the_same_end_state() {
         h.emulator.request_log().iter().map(|r| r.status).filter(|s| *s >= 500 || *s == 409).collect();
     assert!(failed.len() >= 7, "the faults were hit: {failed:?}");
 }
+
+/// `(group, resource[/subresource], verb)` of a logged request.
+fn authorization(r: &kube_emulator::LoggedRequest) -> (String, String, String) {
+    let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+    let (group, rest) =
+        if parts[0] == "api" { (String::new(), &parts[2..]) } else { (parts[1].to_owned(), &parts[3..]) };
+    let rest: Vec<&str> =
+        if rest.first() == Some(&"namespaces") && rest.len() > 2 { rest[2..].to_vec() } else { rest.to_vec() };
+    let resource = match rest.as_slice() {
+        [plural, _, sub] => format!("{plural}/{sub}"),
+        [plural, ..] => (*plural).to_owned(),
+        [] => String::new(),
+    };
+    let verb = match (r.method.as_str(), rest.len()) {
+        ("GET", _) if r.watch => "watch",
+        ("GET", 1) => "list",
+        ("GET", _) => "get",
+        ("POST", _) => "create",
+        ("PATCH", _) => "patch",
+        ("PUT", _) => "update",
+        ("DELETE", _) => "delete",
+        (m, _) => m,
+    };
+    (group, resource, verb.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e16_every_api_call_is_covered_by_the_rbac_table() {
+    use wandb_operator::controller::rbac::{LEASE_RULE, RULES, allows};
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    h.apply_yaml("apps", &format!("{DEV}  retentionPolicy:\n    onDelete: purge\n")).await;
+    h.wait_ready("apps", "wandb").await;
+    patch_spec(&h, serde_json::json!({"kafka": {"enabled": false}})).await;
+    h.wait_for("apps", "wandb", "kafka Offline", |w| {
+        w.status.as_ref().and_then(|s| s.kafka_status.as_ref()).is_some_and(|k| k.state == State::Offline)
+    })
+    .await;
+    h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
+    h.eventually("deleted", || async { h.wandb_api("apps").get_opt("wandb").await.unwrap().is_none() }).await;
+    let calls: Vec<_> =
+        h.emulator.request_log().into_iter().filter(|r| r.user_agent == support::OPERATOR_USER_AGENT).collect();
+    assert!(calls.len() > 20, "the operator's calls are in the log");
+    let mut rules = RULES.to_vec();
+    rules.push(LEASE_RULE);
+    let uncovered: Vec<_> = calls.iter().map(authorization).filter(|(g, r, v)| !allows(&rules, g, r, v)).collect();
+    assert!(uncovered.is_empty(), "calls not covered by RBAC: {uncovered:#?}");
+    let used: std::collections::BTreeSet<_> = calls.iter().map(authorization).collect();
+    for verb in ["list", "watch", "patch", "create", "delete"] {
+        assert!(used.iter().any(|(_, _, v)| v == verb), "the flow exercised {verb}");
+    }
+}

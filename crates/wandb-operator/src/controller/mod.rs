@@ -4,6 +4,7 @@
 mod health;
 pub mod leader;
 pub mod metrics;
+pub mod rbac;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -17,6 +17,9 @@ use wandb_operator::controller::RunOptions;
 use wandb_operator::reconcile::Settings;
 use wandb_operator::vendors::{altinity, minio, opstree, percona, strimzi};
 
+/// User agent of the in-process operator's requests.
+pub const OPERATOR_USER_AGENT: &str = "wandb-operator-under-test";
+
 /// Vendor CRD releases the operator targets (one per vendor).
 pub const VENDOR_RELEASES: [&str; 5] = [
     "percona-xtradb-cluster/v1.18.0",
@@ -108,7 +111,8 @@ impl Harness {
             leader: None,
             instance: "test".to_owned(),
         };
-        let client = self.client.clone();
+        // Marked so that the request log tells the operator's calls from the simulators'.
+        let client = Client::new(self.emulator.service_as(OPERATOR_USER_AGENT), "default");
         self.operator = Some(tokio::spawn(async move {
             wandb_operator::controller::run(client, options, async move {
                 let _ = rx.await;
