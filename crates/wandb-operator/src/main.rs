@@ -24,6 +24,8 @@ enum Command {
     Crd,
     /// Print the RBAC rules the operator needs (cluster-wide rules, then the lease rule).
     Rbac,
+    /// Print the configuration reference (Markdown) generated from the CRD.
+    Reference,
     /// Print every object the operator would create for a manifest, without a cluster.
     Render {
         /// The WeightsAndBiases manifest (YAML or JSON); `-` reads standard input.
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<String, String> {
     match command {
         Command::Crd => crd_yaml(),
+        Command::Reference => Ok(wandb_operator::api::reference::configuration_reference()),
         Command::Rbac => {
             use wandb_operator::controller::rbac::{LEASE_RULE, RULES, rules_yaml};
             Ok(format!(

@@ -145,3 +145,17 @@ fn invalid_resources_are_rejected_with_the_field_path() {
         assert!(found.iter().any(|e| e.field == field), "{spec}: expected an error at {field}, got {found:#?}");
     }
 }
+
+#[test]
+fn configuration_reference_is_regenerated_from_the_crd() {
+    let committed = std::fs::read_to_string(common::repo_root().join("docs/configuration.md")).unwrap();
+    assert!(
+        committed == wandb_operator::api::reference::configuration_reference(),
+        "docs/configuration.md is stale: regenerate it with `cargo run -- reference > docs/configuration.md`"
+    );
+    for field in
+        ["spec.size", "spec.mysql.replicas", "spec.redis.sentinel.config.masterName", "spec.retentionPolicy.onDelete"]
+    {
+        assert!(committed.contains(&format!("`{field}`")), "{field} missing");
+    }
+}

@@ -3,6 +3,7 @@
 //! The rustdoc on the types in this module becomes the CRD's OpenAPI descriptions, so it is
 //! written for users (`kubectl explain wandb.spec`). Rust-only notes use `//` comments.
 
+pub mod reference;
 mod spec;
 mod status;
 
