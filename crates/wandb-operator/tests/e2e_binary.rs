@@ -187,6 +187,27 @@ async fn e2e_binary14_only_the_leader_writes_and_a_standby_takes_over() {
     drop(first);
     wait_http_ok(p2, "/readyz").await;
     assert_eq!(holder(&c.harness).await, "second");
+    // Every lease call the replicas made is covered by the lease RBAC rule.
+    let lease_verbs: std::collections::BTreeSet<String> = c
+        .harness
+        .emulator
+        .request_log()
+        .iter()
+        .filter(|r| r.path.contains("/leases"))
+        .map(|r| match r.method.as_str() {
+            "GET" => "get".to_owned(),
+            "POST" => "create".to_owned(),
+            "PUT" => "update".to_owned(),
+            other => other.to_lowercase(),
+        })
+        .collect();
+    assert!(lease_verbs.contains("create") && lease_verbs.contains("update"), "{lease_verbs:?}");
+    for verb in &lease_verbs {
+        assert!(
+            wandb_operator::controller::rbac::LEASE_RULE.verbs.contains(&verb.as_str()),
+            "lease verb {verb} not granted"
+        );
+    }
     // The new leader converges new work.
     c.harness.apply_yaml("apps", &DEV.replace("name: wandb", "name: other")).await;
     c.harness.wait_ready("apps", "other").await;
