@@ -2,8 +2,13 @@
 
 use std::time::Duration;
 
-/// Requests matching this fail with `code` (the next `remaining` of them).
-#[derive(Debug, Clone, PartialEq, Eq)]
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Requests matching this fail with `code`: the next `remaining` of them, or, for a
+/// [`Fault::rate`], each matching request with a given probability (drawn from a seeded
+/// generator, so a run's sequence of failures is reproducible for the same request order).
+#[derive(Debug, Clone)]
 pub struct Fault {
     /// HTTP method to match (`None` = any).
     pub method: Option<String>,
@@ -11,10 +16,17 @@ pub struct Fault {
     pub path_contains: Option<String>,
     /// Only watch requests (`Some(true)`), only non-watch (`Some(false)`), or both.
     pub watch: Option<bool>,
+    /// Only writes (POST, PUT, PATCH, DELETE).
+    pub writes_only: bool,
+    /// Substring the request's `User-Agent` must contain (`None` = any client).
+    pub user_agent_contains: Option<String>,
     /// How many more matching requests fail.
     pub remaining: u32,
+    /// Probability that a matching request fails (1.0: every one).
+    pub probability: f64,
     /// The status code to answer.
     pub code: u16,
+    rng: StdRng,
 }
 
 impl Fault {
@@ -25,17 +37,69 @@ impl Fault {
             method: method.map(str::to_owned),
             path_contains: path.map(str::to_owned),
             watch: None,
+            writes_only: false,
+            user_agent_contains: None,
             remaining: count,
+            probability: 1.0,
             code,
+            rng: StdRng::seed_from_u64(0),
         }
     }
 
-    fn matches(&self, method: &str, path: &str, watch: bool) -> bool {
-        self.remaining > 0
-            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
-            && self.watch.is_none_or(|w| w == watch)
+    /// Each matching request fails with `code` with `probability` (e.g. 0.05), until the faults
+    /// are cleared. `seed` seeds the draw.
+    pub fn rate(method: Option<&str>, path: Option<&str>, probability: f64, code: u16, seed: u64) -> Self {
+        Fault {
+            remaining: u32::MAX,
+            probability: probability.clamp(0.0, 1.0),
+            rng: StdRng::seed_from_u64(seed),
+            ..Fault::new(method, path, 0, code)
+        }
     }
+
+    /// Matches only requests whose `User-Agent` contains `agent` (e.g. one client of several).
+    pub fn from_user_agent(mut self, agent: &str) -> Self {
+        self.user_agent_contains = Some(agent.to_owned());
+        self
+    }
+
+    /// Matches only writes (POST, PUT, PATCH, DELETE).
+    pub fn writes(mut self) -> Self {
+        self.writes_only = true;
+        self
+    }
+
+    /// Matches only watch requests (`true`) or only the others (`false`).
+    pub fn watches(mut self, watch: bool) -> Self {
+        self.watch = Some(watch);
+        self
+    }
+
+    fn matches(&self, request: &RequestFacts<'_>) -> bool {
+        self.remaining > 0
+            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(request.method))
+            && self.path_contains.as_deref().is_none_or(|p| request.path.contains(p))
+            && self.watch.is_none_or(|w| w == request.watch)
+            && (!self.writes_only || is_write_method(request.method))
+            && self.user_agent_contains.as_deref().is_none_or(|a| request.user_agent.contains(a))
+    }
+}
+
+/// What a fault is matched against.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    /// HTTP method.
+    pub method: &'a str,
+    /// Path.
+    pub path: &'a str,
+    /// Whether it is a watch.
+    pub watch: bool,
+    /// The `User-Agent` header (empty when absent).
+    pub user_agent: &'a str,
+}
+
+fn is_write_method(method: &str) -> bool {
+    matches!(method, "POST" | "PUT" | "PATCH" | "DELETE")
 }
 
 /// One request as the log records it.
@@ -58,7 +122,7 @@ pub struct LoggedRequest {
 impl LoggedRequest {
     /// Whether the request changed (or tried to change) state.
     pub fn is_write(&self) -> bool {
-        matches!(self.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+        is_write_method(&self.method)
     }
 }
 
@@ -74,9 +138,13 @@ pub struct Control {
 }
 
 impl Control {
-    /// The code of the first matching fault, consuming one of its occurrences.
-    pub fn take_fault(&mut self, method: &str, path: &str, watch: bool) -> Option<u16> {
-        let fault = self.faults.iter_mut().find(|f| f.matches(method, path, watch))?;
+    /// The code of the first matching fault that fires for this request, consuming one of its
+    /// occurrences.
+    pub fn take_fault(&mut self, request: &RequestFacts<'_>) -> Option<u16> {
+        let fault = self.faults.iter_mut().filter(|f| f.matches(request)).find_map(|f| {
+            let fires = f.probability >= 1.0 || f.rng.random_bool(f.probability);
+            fires.then_some(f)
+        })?;
         fault.remaining -= 1;
         let code = fault.code;
         self.faults.retain(|f| f.remaining > 0);

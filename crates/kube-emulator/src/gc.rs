@@ -74,6 +74,16 @@ impl State {
         }
     }
 
+    /// After a write of an object with owner references: collects it (and then everything
+    /// else that follows) only when all its owners are gone. O(owners) in the common case.
+    pub fn collect_if_orphaned(&mut self, key: &StoreKey, now: &str) {
+        let Some(object) = self.objects.get(key) else { return };
+        let owners = owner_uids(object);
+        if !owners.is_empty() && owners.iter().all(|(u, _)| !self.owner_present(u, &key.namespace)) {
+            self.sweep(now);
+        }
+    }
+
     /// Runs deletion finalization and garbage collection until nothing changes.
     pub fn sweep(&mut self, now: &str) {
         loop {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::clock::Clock;
-use crate::control::{Control, Fault, LoggedRequest};
+use crate::control::{Control, Fault, LoggedRequest, RequestFacts};
 use crate::discovery;
 use crate::errors::ApiError;
 use crate::registry::{Registry, ResourceType};
@@ -254,6 +254,11 @@ impl Emulator {
         lock(&self.inner.control).faults.push(fault);
     }
 
+    /// Removes every pending fault (e.g. a [`Fault::rate`] that never runs out).
+    pub fn clear_faults(&self) {
+        lock(&self.inner.control).faults.clear();
+    }
+
     /// Adds latency to every request (`None` removes it).
     pub fn set_latency(&self, latency: Option<Duration>) {
         lock(&self.inner.control).latency = latency;
@@ -289,9 +294,13 @@ impl Emulator {
     pub async fn handle(&self, request: ApiRequest) -> ApiResponse {
         let query = Query(parse_query(&request.query));
         let watch = query.flag("watch") && request.method == http::Method::GET;
+        let user_agent =
+            request.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let (latency, fault) = {
             let mut control = lock(&self.inner.control);
-            (control.latency, control.take_fault(request.method.as_str(), &request.path, watch))
+            let facts =
+                RequestFacts { method: request.method.as_str(), path: &request.path, watch, user_agent: &user_agent };
+            (control.latency, control.take_fault(&facts))
         };
         if let Some(latency) = latency {
             tokio::time::sleep(latency).await;
@@ -300,8 +309,6 @@ impl Emulator {
             Some(code) => error_response(&ApiError::injected(code)),
             None => self.dispatch(&request, &query, watch).unwrap_or_else(|e| error_response(&e)),
         };
-        let user_agent =
-            request.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         lock(&self.inner.control).log.push(LoggedRequest {
             method: request.method.to_string(),
             path: request.path.clone(),

@@ -293,7 +293,7 @@ impl State {
             self.registry_generation += 1;
         }
         if meta(&stored, "ownerReferences").is_some() {
-            self.sweep(&p.now);
+            self.collect_if_orphaned(&key_of(&stored, rt), &p.now);
         }
         Ok(to_view(rt, &stored))
     }
@@ -415,8 +415,10 @@ impl State {
             self.registry.register_crd(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
             self.registry_generation += 1;
         }
-        if meta(&stored, "deletionTimestamp").is_some() || meta(&stored, "ownerReferences").is_some() {
+        if meta(&stored, "deletionTimestamp").is_some() {
             self.sweep(&p.now);
+        } else if meta(&stored, "ownerReferences").is_some() {
+            self.collect_if_orphaned(&key, &p.now);
         }
         Ok(self.objects.get(&key).map_or_else(|| to_view(rt, &stored), |o| to_view(rt, o)))
     }
@@ -632,6 +634,12 @@ impl State {
             }
         }
     }
+}
+
+fn key_of(object: &Value, rt: &ResourceType) -> StoreKey {
+    let namespace = meta(object, "namespace").and_then(Value::as_str).unwrap_or_default();
+    let name = meta(object, "name").and_then(Value::as_str).unwrap_or_default();
+    State::key(rt, namespace, name)
 }
 
 /// The status an accepted CRD reports.

@@ -741,3 +741,48 @@ async fn row24_test_control() {
     assert!(log.iter().any(|r| r.watch));
     assert_eq!(log.iter().filter(|r| r.is_write() && r.path.contains("/widgets")).count(), 3);
 }
+
+// Row 24 — test control: a fault rate (each matching request fails with a probability),
+// writes only, one client only (by User-Agent), and clearing faults.
+#[tokio::test]
+async fn row24_fault_rate_writes_and_user_agent() {
+    let emu = common::emulator();
+    emu.inject_fault(Fault::rate(None, Some("/widgets"), 0.25, 500, 7).writes().from_user_agent("operator"));
+    let as_agent = |agent: &'static str, method: &'static str, uri: String, body: Option<Value>| {
+        let emu = emu.clone();
+        async move {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(http::header::CONTENT_TYPE, "application/json".parse().unwrap());
+            headers.insert(http::header::USER_AGENT, agent.parse().unwrap());
+            let request = ApiRequest {
+                method: method.parse().unwrap(),
+                path: uri,
+                query: String::new(),
+                headers,
+                body: body.map(|b| Bytes::from(b.to_string())).unwrap_or_default(),
+            };
+            emu.handle(request).await.status()
+        }
+    };
+    let mut failed = 0;
+    for i in 0..200 {
+        match as_agent("operator/1", "POST", W.to_owned(), Some(widget(&format!("w{i}"), 1))).await {
+            500 => failed += 1,
+            code => assert_eq!(code, 201),
+        }
+        if i % 20 == 0 {
+            // Reads and other clients never fail.
+            assert_eq!(as_agent("operator/1", "GET", W.to_owned(), None).await, 200);
+            assert_eq!(as_agent("kubectl/1", "POST", W.to_owned(), Some(widget(&format!("k{i}"), 1))).await, 201);
+        }
+    }
+    assert!((25..=75).contains(&failed), "about a quarter of 200 writes fail: {failed}");
+    emu.clear_faults();
+    for i in 200..220 {
+        assert_eq!(
+            as_agent("operator/1", "POST", W.to_owned(), Some(widget(&format!("w{i}"), 1))).await,
+            201,
+            "cleared"
+        );
+    }
+}

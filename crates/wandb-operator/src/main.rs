@@ -173,6 +173,7 @@ fn run_controller(args: RunArgs) -> ExitCode {
                 duration: std::time::Duration::from_secs(args.lease_duration_seconds.max(3)),
             }),
             instance: identity,
+            metrics: None,
         };
         let shutdown = async {
             let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

@@ -34,6 +34,12 @@ pub struct Metrics {
     ready: Family<ComponentLabels, Gauge>,
 }
 
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").field("reconciles", &self.reconciles.get()).finish_non_exhaustive()
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("wandb_operator");
@@ -50,6 +56,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Reconciles run so far.
+    pub fn reconciles(&self) -> u64 {
+        self.reconciles.get()
+    }
+
     /// The OpenMetrics text.
     pub fn encode(&self) -> String {
         let mut out = String::new();

@@ -45,6 +45,8 @@ pub struct RunOptions {
     pub leader: Option<LeaderOptions>,
     /// This replica's name (event reporter instance).
     pub instance: String,
+    /// Metrics to record into (a fresh set when `None`); lets an embedding program read them.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// Why the controller stopped abnormally.
@@ -127,7 +129,7 @@ pub async fn run(
     options: RunOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ControllerError> {
-    let metrics = Arc::new(Metrics::default());
+    let metrics = options.metrics.clone().unwrap_or_default();
     let ready = Arc::new(AtomicBool::new(false));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let addr = health::serve(options.metrics_addr, metrics.clone(), ready.clone(), stop_rx.clone())

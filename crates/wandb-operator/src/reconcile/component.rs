@@ -18,31 +18,64 @@ use crate::vendors::{DesiredObject, MANAGER, ObjectKey, Observed, Vendor};
 /// Annotation holding a hash of what we last applied: unchanged desired state is not re-sent.
 pub const APPLIED_HASH_ANNOTATION: &str = "apps.wandb.com/applied-hash";
 
-/// Reconciles every component and folds their statuses. Returns the new status and whether
-/// some component is still converging.
-pub async fn reconcile_all(
-    wandb: &WeightsAndBiases,
-    ctx: &Context,
-) -> Result<(WeightsAndBiasesStatus, bool), ReconcileError> {
+/// Whether a reconcile pass wrote something successfully (shared by the concurrent
+/// components of one pass).
+#[derive(Debug, Default)]
+pub struct Progress(std::sync::atomic::AtomicBool);
+
+impl Progress {
+    /// A write succeeded.
+    pub fn record(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether some write succeeded.
+    pub fn made(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// What reconciling every component produced.
+pub struct Reconciled {
+    /// The new status (every component reported, including failed ones).
+    pub status: WeightsAndBiasesStatus,
+    /// Whether some component is still converging.
+    pub converging: bool,
+    /// The first component's API failure, if any: the reconcile fails with it (backoff and a
+    /// Warning event) after the status is written.
+    pub failure: Option<ReconcileError>,
+    /// Whether some object write succeeded (a failed pass that made progress retries soon).
+    pub progressed: bool,
+}
+
+/// Reconciles every component and folds their statuses. A component whose API calls fail is
+/// reported as such and never stops the others from being reconciled or reported.
+pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context) -> Reconciled {
     let previous = wandb.status.clone().unwrap_or_default();
     let config = match model::resolve(wandb) {
         Ok(config) => config,
-        Err(error) => return Ok((status::invalid_resource(wandb, &previous, &error), false)),
+        Err(error) => {
+            let status = status::invalid_resource(wandb, &previous, &error);
+            return Reconciled { status, converging: false, failure: None, progressed: false };
+        }
     };
     let v = &ctx.vendors;
+    let progress = Progress::default();
+    let p = &progress;
     let (mysql, redis, kafka, minio, clickhouse) = tokio::join!(
-        one(ctx, wandb, &*v.mysql, &config.mysql, previous.mysql_status.as_ref()),
-        one(ctx, wandb, &*v.redis, &config.redis, previous.redis_status.as_ref()),
-        one(ctx, wandb, &*v.kafka, &config.kafka, previous.kafka_status.as_ref()),
-        one(ctx, wandb, &*v.minio, &config.minio, previous.minio_status.as_ref()),
-        one(ctx, wandb, &*v.clickhouse, &config.clickhouse, previous.clickhouse_status.as_ref()),
+        one(ctx, wandb, &*v.mysql, &config.mysql, previous.mysql_status.as_ref(), p),
+        one(ctx, wandb, &*v.redis, &config.redis, previous.redis_status.as_ref(), p),
+        one(ctx, wandb, &*v.kafka, &config.kafka, previous.kafka_status.as_ref(), p),
+        one(ctx, wandb, &*v.minio, &config.minio, previous.minio_status.as_ref(), p),
+        one(ctx, wandb, &*v.clickhouse, &config.clickhouse, previous.clickhouse_status.as_ref(), p),
     );
+    let mut failure = None;
     let next = WeightsAndBiasesStatus {
-        mysql_status: Some(mysql?),
-        redis_status: Some(redis?),
-        kafka_status: Some(kafka?),
-        minio_status: Some(minio?),
-        clickhouse_status: Some(clickhouse?),
+        mysql_status: settle_typed(&mut failure, mysql, previous.mysql_status.as_ref()),
+        redis_status: settle_typed(&mut failure, redis, previous.redis_status.as_ref()),
+        kafka_status: settle_typed(&mut failure, kafka, previous.kafka_status.as_ref()),
+        minio_status: settle_typed(&mut failure, minio, previous.minio_status.as_ref()),
+        clickhouse_status: settle_typed(&mut failure, clickhouse, previous.clickhouse_status.as_ref()),
         ..Default::default()
     };
     let next = status::fold(wandb, &previous, next);
@@ -57,7 +90,51 @@ pub async fn reconcile_all(
             s.ready,
         );
     }
-    Ok((next, converging))
+    Reconciled { status: next, converging, failure, progressed: progress.made() }
+}
+
+/// A component's status from its reconcile result; a failure is kept in `failure` (the first
+/// one wins) and reported through [`failed`].
+fn settle_typed<K: Clone>(
+    failure: &mut Option<ReconcileError>,
+    result: Result<ComponentStatus<K>, ReconcileError>,
+    previous: Option<&ComponentStatus<K>>,
+) -> Option<ComponentStatus<K>> {
+    Some(match result {
+        Ok(status) => status,
+        Err(error) => {
+            let status = failed(&error, previous);
+            failure.get_or_insert(error);
+            status
+        }
+    })
+}
+
+/// The status of a component whose API calls failed. What the user must fix gets its own code
+/// and the `Error` state; a transient failure (5xx, conflict, timeout) is `Updating`/`Retrying`
+/// with the last known connection, never `Ready` on stale information.
+fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>>) -> ComponentStatus<K> {
+    let message = error.to_string();
+    let (state, code, message) = match error.api_status() {
+        Some(s) if s.code == 404 && s.details.as_ref().is_some_and(|d| d.kind == "namespaces") => {
+            let namespace = s.details.as_ref().map(|d| d.name.clone()).unwrap_or_default();
+            let message = format!(
+                "namespace {namespace} does not exist: create it (the operator never creates namespaces) or choose another namespace for this component"
+            );
+            (State::Error, "NamespaceMissing", message)
+        }
+        Some(s) if s.code == 403 => (State::Error, "Forbidden", message),
+        Some(s) if s.code == 422 || s.code == 400 => (State::Error, "Rejected", message),
+        _ => (State::Updating, "Retrying", message),
+    };
+    ComponentStatus {
+        ready: false,
+        state,
+        details: vec![detail(state, code, message)],
+        connection: previous.and_then(|p| p.connection.clone()),
+        credentials_secret: previous.and_then(|p| p.credentials_secret.clone()),
+        last_reconciled: None,
+    }
 }
 
 fn detail(state: State, code: &str, message: String) -> StatusDetail {
@@ -91,6 +168,7 @@ async fn one<C, K>(
     vendor: &dyn Vendor<Config = C, Connection = K>,
     plan: &Result<Plan<C>, ModelError>,
     previous: Option<&ComponentStatus<K>>,
+    progress: &Progress,
 ) -> Result<ComponentStatus<K>, ReconcileError>
 where
     C: Placed,
@@ -99,9 +177,9 @@ where
         Err(error) => blocked(vec![detail(State::Error, "InvalidSpec", error.to_string())]),
         Ok(Plan::Disabled(placement)) => {
             let kinds = vendor.kinds();
-            retention::disabled(ctx, wandb, placement, &kinds, &vendor.data_claims(placement)).await?
+            retention::disabled(ctx, wandb, placement, &kinds, &vendor.data_claims(placement), progress).await?
         }
-        Ok(Plan::Enabled(config)) => enabled(ctx, wandb, vendor, config, previous).await?,
+        Ok(Plan::Enabled(config)) => enabled(ctx, wandb, vendor, config, previous, progress).await?,
     };
     warn_new_errors(ctx, wandb, &status, previous).await;
     Ok(status)
@@ -113,6 +191,7 @@ async fn enabled<C, K>(
     vendor: &dyn Vendor<Config = C, Connection = K>,
     config: &C,
     previous: Option<&ComponentStatus<K>>,
+    progress: &Progress,
 ) -> Result<ComponentStatus<K>, ReconcileError>
 where
     C: Placed,
@@ -216,6 +295,7 @@ where
                     // Drawn before the await: the thread-local CSPRNG handle is not Send.
                     let materialized = secret.materialize(&mut rand::rng());
                     let created = create_secret(ctx, &secret.key, materialized).await?;
+                    progress.record();
                     ctx.event(
                         wandb,
                         EventType::Normal,
@@ -232,6 +312,9 @@ where
         }
         for object in &desired.objects {
             let (live, outcome) = apply(ctx, object, wandb).await?;
+            if !matches!(outcome, Outcome::Unchanged) {
+                progress.record();
+            }
             match outcome {
                 Outcome::Created => {
                     ctx.event(wandb, EventType::Normal, "Created", format!("created {}", object.key)).await

@@ -19,6 +19,7 @@ use kube::{Client, Resource, ResourceExt};
 use tracing::{info, instrument, warn};
 
 pub use cache::{Caches, KindCache, KindState};
+pub use component::APPLIED_HASH_ANNOTATION;
 
 use crate::api::WeightsAndBiases;
 use crate::vendors::Vendors;
@@ -54,6 +55,14 @@ impl ReconcileError {
             ReconcileError::Vendor(_) => "BuildError",
             ReconcileError::Model(_) => "InvalidResource",
             ReconcileError::UnknownKind(_) => "UnknownKind",
+        }
+    }
+
+    /// The API server's answer, when the error is one.
+    pub fn api_status(&self) -> Option<&kube::core::Status> {
+        match self {
+            ReconcileError::Api { source: kube::Error::Api(status), .. } => Some(status),
+            _ => None,
         }
     }
 
@@ -129,6 +138,12 @@ impl Context {
         }
     }
 
+    /// Forgets the consecutive failures of `wandb`: a failed pass that made progress retries
+    /// after the shortest delay instead of an ever longer one.
+    pub(crate) fn reset_backoff(&self, wandb: &WeightsAndBiases) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&Context::key(wandb));
+    }
+
     fn key(wandb: &WeightsAndBiases) -> (String, String) {
         (wandb.namespace().unwrap_or_default(), wandb.name_any())
     }
@@ -147,7 +162,8 @@ pub async fn reconcile(wandb: Arc<WeightsAndBiases>, ctx: Arc<Context>) -> Resul
 }
 
 /// On failure: a Warning event with the error chain, and a per-object exponential backoff
-/// (1 s doubling to 5 min), reset by the next success.
+/// (1 s doubling to 5 min), reset by the next success or by a failed pass that still made
+/// progress (wrote some object), so only passes that achieve nothing back off further.
 pub fn error_policy(wandb: Arc<WeightsAndBiases>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
     let failures = {
         let mut map = ctx.failures.lock().unwrap_or_else(|e| e.into_inner());
@@ -179,13 +195,23 @@ async fn run(wandb: &WeightsAndBiases, ctx: &Context) -> Result<Action, Reconcil
     if finalizers::ensure(wandb, &api).await? {
         info!("added the cleanup finalizer");
     }
-    let (status, converging) = component::reconcile_all(wandb, ctx).await?;
+    let component::Reconciled { status, converging, failure, progressed } = component::reconcile_all(wandb, ctx).await;
+    if failure.is_some() && progressed {
+        ctx.reset_backoff(wandb);
+    }
     if status::waiting_for_caches(&status) {
         // Not a real state change: reporting it would make the status flap after a restart.
-        return Ok(Action::requeue(Duration::from_secs(1)));
+        return match failure {
+            Some(error) => Err(error),
+            None => Ok(Action::requeue(Duration::from_secs(1))),
+        };
     }
     let invalid = status::has_invalid_spec(&status);
     status::write_if_changed(wandb, &api, status).await?;
+    if let Some(error) = failure {
+        // Reported in status; the controller backs off and emits a Warning event.
+        return Err(error);
+    }
     Ok(match (converging, invalid) {
         (true, _) => Action::requeue(ctx.settings.progress_requeue),
         // Nothing changes an invalid spec but the user: wait for their edit.

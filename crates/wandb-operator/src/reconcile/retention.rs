@@ -12,6 +12,7 @@ use serde_json::json;
 use std::time::Duration;
 
 use super::cache::is_ours;
+use super::component::Progress;
 use super::{Context, ReconcileError, finalizers, status};
 use crate::api::{ComponentStatus, OnDelete, State, StatusDetail, WeightsAndBiases};
 use crate::model::{self, Component, Placement};
@@ -47,9 +48,14 @@ async fn apply(
     placement: &Placement,
     kinds: &[ApiResource],
     claims: &ClaimMatcher,
+    progress: &Progress,
 ) -> Result<Outcome, ReconcileError> {
     let objects = objects_of(ctx, placement, kinds);
     let uid = wandb.meta().uid.clone().unwrap_or_default();
+    // Every object is attempted in each pass, and the first failure is returned at the end:
+    // under flaky API conditions each pass shrinks the remaining work instead of stopping at
+    // the first object that failed.
+    let mut first_error: Option<ReconcileError> = None;
     match placement.on_delete {
         OnDelete::Detach => {
             for (kind, object) in objects {
@@ -60,13 +66,19 @@ async fn apply(
                 let kept: Vec<_> = refs.iter().filter(|r| r.uid != uid).cloned().collect();
                 let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
                 let patch = json!({"metadata": {"ownerReferences": if kept.is_empty() { serde_json::Value::Null } else { json!(kept) }}});
-                api.patch(
-                    &object.name_any(),
-                    &PatchParams { field_manager: Some(crate::vendors::MANAGER.to_owned()), ..Default::default() },
-                    &Patch::Merge(patch),
-                )
-                .await
-                .map_err(ReconcileError::api(format!("detach {} {}", kind.kind, object.name_any())))?;
+                let patched = api
+                    .patch(
+                        &object.name_any(),
+                        &PatchParams { field_manager: Some(crate::vendors::MANAGER.to_owned()), ..Default::default() },
+                        &Patch::Merge(patch),
+                    )
+                    .await
+                    .map_err(ReconcileError::api(format!("detach {} {}", kind.kind, object.name_any())));
+                if let Err(error) = patched {
+                    first_error.get_or_insert(error);
+                    continue;
+                }
+                progress.record();
                 ctx.event(
                     wandb,
                     EventType::Normal,
@@ -80,7 +92,7 @@ async fn apply(
                 )
                 .await;
             }
-            Ok(Outcome::Done)
+            first_error.map_or(Ok(Outcome::Done), Err)
         }
         OnDelete::Purge => {
             let pvc_kind = api_resource_of::<PersistentVolumeClaim>();
@@ -104,6 +116,7 @@ async fn apply(
                 let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
                 match api.delete(&object.name_any(), &DeleteParams::background()).await {
                     Ok(_) => {
+                        progress.record();
                         ctx.event(
                             wandb,
                             EventType::Normal,
@@ -114,14 +127,14 @@ async fn apply(
                     }
                     Err(kube::Error::Api(e)) if e.code == 404 => {}
                     Err(e) => {
-                        return Err(ReconcileError::Api {
+                        first_error.get_or_insert(ReconcileError::Api {
                             action: format!("delete {} {}", kind.kind, object.name_any()),
                             source: e,
                         });
                     }
                 }
             }
-            Ok(Outcome::InProgress(remaining))
+            first_error.map_or(Ok(Outcome::InProgress(remaining)), Err)
         }
     }
 }
@@ -133,6 +146,7 @@ pub async fn disabled<K>(
     placement: &Placement,
     kinds: &[ApiResource],
     claims: &ClaimMatcher,
+    progress: &Progress,
 ) -> Result<ComponentStatus<K>, ReconcileError> {
     // A disabled component whose vendor API is not served has nothing to act on.
     let served: Vec<ApiResource> = kinds
@@ -140,7 +154,7 @@ pub async fn disabled<K>(
         .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
         .cloned()
         .collect();
-    let (state, code, message) = match apply(ctx, wandb, placement, &served, claims).await? {
+    let (state, code, message) = match apply(ctx, wandb, placement, &served, claims, progress).await? {
         Outcome::InProgress(n) => {
             (State::Deleting, "Purging", format!("component disabled: deleting {n} objects and claims"))
         }
@@ -179,15 +193,28 @@ pub async fn finalize(
 ) -> Result<Action, ReconcileError> {
     let placements = model::placements(wandb)?;
     let mut deleting = Vec::new();
+    let mut first_error = None;
+    let progress = Progress::default();
     for placement in &placements {
         let (kinds, claims) = vendor_of(ctx, placement.component, placement);
         let served: Vec<ApiResource> = kinds
             .into_iter()
             .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
             .collect();
-        if let Outcome::InProgress(n) = apply(ctx, wandb, placement, &served, &claims).await? {
-            deleting.push((placement.component, n));
+        // A component that fails does not stop the others' retention in this pass.
+        match apply(ctx, wandb, placement, &served, &claims, &progress).await {
+            Ok(Outcome::InProgress(n)) => deleting.push((placement.component, n)),
+            Ok(Outcome::Done) => {}
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
         }
+    }
+    if let Some(error) = first_error {
+        if progress.made() {
+            ctx.reset_backoff(wandb);
+        }
+        return Err(error);
     }
     if deleting.is_empty() {
         finalizers::release(wandb, api).await?;

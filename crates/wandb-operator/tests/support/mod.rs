@@ -75,6 +75,8 @@ pub struct Harness {
     pub client: Client,
     /// Simulator controls.
     pub sims: Arc<simulators::Controls>,
+    /// Metrics of the in-process operator.
+    pub metrics: Option<Arc<wandb_operator::controller::Metrics>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     operator: Option<tokio::task::JoinHandle<()>>,
     sim_task: tokio::task::JoinHandle<()>,
@@ -97,7 +99,7 @@ impl Harness {
         let client = Client::new(emulator.service(), "default");
         let sims = Arc::new(simulators::Controls::default());
         let sim_task = tokio::spawn(simulators::run(client.clone(), sims.clone()));
-        Harness { emulator, client, sims, stop: None, operator: None, sim_task }
+        Harness { emulator, client, sims, metrics: Some(Arc::default()), stop: None, operator: None, sim_task }
     }
 
     /// Starts (or restarts) the operator.
@@ -110,6 +112,7 @@ impl Harness {
             settings: Settings { resync: Duration::from_secs(600), progress_requeue: Duration::from_millis(500) },
             leader: None,
             instance: "test".to_owned(),
+            metrics: self.metrics.clone(),
         };
         // Marked so that the request log tells the operator's calls from the simulators'.
         let client = Client::new(self.emulator.service_as(OPERATOR_USER_AGENT), "default");
@@ -131,6 +134,11 @@ impl Harness {
         if let Some(task) = self.operator.take() {
             let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
         }
+    }
+
+    /// Stops the vendor simulators (statuses then change only when a test writes them).
+    pub fn stop_simulators(&self) {
+        self.sim_task.abort();
     }
 
     /// Creates a namespace.

@@ -1,0 +1,280 @@
+//! `wandb-bench`: convergence, steady state, reaction latency, peak RSS and render figures,
+//! on the emulator with the vendor simulators at zero delay.
+//!
+//! `cargo run --release --bin wandb-bench -- [--quick] [--json PATH]` (see docs/performance.md).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failed step aborts the run
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+use wandb_measure::operator_process::{OperatorProcess, ServedCluster, build_operator_binary, metric};
+use wandb_measure::support::{Harness, OPERATOR_USER_AGENT};
+use wandb_operator::api::{Size, State, WeightsAndBiases, WeightsAndBiasesSpec};
+use wandb_operator::render::render_objects;
+use wandb_operator::vendors::Vendors;
+
+/// Benchmark of wandb-operator on the emulated cluster.
+#[derive(Parser)]
+struct Args {
+    /// Small N only (1 and 10; RSS at 10): for CI.
+    #[arg(long)]
+    quick: bool,
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+}
+
+fn manifest(size: Size) -> String {
+    format!(
+        "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: {}\n",
+        size.as_str()
+    )
+}
+
+async fn count_ready(h: &Harness) -> usize {
+    let api: Api<WeightsAndBiases> = Api::all(h.client.clone());
+    let list = api.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default();
+    list.iter().filter(|w| w.status.as_ref().and_then(|s| s.state) == Some(State::Ready)).count()
+}
+
+/// Creates `n` CRs of `size`, one namespace each, and waits until all are Ready.
+async fn create_and_converge(h: &Harness, n: usize, size: Size) -> f64 {
+    let start = Instant::now();
+    for i in 0..n {
+        let ns = format!("bench-{i}");
+        h.namespace(&ns).await;
+        h.apply_yaml(&ns, &manifest(size)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60 + 2 * n as u64);
+    while count_ready(h).await < n {
+        assert!(Instant::now() < deadline, "{n} CRs did not become Ready in time ({} are)", count_ready(h).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// The fewest writes one CR can cost: each object and generated Secret once, the finalizer,
+/// and one status write.
+fn min_writes_per_cr(size: Size) -> usize {
+    let mut w = WeightsAndBiases::new("wandb", WeightsAndBiasesSpec { size, ..Default::default() });
+    w.metadata.namespace = Some("n".into());
+    render_objects(&w, &Vendors::default()).unwrap().len() + 2
+}
+
+fn operator_calls(h: &Harness, from: usize) -> Vec<kube_emulator::LoggedRequest> {
+    h.emulator.request_log().into_iter().skip(from).filter(|r| r.user_agent == OPERATOR_USER_AGENT).collect()
+}
+
+async fn convergence(n: usize) -> (Value, Harness) {
+    let h = Harness::start(&[]).await;
+    let seconds = create_and_converge(&h, n, Size::Small).await;
+    let calls = operator_calls(&h, 0);
+    let writes = calls.iter().filter(|r| r.is_write()).count() as f64 / n as f64;
+    let reads = calls.iter().filter(|r| !r.is_write()).count() as f64 / n as f64;
+    let min = min_writes_per_cr(Size::Small);
+    println!(
+        "convergence   N={n:<4} {seconds:>7.2} s   {:>6.1} CR/s   reads/CR {reads:>6.1}   writes/CR {writes:>5.1} (minimum {min})",
+        n as f64 / seconds
+    );
+    (json!({"n": n, "seconds": seconds, "reads_per_cr": reads, "writes_per_cr": writes, "min_writes_per_cr": min}), h)
+}
+
+/// Touches an annotation on every CR (a metadata-only change: each CR is reconciled once
+/// more with nothing to do) and waits until that many reconciles ran.
+async fn touch_all(h: &Harness, n: usize, round: usize, reconciles: impl Fn() -> u64) -> u64 {
+    let before = reconciles();
+    for i in 0..n {
+        let patch = json!({"metadata": {"annotations": {"bench.wandb.com/resync": round.to_string()}}});
+        h.wandb_api(&format!("bench-{i}")).patch("wandb", &PatchParams::default(), &Patch::Merge(patch)).await.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(60 + n as u64);
+    while reconciles() < before + n as u64 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Let anything the reconciles queued (there should be nothing) reach the log.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    reconciles() - before
+}
+
+struct SteadyState {
+    writes_per_reconcile: f64,
+    uncached_reads_per_reconcile: f64,
+    reconciles: u64,
+}
+
+/// After convergence: a forced resync of every CR. Every request the operator makes in that
+/// window is counted: writes, and reads outside its watches (GETs and plain LISTs).
+async fn steady_state(h: &Harness, n: usize) -> SteadyState {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let metrics = h.metrics.clone().unwrap();
+    let from = h.emulator.request_log().len();
+    let reconciles = touch_all(h, n, 1, || metrics.reconciles()).await.max(1);
+    let calls = operator_calls(h, from);
+    let writes = calls.iter().filter(|r| r.is_write()).count() as f64;
+    let uncached = calls.iter().filter(|r| !r.is_write() && !r.watch).count() as f64;
+    let s = SteadyState {
+        writes_per_reconcile: writes / reconciles as f64,
+        uncached_reads_per_reconcile: uncached / reconciles as f64,
+        reconciles,
+    };
+    println!(
+        "steady state  {} reconciles (forced resync of N={n}): writes/reconcile {:.3}, uncached reads/reconcile {:.3}",
+        s.reconciles, s.writes_per_reconcile, s.uncached_reads_per_reconcile
+    );
+    s
+}
+
+/// A vendor status change (PXC `ready` ↔ `error`, simulators stopped) until the CR's status
+/// shows it, seen through a watch on the CR.
+async fn reaction_latency(h: &Harness, samples: usize) -> (f64, f64) {
+    use futures::StreamExt;
+    use kube::runtime::watcher;
+    h.stop_simulators();
+    let pxc = wandb_operator::vendors::api_resource_of::<wandb_operator::vendors::percona::PerconaXtraDBCluster>();
+    let vendor: Api<kube::api::DynamicObject> = Api::namespaced_with(h.client.clone(), "bench-0", &pxc);
+    let wandb = h.wandb_api("bench-0");
+    let mut stream = watcher::watcher(wandb, watcher::Config::default().fields("metadata.name=wandb")).boxed();
+    let mut latencies = Vec::new();
+    for i in 0..samples {
+        let (state, target) = if i % 2 == 0 { ("error", State::Error) } else { ("ready", State::Ready) };
+        let start = Instant::now();
+        let status =
+            json!({"status": {"state": state, "message": if state == "error" { json!(["bench"]) } else { json!([]) }}});
+        vendor.patch_status("wandb-mysql", &PatchParams::default(), &Patch::Merge(status)).await.unwrap();
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(30), stream.next()).await.unwrap();
+            let seen = match event {
+                Some(Ok(watcher::Event::Apply(w) | watcher::Event::InitApply(w))) => {
+                    w.status.and_then(|s| s.mysql_status).map(|m| m.state) == Some(target)
+                }
+                _ => false,
+            };
+            if seen {
+                break;
+            }
+        }
+        latencies.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let median = latencies[latencies.len() / 2];
+    let p99 = latencies[((latencies.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
+    println!(
+        "reaction      {samples} samples: median {median:.1} ms, p99 {p99:.1} ms (vendor status change → CR status)"
+    );
+    (median, p99)
+}
+
+struct ProcessFigures {
+    peak_rss_mib: f64,
+    cpu_ms_per_reconcile: f64,
+}
+
+/// The operator binary as its own process over HTTP: peak RSS after `n` small CRs converged,
+/// then its CPU time per reconcile over a forced resync of all of them.
+async fn operator_process(binary: &std::path::Path, n: usize) -> ProcessFigures {
+    let h = Harness::without_operator(&[]).await;
+    let cluster = ServedCluster::serve(&h).await;
+    let operator = OperatorProcess::start(binary, &cluster, &cluster.dir.join("operator.log"), "warn");
+    let seconds = create_and_converge(&h, n, Size::Small).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let port = operator.metrics_port;
+    let cpu_before = operator.cpu_seconds();
+    let reconciles = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let poller = {
+        let reconciles = reconciles.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Some(v) = metric(port, "wandb_operator_reconciles_total").await {
+                    reconciles.store(v as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let count = touch_all(&h, n, 1, || reconciles.load(std::sync::atomic::Ordering::Relaxed)).await.max(1);
+    poller.abort();
+    let cpu_ms = (operator.cpu_seconds() - cpu_before) * 1e3 / count as f64;
+    let rss = operator.peak_rss_mib();
+    println!(
+        "operator      N={n:<4} peak RSS {rss:>6.1} MiB   CPU {cpu_ms:.2} ms/reconcile ({count} reconciles)   converged in {seconds:.1} s (own process, HTTP)"
+    );
+    operator.kill();
+    cluster.shutdown().await;
+    ProcessFigures { peak_rss_mib: rss, cpu_ms_per_reconcile: cpu_ms }
+}
+
+fn render_us() -> BTreeMap<String, f64> {
+    let vendors = Vendors::default();
+    let mut out = BTreeMap::new();
+    for size in Size::ALL {
+        let mut w = WeightsAndBiases::new("wandb", WeightsAndBiasesSpec { size, ..Default::default() });
+        w.metadata.namespace = Some("wandb".into());
+        let iterations = 2000;
+        let start = Instant::now();
+        for _ in 0..iterations {
+            std::hint::black_box(render_objects(std::hint::black_box(&w), &vendors).unwrap());
+        }
+        let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(iterations);
+        println!("render        {:<6} {us:>7.1} µs/CR", size.as_str());
+        out.insert(size.as_str().to_owned(), us);
+    }
+    out
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = Args::parse();
+    if cfg!(debug_assertions) && !args.quick {
+        eprintln!("note: a debug build; figures are meaningful with --release");
+    }
+    let (sizes, process_sizes, samples): (Vec<usize>, Vec<usize>, usize) =
+        if args.quick { (vec![1, 10], vec![10], 20) } else { (vec![1, 10, 100, 500], vec![100, 500, 1000], 100) };
+    let binary = build_operator_binary().unwrap_or_else(|e| panic!("{e}"));
+    println!("machine: {} CPUs; vendor simulators at zero delay; CRs of size small, one namespace each", cores());
+    let mut rows = Vec::new();
+    let mut last = None;
+    for n in &sizes {
+        let (row, h) = convergence(*n).await;
+        rows.push(row);
+        last = Some((h, *n));
+    }
+    let (h, n) = last.unwrap();
+    let steady = steady_state(&h, n).await;
+    let (median, p99) = reaction_latency(&h, samples).await;
+    drop(h);
+    let mut rss = BTreeMap::new();
+    let mut cpu = BTreeMap::new();
+    for n in process_sizes {
+        let figures = operator_process(&binary, n).await;
+        rss.insert(n.to_string(), figures.peak_rss_mib);
+        cpu.insert(n.to_string(), figures.cpu_ms_per_reconcile);
+    }
+    let render = render_us();
+    let report = json!({
+        "convergence": rows,
+        "steady_state_writes_per_reconcile": steady.writes_per_reconcile,
+        "steady_state_uncached_reads_per_reconcile": steady.uncached_reads_per_reconcile,
+        "steady_state_reconciles": steady.reconciles,
+        "steady_state_cpu_ms_per_reconcile": cpu,
+        "reaction_latency_ms": {"median": median, "p99": p99},
+        "peak_rss_mb": rss,
+        "render_us": render,
+    });
+    if let Some(path) = args.json {
+        std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+        println!("wrote {}", path.display());
+    }
+    // Steady state must be free: a regression here fails the run (and CI).
+    if steady.writes_per_reconcile > 0.0 || steady.uncached_reads_per_reconcile > 0.0 {
+        eprintln!("FAILED: steady state is not free of writes and uncached reads");
+        std::process::exit(1);
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map(usize::from).unwrap_or(1)
+}

@@ -1,0 +1,287 @@
+//! The operator's flows (create, update, disable, delete with detach, delete with purge) on the
+//! in-process operator, each optionally under one kind of fault, ending in a normalised
+//! snapshot of the cluster plus the data-safety facts.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::{Client, ResourceExt};
+use kube_emulator::Fault;
+use serde_json::{Value, json};
+use wandb_operator::api::{State, WeightsAndBiases};
+
+use crate::logs::LogBuffer;
+use crate::support::{Harness, OPERATOR_USER_AGENT};
+use crate::world;
+
+/// The namespace and name of the CR every flow uses.
+pub const NAMESPACE: &str = "apps";
+const NAME: &str = "wandb";
+
+/// One of the operator's flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// A new CR becomes Ready.
+    Create,
+    /// A Ready CR's spec changes (MySQL storage grows, ClickHouse memory limit changes).
+    Update,
+    /// A component is disabled (detach: its objects stay, without our owner reference).
+    Disable,
+    /// The CR is deleted with the default `detach`: everything stays.
+    DeleteDetach,
+    /// The CR is deleted with `purge`: everything labelled for it goes, then the CR.
+    DeletePurge,
+}
+
+impl Flow {
+    /// Every flow.
+    pub const ALL: [Flow; 5] = [Flow::Create, Flow::Update, Flow::Disable, Flow::DeleteDetach, Flow::DeletePurge];
+
+    /// Its name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Create => "create",
+            Flow::Update => "update",
+            Flow::Disable => "disable",
+            Flow::DeleteDetach => "delete(detach)",
+            Flow::DeletePurge => "delete(purge)",
+        }
+    }
+
+    /// Whether the flow keeps data (every PVC must survive it).
+    pub fn keeps_data(self) -> bool {
+        self != Flow::DeletePurge
+    }
+}
+
+/// A kind of fault, active while the flow's action runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FaultKind {
+    /// The operator's first write, and then each of its requests with this probability,
+    /// fails with a 5xx (500/503).
+    ServerErrors(f64),
+    /// The operator's first write and then a third of its writes get 409 Conflict.
+    ConflictOnWrites,
+    /// Every watch stream is closed every 150 ms.
+    DroppedWatches,
+    /// History is compacted every 250 ms: open watches get an in-stream 410 and re-list.
+    ForcedExpiry,
+    /// 25 ms added to every request.
+    Latency,
+}
+
+impl FaultKind {
+    /// Its name in the report.
+    pub fn name(self) -> String {
+        match self {
+            FaultKind::ServerErrors(p) => format!("5xx {:.0}%", p * 100.0),
+            FaultKind::ConflictOnWrites => "409 on writes".to_owned(),
+            FaultKind::DroppedWatches => "dropped watches".to_owned(),
+            FaultKind::ForcedExpiry => "forced 410".to_owned(),
+            FaultKind::Latency => "latency 25ms".to_owned(),
+        }
+    }
+}
+
+/// What a flow left behind.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The normalised end state.
+    pub snapshot: BTreeMap<String, Value>,
+    /// PVCs that existed before the action and are gone or replaced after it.
+    pub lost_pvcs: Vec<String>,
+    /// Places (status, events, logs) where a generated password appeared.
+    pub secret_hits: Vec<String>,
+    /// Requests the emulator answered with an injected or real error (≥ 409), by the operator.
+    pub operator_errors: usize,
+}
+
+fn manifest(purge: bool) -> String {
+    let mut text = format!(
+        "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: {NAME}\nspec:\n  size: dev\n"
+    );
+    if purge {
+        text.push_str("  retentionPolicy:\n    onDelete: purge\n");
+    }
+    text
+}
+
+fn is_ready(w: &WeightsAndBiases) -> bool {
+    w.status.as_ref().is_some_and(|s| s.state == Some(State::Ready) && s.observed_generation == w.metadata.generation)
+}
+
+/// Waits (bounded) for a condition; `Err` names it on timeout.
+pub async fn wait_until<F, Fut>(what: &str, seconds: u64, check: F) -> Result<(), String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("timed out after {seconds} s waiting for {what}"))
+}
+
+async fn get_cr(client: &Client) -> Option<WeightsAndBiases> {
+    let api: Api<WeightsAndBiases> = Api::namespaced(client.clone(), NAMESPACE);
+    api.get_opt(NAME).await.ok().flatten()
+}
+
+async fn ready(client: &Client) -> bool {
+    get_cr(client).await.is_some_and(|w| is_ready(&w))
+}
+
+async fn gone(client: &Client) -> bool {
+    let api: Api<WeightsAndBiases> = Api::namespaced(client.clone(), NAMESPACE);
+    matches!(api.get_opt(NAME).await, Ok(None))
+}
+
+fn dynamic(client: &Client, api_version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(client.clone(), NAMESPACE, &world::resource(api_version, kind, plural))
+}
+
+async fn patch_spec(client: &Client, spec: Value) -> Result<(), String> {
+    let api: Api<WeightsAndBiases> = Api::namespaced(client.clone(), NAMESPACE);
+    api.patch(NAME, &PatchParams::default(), &Patch::Merge(json!({ "spec": spec })))
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Runs `flow` on a fresh emulated cluster; `fault` is active during the action only. With
+/// `expected` (the fault-free run's end state), waits up to 30 s for the cluster to reach it.
+pub async fn run(
+    flow: Flow,
+    fault: Option<FaultKind>,
+    seed: u64,
+    logs: &LogBuffer,
+    expected: Option<&BTreeMap<String, Value>>,
+) -> Result<Outcome, String> {
+    let h = Harness::start(&[]).await;
+    let client = h.client.clone();
+    h.namespace(NAMESPACE).await;
+    // Setup, without faults.
+    if flow != Flow::Create {
+        h.apply_yaml(NAMESPACE, &manifest(flow == Flow::DeletePurge)).await;
+        wait_until("setup: Ready", 60, || ready(&client)).await?;
+    }
+    let pvcs_before = world::pvc_uids(&client).await;
+    // Purge deletes the generated Secrets: remember their passwords before the action.
+    let mut passwords = world::generated_passwords(&client).await;
+    let log_from = h.emulator.request_log().len();
+    let disruptor = start_fault(&h, fault, seed);
+    let action = act(&h, flow).await;
+    if let Some(task) = disruptor {
+        task.abort();
+    }
+    h.emulator.clear_faults();
+    h.emulator.set_latency(None);
+    action?;
+    // Whatever is still in flight settles without faults.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut snapshot = world::snapshot(&client).await;
+    if let Some(expected) = expected {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !world::differences(expected, &snapshot).is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            snapshot = world::snapshot(&client).await;
+        }
+    }
+    let pvcs_after = world::pvc_uids(&client).await;
+    passwords.extend(world::generated_passwords(&client).await);
+    let mut texts = world::visible_texts(&client).await;
+    texts.push(("operator logs".to_owned(), logs.take()));
+    let operator_errors = h.emulator.request_log()[log_from..]
+        .iter()
+        .filter(|r| r.user_agent == OPERATOR_USER_AGENT && r.status >= 409)
+        .count();
+    Ok(Outcome {
+        snapshot,
+        lost_pvcs: if flow.keeps_data() { world::lost_pvcs(&pvcs_before, &pvcs_after) } else { vec![] },
+        secret_hits: world::secret_hits(&passwords, &texts),
+        operator_errors,
+    })
+}
+
+fn start_fault(h: &Harness, fault: Option<FaultKind>, seed: u64) -> Option<tokio::task::JoinHandle<()>> {
+    let emulator = h.emulator.clone();
+    match fault? {
+        FaultKind::ServerErrors(p) => {
+            // The first write always fails (short flows would otherwise often draw no failure),
+            // then half 500 Internal Server Error, half 503 Service Unavailable.
+            h.emulator.inject_fault(Fault::new(None, None, 1, 503).writes().from_user_agent(OPERATOR_USER_AGENT));
+            h.emulator.inject_fault(Fault::rate(None, None, p / 2.0, 500, seed).from_user_agent(OPERATOR_USER_AGENT));
+            h.emulator.inject_fault(
+                Fault::rate(None, None, p / (2.0 - p), 503, seed ^ 0x5eed).from_user_agent(OPERATOR_USER_AGENT),
+            );
+            None
+        }
+        FaultKind::ConflictOnWrites => {
+            h.emulator.inject_fault(Fault::new(None, None, 1, 409).writes().from_user_agent(OPERATOR_USER_AGENT));
+            h.emulator.inject_fault(
+                Fault::rate(None, None, 1.0 / 3.0, 409, seed).writes().from_user_agent(OPERATOR_USER_AGENT),
+            );
+            None
+        }
+        FaultKind::Latency => {
+            h.emulator.set_latency(Some(Duration::from_millis(25)));
+            None
+        }
+        FaultKind::DroppedWatches => Some(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                emulator.drop_watches();
+            }
+        })),
+        FaultKind::ForcedExpiry => Some(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                emulator.compact();
+            }
+        })),
+    }
+}
+
+async fn act(h: &Harness, flow: Flow) -> Result<(), String> {
+    let client = h.client.clone();
+    let cr: Api<WeightsAndBiases> = Api::namespaced(client.clone(), NAMESPACE);
+    match flow {
+        Flow::Create => {
+            h.apply_yaml(NAMESPACE, &manifest(false)).await;
+            wait_until("Ready", 90, || ready(&client)).await
+        }
+        Flow::Update => {
+            patch_spec(&client, json!({"mysql": {"storageSize": "5Gi"}, "clickhouse": {"config": {"resources": {"limits": {"memory": "3Gi"}}}}})).await?;
+            let pxc = dynamic(&client, "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+            wait_until("storage grown and Ready", 90, || async {
+                let grown = pxc.get("wandb-mysql").await.ok().is_some_and(|o| {
+                    o.data.pointer("/spec/pxc/volumeSpec/persistentVolumeClaim/resources/requests/storage")
+                        == Some(&json!("5Gi"))
+                });
+                grown && ready(&client).await
+            })
+            .await
+        }
+        Flow::Disable => {
+            patch_spec(&client, json!({"kafka": {"enabled": false}})).await?;
+            let kafka = dynamic(&client, "kafka.strimzi.io/v1", "Kafka", "kafkas");
+            wait_until("Kafka Offline, detached, Ready", 90, || async {
+                let detached = kafka.get("wandb-kafka").await.ok().is_some_and(|o| o.owner_references().is_empty());
+                let offline = get_cr(&client).await.is_some_and(|w| {
+                    is_ready(&w) && w.status.and_then(|s| s.kafka_status).is_some_and(|k| k.state == State::Offline)
+                });
+                detached && offline
+            })
+            .await
+        }
+        Flow::DeleteDetach | Flow::DeletePurge => {
+            cr.delete(NAME, &Default::default()).await.map_err(|e| e.to_string())?;
+            wait_until("the CR gone", 90, || gone(&client)).await
+        }
+    }
+}
