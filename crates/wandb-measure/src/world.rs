@@ -195,3 +195,46 @@ pub async fn visible_texts(client: &Client) -> Vec<(String, String)> {
     }
     texts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(entries: &[(&str, Value)]) -> BTreeMap<String, Value> {
+        entries.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+    }
+
+    #[test]
+    fn differences_name_missing_extra_and_changed_objects() {
+        let expected = map(&[("Kafka apps/a", json!({"spec": 1})), ("Secret apps/s", json!({"keys": ["p"]}))]);
+        assert!(differences(&expected, &expected).is_empty());
+        let actual = map(&[("Kafka apps/a", json!({"spec": 2})), ("Kafka apps/b", json!({}))]);
+        let found = differences(&expected, &actual);
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("differs Kafka apps/a"));
+        assert_eq!(found[1], "missing Secret apps/s");
+        assert_eq!(found[2], "extra Kafka apps/b");
+    }
+
+    #[test]
+    fn a_pvc_replaced_under_the_same_name_is_lost() {
+        let before: BTreeMap<String, String> =
+            [("apps/data-0", "uid-1"), ("apps/data-1", "uid-2")].map(|(a, b)| (a.to_owned(), b.to_owned())).into();
+        let after: BTreeMap<String, String> =
+            [("apps/data-0", "uid-1"), ("apps/data-1", "uid-9"), ("apps/new", "uid-3")]
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .into();
+        assert_eq!(lost_pvcs(&before, &after), vec!["apps/data-1"]);
+        assert!(lost_pvcs(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn secret_hits_report_every_place_a_password_appears() {
+        let secrets = vec!["s3cr3t-value-1".to_owned()];
+        let texts = vec![
+            ("status".to_owned(), "{\"ready\":true}".to_owned()),
+            ("logs".to_owned(), "password=s3cr3t-value-1".to_owned()),
+        ];
+        assert_eq!(secret_hits(&secrets, &texts), vec!["logs"]);
+    }
+}
