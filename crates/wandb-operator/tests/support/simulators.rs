@@ -71,7 +71,7 @@ pub async fn run(client: Client, controls: std::sync::Arc<Controls>) {
         ar("clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations"),
         ar("clickhouse-keeper.altinity.com/v1", "ClickHouseKeeperInstallation", "clickhousekeeperinstallations"),
     ];
-    let tasks: Vec<_> = kinds
+    let tasks: Vec<tokio::task::JoinHandle<()>> = kinds
         .into_iter()
         .map(|kind| {
             let client = client.clone();
@@ -95,7 +95,20 @@ pub async fn run(client: Client, controls: std::sync::Arc<Controls>) {
             })
         })
         .collect();
-    futures::future::join_all(tasks).await;
+    // Aborting `run` (Harness::stop_simulators, or dropping the harness) stops every simulator.
+    let mut guard = AbortOnDrop(tasks);
+    futures::future::join_all(guard.0.iter_mut()).await;
+}
+
+/// Aborts the simulator tasks when dropped.
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 async fn ensure_pvc(client: &Client, namespace: &str, name: &str, labels: Value) {
