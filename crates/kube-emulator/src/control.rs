@@ -69,12 +69,6 @@ impl Fault {
         self
     }
 
-    /// Matches only watch requests (`true`) or only the others (`false`).
-    pub fn watches(mut self, watch: bool) -> Self {
-        self.watch = Some(watch);
-        self
-    }
-
     fn matches(&self, request: &RequestFacts<'_>) -> bool {
         self.remaining > 0
             && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(request.method))

@@ -287,13 +287,13 @@ impl State {
             return Ok(to_view(rt, &object));
         }
         let stored = from_view(rt, object);
-        let stored = self.commit(key, EventType::Added, stored);
+        let stored = self.commit(key.clone(), EventType::Added, stored);
         if crd_types.is_some() {
             self.registry.register_crd(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
             self.registry_generation += 1;
         }
         if meta(&stored, "ownerReferences").is_some() {
-            self.collect_if_orphaned(&key_of(&stored, rt), &p.now);
+            self.collect_if_orphaned(&key, &p.now);
         }
         Ok(to_view(rt, &stored))
     }
@@ -634,12 +634,6 @@ impl State {
             }
         }
     }
-}
-
-fn key_of(object: &Value, rt: &ResourceType) -> StoreKey {
-    let namespace = meta(object, "namespace").and_then(Value::as_str).unwrap_or_default();
-    let name = meta(object, "name").and_then(Value::as_str).unwrap_or_default();
-    State::key(rt, namespace, name)
 }
 
 /// The status an accepted CRD reports.

@@ -18,18 +18,6 @@ pub fn end_state_kinds() -> Vec<ApiResource> {
     all_kinds(&Vendors::default()).into_iter().filter(|k| k.kind != "StatefulSet").collect()
 }
 
-/// The `ApiResource` of a kind given as strings (`api_version` `group/version`, or `v1`).
-pub fn resource(api_version: &str, kind: &str, plural: &str) -> ApiResource {
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: api_version.into(),
-        kind: kind.into(),
-        plural: plural.into(),
-    }
-}
-
 /// Every object of a kind, in all namespaces (none when the kind is not served).
 pub async fn list_all(client: &Client, kind: &ApiResource) -> Vec<DynamicObject> {
     let api: Api<DynamicObject> = Api::all_with(client.clone(), kind);

@@ -14,13 +14,7 @@ const DEV: &str =
     "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: dev\n";
 
 fn pxc() -> ApiResource {
-    ApiResource {
-        group: "pxc.percona.com".into(),
-        version: "v1".into(),
-        api_version: "pxc.percona.com/v1".into(),
-        kind: "PerconaXtraDBCluster".into(),
-        plural: "perconaxtradbclusters".into(),
-    }
+    support::api_resource("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,15 +160,7 @@ async fn patch_spec(h: &Harness, patch: serde_json::Value) {
 }
 
 fn dyn_api(h: &Harness, ns: &str, api_version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
-    let (group, version) = api_version.split_once('/').unwrap();
-    let ar = ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: api_version.into(),
-        kind: kind.into(),
-        plural: plural.into(),
-    };
-    Api::namespaced_with(h.client.clone(), ns, &ar)
+    Api::namespaced_with(h.client.clone(), ns, &support::api_resource(api_version, kind, plural))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

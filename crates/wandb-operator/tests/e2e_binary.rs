@@ -5,56 +5,31 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::Harness;
+use support::process::{OperatorProcess, ServedCluster, free_port, http_get};
 use wandb_operator::api::State;
-
-struct Operator(Child);
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 struct Cluster {
     harness: Harness,
-    dir: PathBuf,
-    _server: kube_emulator::front::HttpServer,
+    served: ServedCluster,
 }
 
 impl Cluster {
     async fn start() -> Cluster {
         let harness = Harness::without_operator(&[]).await;
-        let server = harness.emulator.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let dir = std::env::temp_dir().join(format!("wandb-e2e-{}-{}", std::process::id(), free_port()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("kubeconfig"), kube_emulator::front::kubeconfig(&server.url(), "default")).unwrap();
-        Cluster { harness, dir, _server: server }
+        let served = ServedCluster::serve(&harness).await;
+        Cluster { harness, served }
     }
 
-    fn operator(&self, port: u16, extra: &[&str]) -> Operator {
-        let log = std::fs::File::create(self.dir.join(format!("operator-{port}.log"))).unwrap();
-        Operator(
-            Command::new(env!("CARGO_BIN_EXE_wandb-operator"))
-                .arg("run")
-                .args(extra)
-                .env("KUBECONFIG", self.dir.join("kubeconfig"))
-                .env("METRICS_ADDR", format!("127.0.0.1:{port}"))
-                .env("LOG_FORMAT", "text")
-                .env("RESYNC_SECONDS", "600")
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .unwrap(),
-        )
+    fn operator(&self, port: u16, extra: &[&str]) -> OperatorProcess {
+        let log = std::fs::File::create(self.served.dir.join(format!("operator-{port}.log"))).unwrap();
+        let mut command =
+            self.served.operator_command(std::path::Path::new(env!("CARGO_BIN_EXE_wandb-operator")), port);
+        command.args(extra).env("LOG_FORMAT", "text").stderr(log);
+        OperatorProcess::spawn(command)
     }
 
     fn kubectl(&self, args: &[&str], seconds: u32) -> (bool, String) {
@@ -62,9 +37,9 @@ impl Cluster {
             .arg(seconds.to_string())
             .arg("kubectl")
             .arg("--kubeconfig")
-            .arg(self.dir.join("kubeconfig"))
+            .arg(self.served.kubeconfig())
             .arg("--cache-dir")
-            .arg(self.dir.join(format!("cache-{}", free_port())))
+            .arg(self.served.dir.join(format!("cache-{}", free_port())))
             .args(args)
             .output()
             .unwrap();
@@ -73,22 +48,6 @@ impl Cluster {
             format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
         )
     }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).await.ok()?;
-    let code = text.split_whitespace().nth(1)?.parse().ok()?;
-    Some((code, text))
 }
 
 async fn wait_http_ok(port: u16, path: &str) {

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
-use wandb_measure::operator_process::{OperatorProcess, ServedCluster, build_operator_binary, metric};
+use wandb_measure::operator_process::{build_operator_binary, cpu_seconds, metric, peak_rss_mib, start_operator};
+use wandb_measure::support::process::ServedCluster;
 use wandb_measure::support::{Harness, OPERATOR_USER_AGENT};
 use wandb_operator::api::{Size, State, WeightsAndBiases, WeightsAndBiasesSpec};
 use wandb_operator::render::render_objects;
@@ -109,7 +110,7 @@ struct SteadyState {
 /// window is counted: writes, and reads outside its watches (GETs and plain LISTs).
 async fn steady_state(h: &Harness, n: usize) -> SteadyState {
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let metrics = h.metrics.clone().unwrap();
+    let metrics = h.metrics.clone();
     let from = h.emulator.request_log().len();
     let reconciles = touch_all(h, n, 1, || metrics.reconciles()).await.max(1);
     let calls = operator_calls(h, from);
@@ -177,11 +178,10 @@ struct ProcessFigures {
 async fn operator_process(binary: &std::path::Path, n: usize) -> ProcessFigures {
     let h = Harness::without_operator(&[]).await;
     let cluster = ServedCluster::serve(&h).await;
-    let operator = OperatorProcess::start(binary, &cluster, &cluster.dir.join("operator.log"), "warn");
+    let (operator, port) = start_operator(binary, &cluster, &cluster.dir.join("operator.log"), "warn");
     let seconds = create_and_converge(&h, n, Size::Small).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let port = operator.metrics_port;
-    let cpu_before = operator.cpu_seconds();
+    let cpu_before = cpu_seconds(operator.pid());
     let reconciles = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let poller = {
         let reconciles = reconciles.clone();
@@ -197,8 +197,8 @@ async fn operator_process(binary: &std::path::Path, n: usize) -> ProcessFigures 
     tokio::time::sleep(Duration::from_millis(100)).await;
     let count = touch_all(&h, n, 1, || reconciles.load(std::sync::atomic::Ordering::Relaxed)).await.max(1);
     poller.abort();
-    let cpu_ms = (operator.cpu_seconds() - cpu_before) * 1e3 / count as f64;
-    let rss = operator.peak_rss_mib();
+    let cpu_ms = (cpu_seconds(operator.pid()) - cpu_before) * 1e3 / count as f64;
+    let rss = peak_rss_mib(operator.pid());
     println!(
         "operator      N={n:<4} peak RSS {rss:>6.1} MiB   CPU {cpu_ms:.2} ms/reconcile ({count} reconciles)   converged in {seconds:.1} s (own process, HTTP)"
     );

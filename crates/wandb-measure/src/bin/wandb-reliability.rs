@@ -66,11 +66,7 @@ async fn main() {
         let before = panics.load(Ordering::SeqCst);
         bad_input::run(&mut report).await;
         let panicked = panics.load(Ordering::SeqCst) - before;
-        report.check(
-            "bad input: the operator never panicked",
-            Instant::now(),
-            if panicked == 0 { Ok(String::new()) } else { Err(format!("{panicked} panics")) },
-        );
+        report.check("bad input: the operator never panicked", Instant::now(), zero(panicked, "panics", "the corpus"));
     }
     let mut tally = SafetyTally::default();
     if wanted("faults") {
@@ -82,10 +78,7 @@ async fn main() {
         let result = match build_operator_binary() {
             Err(e) => Err(e),
             Ok(binary) => crash_loop::run(&binary, scale).await.and_then(|r| {
-                tally.data_keeping_flows += 1;
-                tally.pvcs_lost += r.pvcs_lost.len();
-                tally.scanned_flows += 1;
-                tally.secret_hits += r.secret_hits.len();
+                tally.record(true, r.pvcs_lost.len(), r.secret_hits.len());
                 let mut problems = Vec::new();
                 if r.unexpected_exits > 0 {
                     problems.push(format!("{} unexpected exits", r.unexpected_exits));
@@ -120,32 +113,24 @@ async fn main() {
     if wanted("faults") || wanted("crash") {
         report.section("data safety (over every flow above)");
         let now = Instant::now();
-        report.check(
-            "data safety: no PVC lost by a data-keeping flow",
-            now,
-            if tally.pvcs_lost == 0 {
-                Ok(format!("0 lost in {} flows", tally.data_keeping_flows))
-            } else {
-                Err(format!("{} PVCs lost in {} flows", tally.pvcs_lost, tally.data_keeping_flows))
-            },
-        );
-        report.check(
-            "data safety: no generated password in logs, events or status",
-            now,
-            if tally.secret_hits == 0 {
-                Ok(format!("0 hits in {} flows", tally.scanned_flows))
-            } else {
-                Err(format!("{} hits in {} flows", tally.secret_hits, tally.scanned_flows))
-            },
-        );
+        let pvcs = zero(tally.pvcs_lost, "PVCs lost", &format!("{} flows", tally.data_keeping_flows));
+        report.check("data safety: no PVC lost by a data-keeping flow", now, pvcs);
+        let hits = zero(tally.secret_hits, "password hits", &format!("{} flows", tally.scanned_flows));
+        report.check("data safety: no generated password in logs, events or status", now, hits);
     }
     let total_panics = panics.load(Ordering::SeqCst);
     if total_panics > 0 {
-        report.check("no panic anywhere", Instant::now(), Err(format!("{total_panics} panics")));
+        report.check("no panic anywhere", Instant::now(), zero(total_panics, "panics", "the suite"));
     }
     if !report.all_passed() {
         println!("failed: {}", report.failures().join(", "));
     }
     println!("{}", report.summary());
     std::process::exit(if report.all_passed() { 0 } else { 1 });
+}
+
+/// A count that must be zero: `Ok("0 <what> in <within>")`, or the count as the failure.
+fn zero(count: usize, what: &str, within: &str) -> Result<String, String> {
+    let line = format!("{count} {what} in {within}");
+    if count == 0 { Ok(line) } else { Err(line) }
 }

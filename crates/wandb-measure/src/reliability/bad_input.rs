@@ -13,8 +13,7 @@ use serde_json::{Value, json};
 use wandb_operator::api::WeightsAndBiases;
 
 use super::Report;
-use super::flows::wait_until;
-use crate::support::Harness;
+use crate::support::{Harness, api_resource, wait_until};
 
 /// What must happen to one invalid resource.
 #[derive(Debug, Clone)]
@@ -168,16 +167,14 @@ pub fn corpus() -> Vec<Case> {
     cases
 }
 
-fn component_objects(component: &str) -> Vec<(ApiResource, &'static str)> {
-    let ar = crate::world::resource;
+/// The vendor kind whose object `<cr>-<component>` a component's reconcile would create.
+fn vendor_kind(component: &str) -> ApiResource {
     match component {
-        "mysql" => vec![(ar("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters"), "mysql")],
-        "redis" => vec![(ar("redis.redis.opstreelabs.in/v1beta2", "Redis", "redis"), "redis")],
-        "kafka" => vec![(ar("kafka.strimzi.io/v1", "Kafka", "kafkas"), "kafka")],
-        "minio" => vec![(ar("minio.min.io/v2", "Tenant", "tenants"), "minio")],
-        _ => {
-            vec![(ar("clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations"), "clickhouse")]
-        }
+        "mysql" => api_resource("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters"),
+        "redis" => api_resource("redis.redis.opstreelabs.in/v1beta2", "Redis", "redis"),
+        "kafka" => api_resource("kafka.strimzi.io/v1", "Kafka", "kafkas"),
+        "minio" => api_resource("minio.min.io/v2", "Tenant", "tenants"),
+        _ => api_resource("clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations"),
     }
 }
 
@@ -221,19 +218,11 @@ async fn check(h: &Harness, namespace: &str, case: &Case) -> Result<String, Stri
             }
             // Give the operator time to (wrongly) apply something, then look.
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let mut applied = Vec::new();
             let target_namespace = case.spec[*component]["namespace"].as_str().unwrap_or(namespace).to_owned();
-            for (kind, suffix) in component_objects(component) {
-                let objects: Api<DynamicObject> = Api::namespaced_with(client.clone(), &target_namespace, &kind);
-                if let Ok(Some(_)) = objects.get_opt(&format!("{}-{suffix}", case.name)).await {
-                    applied.push(kind.kind);
-                }
-            }
-            if applied.is_empty() {
-                Ok(format!("{code}: {message}"))
-            } else {
-                Err(format!("applied anyway: {applied:?}"))
-            }
+            let kind = vendor_kind(component);
+            let objects: Api<DynamicObject> = Api::namespaced_with(client.clone(), &target_namespace, &kind);
+            let applied = matches!(objects.get_opt(&format!("{}-{component}", case.name)).await, Ok(Some(_)));
+            if applied { Err(format!("applied anyway: {}", kind.kind)) } else { Ok(format!("{code}: {message}")) }
         }
     }
 }

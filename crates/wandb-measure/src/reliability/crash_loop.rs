@@ -17,8 +17,10 @@ use wandb_operator::render::render_objects;
 use wandb_operator::vendors::Vendors;
 
 use super::Scale;
-use crate::operator_process::{OperatorProcess, ServedCluster};
+use crate::operator_process::start_operator;
 use crate::support::Harness;
+use crate::support::process::ServedCluster;
+use crate::support::wait_until;
 use crate::world;
 
 const CRS: usize = 10;
@@ -110,7 +112,7 @@ pub async fn run(binary: &Path, scale: Scale) -> Result<CrashLoopResult, String>
             }
             storage = Some(size);
         }
-        let mut operator = OperatorProcess::start(binary, &cluster, &log, "debug");
+        let (mut operator, _) = start_operator(binary, &cluster, &log, "debug");
         // Most kills land within the first second: cache sync, then the reconciles.
         tokio::time::sleep(Duration::from_millis(rng.random_range(30..900))).await;
         if !operator.running() {
@@ -123,9 +125,8 @@ pub async fn run(binary: &Path, scale: Scale) -> Result<CrashLoopResult, String>
         observe_data(&client, &mut pvcs_seen, &mut passwords_seen, &mut result).await;
     }
     let started = Instant::now();
-    let mut operator = OperatorProcess::start(binary, &cluster, &log, "debug");
-    super::flows::wait_until("10 CRs converged after the last restart", 120, || converged(&client, storage.as_deref()))
-        .await?;
+    let (mut operator, _) = start_operator(binary, &cluster, &log, "debug");
+    wait_until("10 CRs converged after the last restart", 120, || converged(&client, storage.as_deref())).await?;
     result.final_convergence_seconds = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(1)).await;
     if !operator.running() {

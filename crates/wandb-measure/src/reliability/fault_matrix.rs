@@ -23,13 +23,18 @@ pub struct SafetyTally {
 }
 
 impl SafetyTally {
-    fn add(&mut self, flow: Flow, outcome: &flows::Outcome) {
-        if flow.keeps_data() {
+    /// Counts one flow: its PVC losses (when it keeps data) and its password hits.
+    pub fn record(&mut self, keeps_data: bool, pvcs_lost: usize, secret_hits: usize) {
+        if keeps_data {
             self.data_keeping_flows += 1;
-            self.pvcs_lost += outcome.lost_pvcs.len();
+            self.pvcs_lost += pvcs_lost;
         }
         self.scanned_flows += 1;
-        self.secret_hits += outcome.secret_hits.len();
+        self.secret_hits += secret_hits;
+    }
+
+    fn add(&mut self, flow: Flow, outcome: &flows::Outcome) {
+        self.record(flow.keeps_data(), outcome.lost_pvcs.len(), outcome.secret_hits.len());
     }
 }
 

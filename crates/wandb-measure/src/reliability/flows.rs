@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use wandb_operator::api::{State, WeightsAndBiases};
 
 use crate::logs::LogBuffer;
-use crate::support::{Harness, OPERATOR_USER_AGENT};
+use crate::support::{Harness, OPERATOR_USER_AGENT, api_resource, wait_until};
 use crate::world;
 
 /// The namespace and name of the CR every flow uses.
@@ -111,22 +111,6 @@ fn is_ready(w: &WeightsAndBiases) -> bool {
     w.status.as_ref().is_some_and(|s| s.state == Some(State::Ready) && s.observed_generation == w.metadata.generation)
 }
 
-/// Waits (bounded) for a condition; `Err` names it on timeout.
-pub async fn wait_until<F, Fut>(what: &str, seconds: u64, check: F) -> Result<(), String>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!("timed out after {seconds} s waiting for {what}"))
-}
-
 async fn get_cr(client: &Client) -> Option<WeightsAndBiases> {
     let api: Api<WeightsAndBiases> = Api::namespaced(client.clone(), NAMESPACE);
     api.get_opt(NAME).await.ok().flatten()
@@ -142,7 +126,7 @@ async fn gone(client: &Client) -> bool {
 }
 
 fn dynamic(client: &Client, api_version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
-    Api::namespaced_with(client.clone(), NAMESPACE, &world::resource(api_version, kind, plural))
+    Api::namespaced_with(client.clone(), NAMESPACE, &api_resource(api_version, kind, plural))
 }
 
 async fn patch_spec(client: &Client, spec: Value) -> Result<(), String> {

@@ -10,30 +10,13 @@ use serde_json::Value;
 use tracing::{debug, info};
 
 use super::cache::{KindState, is_ours};
-use super::{Context, ReconcileError, retention, status};
+use super::{Context, Progress, ReconcileError, retention, status};
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases, WeightsAndBiasesStatus};
 use crate::model::{self, ModelError, Placed, Plan, Quantity};
 use crate::vendors::{DesiredObject, MANAGER, ObjectKey, Observed, Vendor};
 
 /// Annotation holding a hash of what we last applied: unchanged desired state is not re-sent.
 pub const APPLIED_HASH_ANNOTATION: &str = "apps.wandb.com/applied-hash";
-
-/// Whether a reconcile pass wrote something successfully (shared by the concurrent
-/// components of one pass).
-#[derive(Debug, Default)]
-pub struct Progress(std::sync::atomic::AtomicBool);
-
-impl Progress {
-    /// A write succeeded.
-    pub fn record(&self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Whether some write succeeded.
-    pub fn made(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
 
 /// What reconciling every component produced.
 pub struct Reconciled {
@@ -44,24 +27,22 @@ pub struct Reconciled {
     /// The first component's API failure, if any: the reconcile fails with it (backoff and a
     /// Warning event) after the status is written.
     pub failure: Option<ReconcileError>,
-    /// Whether some object write succeeded (a failed pass that made progress retries soon).
-    pub progressed: bool,
 }
 
 /// Reconciles every component and folds their statuses. A component whose API calls fail is
 /// reported as such and never stops the others from being reconciled or reported.
-pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context) -> Reconciled {
+/// Successful writes are recorded in `progress`.
+pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Reconciled {
     let previous = wandb.status.clone().unwrap_or_default();
     let config = match model::resolve(wandb) {
         Ok(config) => config,
         Err(error) => {
             let status = status::invalid_resource(wandb, &previous, &error);
-            return Reconciled { status, converging: false, failure: None, progressed: false };
+            return Reconciled { status, converging: false, failure: None };
         }
     };
     let v = &ctx.vendors;
-    let progress = Progress::default();
-    let p = &progress;
+    let p = progress;
     let (mysql, redis, kafka, minio, clickhouse) = tokio::join!(
         one(ctx, wandb, &*v.mysql, &config.mysql, previous.mysql_status.as_ref(), p),
         one(ctx, wandb, &*v.redis, &config.redis, previous.redis_status.as_ref(), p),
@@ -71,11 +52,11 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context) -> Reconcile
     );
     let mut failure = None;
     let next = WeightsAndBiasesStatus {
-        mysql_status: settle_typed(&mut failure, mysql, previous.mysql_status.as_ref()),
-        redis_status: settle_typed(&mut failure, redis, previous.redis_status.as_ref()),
-        kafka_status: settle_typed(&mut failure, kafka, previous.kafka_status.as_ref()),
-        minio_status: settle_typed(&mut failure, minio, previous.minio_status.as_ref()),
-        clickhouse_status: settle_typed(&mut failure, clickhouse, previous.clickhouse_status.as_ref()),
+        mysql_status: settle(&mut failure, mysql, previous.mysql_status.as_ref()),
+        redis_status: settle(&mut failure, redis, previous.redis_status.as_ref()),
+        kafka_status: settle(&mut failure, kafka, previous.kafka_status.as_ref()),
+        minio_status: settle(&mut failure, minio, previous.minio_status.as_ref()),
+        clickhouse_status: settle(&mut failure, clickhouse, previous.clickhouse_status.as_ref()),
         ..Default::default()
     };
     let next = status::fold(wandb, &previous, next);
@@ -90,12 +71,12 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context) -> Reconcile
             s.ready,
         );
     }
-    Reconciled { status: next, converging, failure, progressed: progress.made() }
+    Reconciled { status: next, converging, failure }
 }
 
 /// A component's status from its reconcile result; a failure is kept in `failure` (the first
 /// one wins) and reported through [`failed`].
-fn settle_typed<K: Clone>(
+fn settle<K: Clone>(
     failure: &mut Option<ReconcileError>,
     result: Result<ComponentStatus<K>, ReconcileError>,
     previous: Option<&ComponentStatus<K>>,

@@ -72,6 +72,23 @@ impl ReconcileError {
     }
 }
 
+/// Whether a reconcile pass wrote some object successfully (shared by the concurrent
+/// components of one pass). A failed pass that made progress does not lengthen the backoff.
+#[derive(Debug, Default)]
+pub(crate) struct Progress(std::sync::atomic::AtomicBool);
+
+impl Progress {
+    /// A write succeeded.
+    pub(crate) fn record(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether some write succeeded.
+    pub(crate) fn made(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Settings of the reconciler.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -138,12 +155,6 @@ impl Context {
         }
     }
 
-    /// Forgets the consecutive failures of `wandb`: a failed pass that made progress retries
-    /// after the shortest delay instead of an ever longer one.
-    pub(crate) fn reset_backoff(&self, wandb: &WeightsAndBiases) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&Context::key(wandb));
-    }
-
     fn key(wandb: &WeightsAndBiases) -> (String, String) {
         (wandb.namespace().unwrap_or_default(), wandb.name_any())
     }
@@ -153,9 +164,12 @@ impl Context {
 #[instrument(skip_all, fields(namespace = wandb.namespace().unwrap_or_default(), name = wandb.name_any()))]
 pub async fn reconcile(wandb: Arc<WeightsAndBiases>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     let started = Instant::now();
-    let result = run(&wandb, &ctx).await;
+    let progress = Progress::default();
+    let result = run(&wandb, &ctx, &progress).await;
     ctx.observer.reconciled(started.elapsed(), result.as_ref().err().map(ReconcileError::reason));
-    if result.is_ok() {
+    // The backoff counts passes that achieved nothing: a success, or a failed pass that still
+    // wrote something, starts it again from the shortest delay.
+    if result.is_ok() || progress.made() {
         ctx.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&Context::key(&wandb));
     }
     result
@@ -186,19 +200,17 @@ pub fn error_policy(wandb: Arc<WeightsAndBiases>, error: &ReconcileError, ctx: A
     Action::requeue(delay)
 }
 
-async fn run(wandb: &WeightsAndBiases, ctx: &Context) -> Result<Action, ReconcileError> {
+async fn run(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Result<Action, ReconcileError> {
     let namespace = wandb.namespace().unwrap_or_default();
     let api: Api<WeightsAndBiases> = Api::namespaced(ctx.client.clone(), &namespace);
     if wandb.meta().deletion_timestamp.is_some() {
-        return retention::finalize(wandb, &api, ctx).await;
+        return retention::finalize(wandb, &api, ctx, progress).await;
     }
     if finalizers::ensure(wandb, &api).await? {
+        progress.record();
         info!("added the cleanup finalizer");
     }
-    let component::Reconciled { status, converging, failure, progressed } = component::reconcile_all(wandb, ctx).await;
-    if failure.is_some() && progressed {
-        ctx.reset_backoff(wandb);
-    }
+    let component::Reconciled { status, converging, failure } = component::reconcile_all(wandb, ctx, progress).await;
     if status::waiting_for_caches(&status) {
         // Not a real state change: reporting it would make the status flap after a restart.
         return match failure {

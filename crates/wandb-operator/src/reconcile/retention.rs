@@ -12,8 +12,7 @@ use serde_json::json;
 use std::time::Duration;
 
 use super::cache::is_ours;
-use super::component::Progress;
-use super::{Context, ReconcileError, finalizers, status};
+use super::{Context, Progress, ReconcileError, finalizers, status};
 use crate::api::{ComponentStatus, OnDelete, State, StatusDetail, WeightsAndBiases};
 use crate::model::{self, Component, Placement};
 use crate::vendors::{ClaimMatcher, Vendor, api_resource_of};
@@ -190,11 +189,11 @@ pub async fn finalize(
     wandb: &WeightsAndBiases,
     api: &Api<WeightsAndBiases>,
     ctx: &Context,
+    progress: &Progress,
 ) -> Result<Action, ReconcileError> {
     let placements = model::placements(wandb)?;
     let mut deleting = Vec::new();
     let mut first_error = None;
-    let progress = Progress::default();
     for placement in &placements {
         let (kinds, claims) = vendor_of(ctx, placement.component, placement);
         let served: Vec<ApiResource> = kinds
@@ -202,7 +201,7 @@ pub async fn finalize(
             .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
             .collect();
         // A component that fails does not stop the others' retention in this pass.
-        match apply(ctx, wandb, placement, &served, &claims, &progress).await {
+        match apply(ctx, wandb, placement, &served, &claims, progress).await {
             Ok(Outcome::InProgress(n)) => deleting.push((placement.component, n)),
             Ok(Outcome::Done) => {}
             Err(error) => {
@@ -211,9 +210,6 @@ pub async fn finalize(
         }
     }
     if let Some(error) = first_error {
-        if progress.made() {
-            ctx.reset_backoff(wandb);
-        }
         return Err(error);
     }
     if deleting.is_empty() {

@@ -2,6 +2,7 @@
 //! operator simulators, and the operator running in-process against it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared test helpers
 
+pub mod process;
 pub mod simulators;
 
 use std::path::PathBuf;
@@ -34,6 +35,34 @@ fn vendor_crds_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vendor-crds"));
     dir.is_dir().then_some(dir)
+}
+
+/// The `ApiResource` of a kind given as strings (`api_version` is `group/version`, or `v1`).
+pub fn api_resource(api_version: &str, kind: &str, plural: &str) -> kube::core::ApiResource {
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    kube::core::ApiResource {
+        group: group.to_owned(),
+        version: version.to_owned(),
+        api_version: api_version.to_owned(),
+        kind: kind.to_owned(),
+        plural: plural.to_owned(),
+    }
+}
+
+/// Polls `check` every 100 ms until it holds; `Err` names `what` after `seconds`.
+pub async fn wait_until<F, Fut>(what: &str, seconds: u64, check: F) -> Result<(), String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("timed out after {seconds} s waiting for {what}"))
 }
 
 /// Registers the vendors' real CRDs (or, when `../shared/vendor-crds` is absent, CRDs generated
@@ -75,8 +104,8 @@ pub struct Harness {
     pub client: Client,
     /// Simulator controls.
     pub sims: Arc<simulators::Controls>,
-    /// Metrics of the in-process operator.
-    pub metrics: Option<Arc<wandb_operator::controller::Metrics>>,
+    /// Metrics of the in-process operator (kept across restarts).
+    pub metrics: Arc<wandb_operator::controller::Metrics>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     operator: Option<tokio::task::JoinHandle<()>>,
     sim_task: tokio::task::JoinHandle<()>,
@@ -99,7 +128,7 @@ impl Harness {
         let client = Client::new(emulator.service(), "default");
         let sims = Arc::new(simulators::Controls::default());
         let sim_task = tokio::spawn(simulators::run(client.clone(), sims.clone()));
-        Harness { emulator, client, sims, metrics: Some(Arc::default()), stop: None, operator: None, sim_task }
+        Harness { emulator, client, sims, metrics: Arc::default(), stop: None, operator: None, sim_task }
     }
 
     /// Starts (or restarts) the operator.
@@ -112,7 +141,7 @@ impl Harness {
             settings: Settings { resync: Duration::from_secs(600), progress_requeue: Duration::from_millis(500) },
             leader: None,
             instance: "test".to_owned(),
-            metrics: self.metrics.clone(),
+            metrics: Some(self.metrics.clone()),
         };
         // Marked so that the request log tells the operator's calls from the simulators'.
         let client = Client::new(self.emulator.service_as(OPERATOR_USER_AGENT), "default");
@@ -203,31 +232,20 @@ impl Harness {
         self.wait_for(namespace, name, "Ready", |w| w.status.as_ref().and_then(|s| s.state) == Some(State::Ready)).await
     }
 
-    /// Waits (bounded) until an async condition holds.
+    /// Waits (bounded, 60 s) until an async condition holds; panics otherwise.
     pub async fn eventually<F, Fut>(&self, what: &str, check: F)
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        for _ in 0..600 {
-            if check().await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Err(e) = wait_until(what, 60, check).await {
+            panic!("{e}");
         }
-        panic!("timed out waiting for {what}");
     }
 
     /// Names of objects of a dynamic kind in a namespace.
     pub async fn names(&self, api_version: &str, kind: &str, plural: &str, namespace: &str) -> Vec<String> {
-        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-        let ar = kube::core::ApiResource {
-            group: group.to_owned(),
-            version: version.to_owned(),
-            api_version: api_version.to_owned(),
-            kind: kind.to_owned(),
-            plural: plural.to_owned(),
-        };
+        let ar = api_resource(api_version, kind, plural);
         let api: Api<kube::api::DynamicObject> = Api::namespaced_with(self.client.clone(), namespace, &ar);
         match api.list(&Default::default()).await {
             Ok(list) => list.items.into_iter().filter_map(|o| o.metadata.name).collect(),

@@ -15,6 +15,8 @@ use kube::runtime::watcher::{self, Event};
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
+use super::api_resource as ar;
+
 /// What tests can tell the simulators.
 #[derive(Default)]
 pub struct Controls {
@@ -37,17 +39,6 @@ impl Controls {
 
     fn failing(&self, kind: &str) -> bool {
         self.failing.lock().unwrap().contains(kind)
-    }
-}
-
-fn ar(api_version: &str, kind: &str, plural: &str) -> ApiResource {
-    let (group, version) = api_version.split_once('/').unwrap();
-    ApiResource {
-        group: group.to_owned(),
-        version: version.to_owned(),
-        api_version: api_version.to_owned(),
-        kind: kind.to_owned(),
-        plural: plural.to_owned(),
     }
 }
 
