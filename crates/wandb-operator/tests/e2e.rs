@@ -428,3 +428,32 @@ async fn e2e16_every_api_call_is_covered_by_the_rbac_table() {
         assert!(used.iter().any(|(_, _, v)| v == verb), "the flow exercised {verb}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e17_a_component_whose_namespace_is_missing_is_reported_and_the_others_converge() {
+    let h = Harness::start(&[]).await;
+    h.namespace("apps").await;
+    h.apply_yaml("apps", &format!("{DEV}  clickhouse:\n    namespace: later\n")).await;
+    let w = h
+        .wait_for("apps", "wandb", "clickhouse NamespaceMissing, the others ready", |w| {
+            let Some(s) = &w.status else { return false };
+            let missing = s.clickhouse_status.as_ref().is_some_and(|c| {
+                c.state == State::Error
+                    && c.details.iter().any(|d| d.code == "NamespaceMissing" && d.message.contains("later"))
+            });
+            let others = [
+                s.mysql_status.as_ref().map(|c| c.ready),
+                s.redis_status.as_ref().map(|c| c.ready),
+                s.kafka_status.as_ref().map(|c| c.ready),
+                s.minio_status.as_ref().map(|c| c.ready),
+            ]
+            .iter()
+            .all(|r| *r == Some(true));
+            missing && others
+        })
+        .await;
+    assert_eq!(w.status.unwrap().state, Some(State::Error));
+    // Creating the namespace is all it takes (the failed reconcile retries with backoff).
+    h.namespace("later").await;
+    h.wait_ready("apps", "wandb").await;
+}
