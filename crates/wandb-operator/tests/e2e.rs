@@ -45,6 +45,29 @@ async fn e2e01_dev_becomes_ready_with_every_connection_key() {
         ("clickhouse-wandb-clickhouse.apps.svc.cluster.local", "9000", "wandb")
     );
     assert_eq!(s.observed_generation, w.metadata.generation);
+    // Each object created has its own event (its own series: `related` is the object).
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(h.client.clone(), "apps");
+    let notes: Vec<String> = events
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some("Created"))
+        .filter_map(|e| e.note)
+        .collect();
+    for expected in [
+        "created PerconaXtraDBCluster apps/wandb-mysql",
+        "created Redis apps/wandb-redis",
+        "created Kafka apps/wandb-kafka",
+        "created KafkaNodePool apps/wandb-kafka-pool",
+        "created Tenant apps/wandb-minio",
+        "created ClickHouseInstallation apps/wandb-clickhouse",
+        "created Secret apps/wandb-minio-config with generated credentials",
+        "created Secret apps/wandb-clickhouse-credentials with generated credentials",
+    ] {
+        assert!(notes.iter().any(|n| n == expected), "no event {expected:?} in {notes:#?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -138,7 +138,7 @@ async fn warn_new_errors<K>(
     for d in status.details.iter().filter(|d| d.state == State::Error) {
         let seen = previous.is_some_and(|p| p.details.iter().any(|q| q.code == d.code && q.message == d.message));
         if !seen {
-            ctx.event(wandb, EventType::Warning, &d.code, d.message.clone()).await;
+            ctx.event(wandb, EventType::Warning, &d.code, d.message.clone(), None).await;
         }
     }
 }
@@ -285,6 +285,7 @@ where
                             "created Secret {}/{} with generated credentials",
                             secret.key.namespace, secret.key.name
                         ),
+                        Some(&secret.key),
                     )
                     .await;
                     observed.insert(secret.key.clone(), created);
@@ -298,10 +299,12 @@ where
             }
             match outcome {
                 Outcome::Created => {
-                    ctx.event(wandb, EventType::Normal, "Created", format!("created {}", object.key)).await
+                    ctx.event(wandb, EventType::Normal, "Created", format!("created {}", object.key), Some(&object.key))
+                        .await
                 }
                 Outcome::Adopted => {
-                    ctx.event(wandb, EventType::Normal, "Adopted", format!("adopted {}", object.key)).await
+                    ctx.event(wandb, EventType::Normal, "Adopted", format!("adopted {}", object.key), Some(&object.key))
+                        .await
                 }
                 Outcome::Updated | Outcome::Unchanged => {}
             }

@@ -142,13 +142,30 @@ impl Context {
         Context { client, vendors, caches, recorder, observer, settings, failures: Mutex::new(HashMap::new()) }
     }
 
-    pub(crate) async fn event(&self, wandb: &WeightsAndBiases, type_: EventType, reason: &str, note: String) {
+    /// Publishes an event on `wandb`. `about` names the object it concerns (the event's
+    /// `related`): events are grouped into series by type, reason and both references, not by
+    /// note, so without it every `Created` on one resource would fold into a single series
+    /// showing only the last object.
+    pub(crate) async fn event(
+        &self,
+        wandb: &WeightsAndBiases,
+        type_: EventType,
+        reason: &str,
+        note: String,
+        about: Option<&crate::vendors::ObjectKey>,
+    ) {
         let event = Event {
             type_,
             reason: reason.to_owned(),
             note: Some(note),
             action: "Reconcile".to_owned(),
-            secondary: None,
+            secondary: about.map(|key| k8s_openapi::api::core::v1::ObjectReference {
+                api_version: Some(key.api_version.clone()),
+                kind: Some(key.kind.clone()),
+                namespace: Some(key.namespace.clone()),
+                name: Some(key.name.clone()),
+                ..Default::default()
+            }),
         };
         if let Err(e) = self.recorder.publish(&event, &wandb.object_ref(&())).await {
             warn!(error = %e, "cannot publish event");
@@ -195,7 +212,7 @@ pub fn error_policy(wandb: Arc<WeightsAndBiases>, error: &ReconcileError, ctx: A
     warn!(error = %chain, failures, "reconcile failed");
     let ctx2 = ctx.clone();
     let reason = error.reason();
-    tokio::spawn(async move { ctx2.event(&wandb, EventType::Warning, reason, chain).await });
+    tokio::spawn(async move { ctx2.event(&wandb, EventType::Warning, reason, chain, None).await });
     let delay = Duration::from_secs(1u64 << failures.min(9).saturating_sub(1)).min(Duration::from_secs(300));
     Action::requeue(delay)
 }

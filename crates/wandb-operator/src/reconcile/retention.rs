@@ -15,7 +15,7 @@ use super::cache::is_ours;
 use super::{Context, Progress, ReconcileError, finalizers, status};
 use crate::api::{ComponentStatus, OnDelete, State, StatusDetail, WeightsAndBiases};
 use crate::model::{self, Component, Placement};
-use crate::vendors::{ClaimMatcher, Vendor, api_resource_of};
+use crate::vendors::{ClaimMatcher, ObjectKey, Vendor, api_resource_of};
 
 /// What retention achieved.
 enum Outcome {
@@ -78,18 +78,9 @@ async fn apply(
                     continue;
                 }
                 progress.record();
-                ctx.event(
-                    wandb,
-                    EventType::Normal,
-                    "Detached",
-                    format!(
-                        "detached {} {}/{}: it keeps running with its data",
-                        kind.kind,
-                        placement.namespace,
-                        object.name_any()
-                    ),
-                )
-                .await;
+                let key = ObjectKey::new(&kind.api_version, &kind.kind, &placement.namespace, &object.name_any());
+                let note = format!("detached {key}: it keeps running with its data");
+                ctx.event(wandb, EventType::Normal, "Detached", note, Some(&key)).await;
             }
             first_error.map_or(Ok(Outcome::Done), Err)
         }
@@ -116,13 +107,9 @@ async fn apply(
                 match api.delete(&object.name_any(), &DeleteParams::background()).await {
                     Ok(_) => {
                         progress.record();
-                        ctx.event(
-                            wandb,
-                            EventType::Normal,
-                            "Purged",
-                            format!("deleted {} {}/{}", kind.kind, placement.namespace, object.name_any()),
-                        )
-                        .await
+                        let key =
+                            ObjectKey::new(&kind.api_version, &kind.kind, &placement.namespace, &object.name_any());
+                        ctx.event(wandb, EventType::Normal, "Purged", format!("deleted {key}"), Some(&key)).await
                     }
                     Err(kube::Error::Api(e)) if e.code == 404 => {}
                     Err(e) => {
