@@ -10,7 +10,7 @@ use clap::Parser;
 use wandb_measure::logs;
 use wandb_measure::operator_process::build_operator_binary;
 use wandb_measure::reliability::fault_matrix::{self, SafetyTally};
-use wandb_measure::reliability::{Report, Scale, bad_input, crash_loop, fuzz};
+use wandb_measure::reliability::{Report, Scale, Selection, bad_input, crash_loop, fuzz};
 
 /// The reliability suite of wandb-operator, on the emulated cluster.
 #[derive(Parser)]
@@ -24,6 +24,12 @@ struct Args {
     /// Run only these parts (fuzz, bad-input, faults, crash); default all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Fault-matrix flows to run, as printed (e.g. `create,delete(purge)`); default all.
+    #[arg(long, value_delimiter = ',')]
+    flows: Vec<String>,
+    /// Fault-matrix faults to run, as printed (e.g. `5xx 50%`); default all.
+    #[arg(long, value_delimiter = ',')]
+    faults: Vec<String>,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -70,7 +76,8 @@ async fn main() {
     }
     let mut tally = SafetyTally::default();
     if wanted("faults") {
-        fault_matrix::run(&mut report, scale, &logs, &mut tally).await;
+        let selection = Selection { flows: args.flows.clone(), faults: args.faults.clone() };
+        fault_matrix::run(&mut report, scale, &selection, &logs, &mut tally).await;
     }
     if wanted("crash") {
         report.section("crash loop (operator binary killed at random points while 10 CRs converge)");

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::flows::{self, FaultKind, Flow};
-use super::{Report, Scale};
+use super::{Report, Scale, Selection};
 use crate::logs::LogBuffer;
 use crate::world;
 
@@ -58,9 +58,9 @@ fn safety_problems(outcome: &flows::Outcome) -> Vec<String> {
 }
 
 /// Runs the matrix, adding one check per cell to `report`.
-pub async fn run(report: &mut Report, scale: Scale, logs: &LogBuffer, tally: &mut SafetyTally) {
+pub async fn run(report: &mut Report, scale: Scale, selection: &Selection, logs: &LogBuffer, tally: &mut SafetyTally) {
     report.section("fault matrix (flow × fault → same end state as without faults)");
-    for (i, flow) in Flow::ALL.into_iter().enumerate() {
+    for (i, flow) in Flow::ALL.into_iter().enumerate().filter(|(_, f)| selection.flow(f.name())) {
         let started = Instant::now();
         let _ = logs.take();
         let baseline = match flows::run(flow, None, scale.seed, logs, None).await {
@@ -78,7 +78,7 @@ pub async fn run(report: &mut Report, scale: Scale, logs: &LogBuffer, tally: &mu
             started,
             if problems.is_empty() { Ok(note) } else { Err(problems.join("; ")) },
         );
-        for (j, fault) in faults(scale).into_iter().enumerate() {
+        for (j, fault) in faults(scale).into_iter().enumerate().filter(|(_, f)| selection.fault(&f.name())) {
             let started = Instant::now();
             let _ = logs.take();
             let seed = scale.seed.wrapping_add((i * 100 + j) as u64);
@@ -106,7 +106,22 @@ pub async fn run(report: &mut Report, scale: Scale, logs: &LogBuffer, tally: &mu
                     }
                 }
             };
-            report.check(&format!("{} × {}", flow.name(), fault.name()), started, result);
+            let cell = format!("{} × {}", flow.name(), fault.name());
+            if result.is_err() {
+                keep_logs(&cell, logs);
+            }
+            report.check(&cell, started, result);
         }
+    }
+}
+
+/// With `RELIABILITY_LOGS=DIR`, a failed cell's operator logs (JSON lines) go to a file there.
+fn keep_logs(cell: &str, logs: &LogBuffer) {
+    let Some(dir) = std::env::var_os("RELIABILITY_LOGS") else { return };
+    let file: String = cell.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let path = std::path::Path::new(&dir).join(format!("{file}.log"));
+    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, logs.take())) {
+        Ok(()) => println!("        operator logs: {}", path.display()),
+        Err(e) => println!("        cannot write {}: {e}", path.display()),
     }
 }

@@ -149,7 +149,10 @@ pub async fn run(
     let h = Harness::start(&[]).await;
     let client = h.client.clone();
     h.namespace(NAMESPACE).await;
-    // Setup, without faults.
+    // Setup, without faults: the operator watches every kind (its caches are synced), so the
+    // fault hits the flow, not the operator's start-up (which kube-runtime's watcher backoff,
+    // 0.8 s doubling to 30 s, stretches under heavy error rates).
+    wait_until("the operator watching every kind", 60, || async { watching_every_kind(&h) }).await?;
     if flow != Flow::Create {
         h.apply_yaml(NAMESPACE, &manifest(flow == Flow::DeletePurge)).await;
         wait_until("setup: Ready", 60, || ready(&client)).await?;
@@ -159,7 +162,7 @@ pub async fn run(
     let mut passwords = world::generated_passwords(&client).await;
     let log_from = h.emulator.request_log().len();
     let disruptor = start_fault(&h, fault, seed);
-    let action = act(&h, flow).await;
+    let action = act(&h, flow).await.map_err(|e| format!("{e}; {}", diagnosis(&h, log_from)));
     if let Some(task) = disruptor {
         task.abort();
     }
@@ -190,6 +193,41 @@ pub async fn run(
         secret_hits: world::secret_hits(&passwords, &texts),
         operator_errors,
     })
+}
+
+/// Whether the operator has started a watch (after a successful list) on every kind it caches.
+fn watching_every_kind(h: &Harness) -> bool {
+    let watched: std::collections::BTreeSet<String> = h
+        .emulator
+        .request_log()
+        .into_iter()
+        .filter(|r| r.user_agent == OPERATOR_USER_AGENT && r.watch && r.status == 200)
+        .map(|r| r.path)
+        .collect();
+    let plurals = wandb_operator::vendors::all_kinds(&wandb_operator::vendors::Vendors::default())
+        .into_iter()
+        .map(|k| k.plural)
+        .chain(std::iter::once("weightsandbiases".to_owned()));
+    plurals.into_iter().all(|plural| watched.iter().any(|p| p.ends_with(&format!("/{plural}"))))
+}
+
+/// What the operator did since `log_from` and where its resource stands: for a flow that
+/// timed out.
+fn diagnosis(h: &Harness, log_from: usize) -> String {
+    let calls: Vec<_> =
+        h.emulator.request_log().into_iter().skip(log_from).filter(|r| r.user_agent == OPERATOR_USER_AGENT).collect();
+    let mut by_status = BTreeMap::<u16, usize>::new();
+    for c in &calls {
+        *by_status.entry(c.status).or_default() += 1;
+    }
+    let last_failures: Vec<String> = calls
+        .iter()
+        .rev()
+        .filter(|c| c.status >= 400)
+        .take(3)
+        .map(|c| format!("{} {}{} → {}", c.method, c.path, if c.watch { " (watch)" } else { "" }, c.status))
+        .collect();
+    format!("operator requests {} by status {by_status:?}, last failures {last_failures:?}", calls.len())
 }
 
 fn start_fault(h: &Harness, fault: Option<FaultKind>, seed: u64) -> Option<tokio::task::JoinHandle<()>> {

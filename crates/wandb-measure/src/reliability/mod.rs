@@ -20,6 +20,32 @@ pub struct Scale {
     pub seed: u64,
 }
 
+/// Which cells of the fault matrix to run: names of flows and faults as the report prints
+/// them (e.g. `create`, `5xx 50%`); empty runs all.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Flow names.
+    pub flows: Vec<String>,
+    /// Fault names.
+    pub faults: Vec<String>,
+}
+
+impl Selection {
+    fn picks(names: &[String], name: &str) -> bool {
+        names.is_empty() || names.iter().any(|n| n == name)
+    }
+
+    /// Whether the flow named `name` runs.
+    pub fn flow(&self, name: &str) -> bool {
+        Self::picks(&self.flows, name)
+    }
+
+    /// Whether the fault named `name` runs.
+    pub fn fault(&self, name: &str) -> bool {
+        Self::picks(&self.faults, name)
+    }
+}
+
 /// The suite's results, printed as they come.
 #[derive(Debug, Default)]
 pub struct Report {

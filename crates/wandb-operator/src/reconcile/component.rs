@@ -92,8 +92,9 @@ fn settle<K: Clone>(
 }
 
 /// The status of a component whose API calls failed. What the user must fix gets its own code
-/// and the `Error` state; a transient failure (5xx, conflict, timeout) is `Updating`/`Retrying`
-/// with the last known connection, never `Ready` on stale information.
+/// and the `Error` state with the server's message; a transient failure (5xx, conflict,
+/// timeout) is `Updating`/`Retrying` with a fixed message and the last known connection, never
+/// `Ready` on stale information.
 fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>>) -> ComponentStatus<K> {
     let message = error.to_string();
     let (state, code, message) = match error.api_status() {
@@ -106,7 +107,13 @@ fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>
         }
         Some(s) if s.code == 403 => (State::Error, "Forbidden", message),
         Some(s) if s.code == 422 || s.code == 400 => (State::Error, "Rejected", message),
-        _ => (State::Updating, "Retrying", message),
+        // Stable text: transient errors differ from pass to pass (500 or 503, which request),
+        // and a status rewritten for each would churn; the Warning events carry each error.
+        _ => (
+            State::Updating,
+            "Retrying",
+            "a transient API error (5xx, conflict or timeout) interrupted this component; retrying with backoff (each error is in the Warning events)".to_owned(),
+        ),
     };
     ComponentStatus {
         ready: false,

@@ -126,7 +126,8 @@ pub struct Context {
     pub observer: Arc<dyn Observer>,
     /// Settings.
     pub settings: Settings,
-    failures: Mutex<HashMap<(String, String), u32>>,
+    /// When each failing resource's current run of failures began.
+    failing_since: Mutex<HashMap<(String, String), Instant>>,
 }
 
 impl Context {
@@ -139,7 +140,7 @@ impl Context {
         observer: Arc<dyn Observer>,
         settings: Settings,
     ) -> Self {
-        Context { client, vendors, caches, recorder, observer, settings, failures: Mutex::new(HashMap::new()) }
+        Context { client, vendors, caches, recorder, observer, settings, failing_since: Mutex::new(HashMap::new()) }
     }
 
     /// Publishes an event on `wandb`. `about` names the object it concerns (the event's
@@ -184,23 +185,29 @@ pub async fn reconcile(wandb: Arc<WeightsAndBiases>, ctx: Arc<Context>) -> Resul
     let progress = Progress::default();
     let result = run(&wandb, &ctx, &progress).await;
     ctx.observer.reconciled(started.elapsed(), result.as_ref().err().map(ReconcileError::reason));
-    // The backoff counts passes that achieved nothing: a success, or a failed pass that still
-    // wrote something, starts it again from the shortest delay.
+    // A success, or a failed pass that still wrote something, ends the run of failures: the
+    // backoff starts again from the shortest delay.
     if result.is_ok() || progress.made() {
-        ctx.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&Context::key(&wandb));
+        ctx.failing_since.lock().unwrap_or_else(|e| e.into_inner()).remove(&Context::key(&wandb));
     }
     result
 }
 
-/// On failure: a Warning event with the error chain, and a per-object exponential backoff
-/// (1 s doubling to 5 min), reset by the next success or by a failed pass that still made
-/// progress (wrote some object), so only passes that achieve nothing back off further.
+/// The delay before retrying a resource that has been failing for `failing_for`: that same
+/// time, between 1 s and 5 min. Retries without other triggers therefore come after 1, 1, 2, 4,
+/// 8 … s (exponential in time), and a burst of failures triggered by watch events does not
+/// lengthen the delay the way counting failed passes would.
+pub fn backoff_delay(failing_for: Duration) -> Duration {
+    failing_for.clamp(Duration::from_secs(1), Duration::from_secs(300))
+}
+
+/// On failure: a Warning event with the error chain, and a retry after [`backoff_delay`] of
+/// the time this resource has been failing, a time reset by the next success or by a failed
+/// pass that still made progress (wrote some object).
 pub fn error_policy(wandb: Arc<WeightsAndBiases>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
-    let failures = {
-        let mut map = ctx.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry(Context::key(&wandb)).or_insert(0);
-        *n = n.saturating_add(1);
-        *n
+    let failing_for = {
+        let mut map = ctx.failing_since.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(Context::key(&wandb)).or_insert_with(Instant::now).elapsed()
     };
     let mut chain = error.to_string();
     let mut source = std::error::Error::source(error);
@@ -209,11 +216,11 @@ pub fn error_policy(wandb: Arc<WeightsAndBiases>, error: &ReconcileError, ctx: A
         chain.push_str(&s.to_string());
         source = s.source();
     }
-    warn!(error = %chain, failures, "reconcile failed");
+    let delay = backoff_delay(failing_for);
+    warn!(error = %chain, failing_for_seconds = failing_for.as_secs(), retry_in_seconds = delay.as_secs(), "reconcile failed");
     let ctx2 = ctx.clone();
     let reason = error.reason();
     tokio::spawn(async move { ctx2.event(&wandb, EventType::Warning, reason, chain, None).await });
-    let delay = Duration::from_secs(1u64 << failures.min(9).saturating_sub(1)).min(Duration::from_secs(300));
     Action::requeue(delay)
 }
 
@@ -247,4 +254,27 @@ async fn run(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Re
         (false, true) => Action::await_change(),
         (false, false) => Action::requeue(ctx.settings.resync),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn the_delay_doubles_in_time_and_is_bounded() {
+        let secs = |s: u64| Duration::from_secs(s);
+        // Retrying only when the delay expires: 1, 1, 2, 4, 8, … s.
+        let mut failing_for = Duration::ZERO;
+        let mut delays = Vec::new();
+        for _ in 0..6 {
+            let delay = backoff_delay(failing_for);
+            delays.push(delay.as_secs());
+            failing_for += delay;
+        }
+        assert_eq!(delays, vec![1, 1, 2, 4, 8, 16]);
+        // Six failures 10 ms apart (watch events) still retry after 1 s, not 32 s.
+        assert_eq!(backoff_delay(Duration::from_millis(60)), secs(1));
+        assert_eq!(backoff_delay(secs(3600)), secs(300));
+    }
 }
