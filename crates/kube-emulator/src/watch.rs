@@ -108,10 +108,12 @@ pub(crate) fn start(
     let requested_rv = query.get("resourceVersion").filter(|r| !r.is_empty());
     let mut initial: Vec<Bytes> = Vec::new();
     let receiver: broadcast::Receiver<Broadcast>;
+    let subscribed_at: u64;
     {
         let state = emulator.state();
         // Subscribing under the lock: no change can slip between the replay and the live feed.
         receiver = emulator.inner.sender.subscribe();
+        subscribed_at = state.rv;
         match requested_rv {
             None | Some("0") => {
                 for (_, object) in state.list(&filter.rt.storage, filter.namespace.as_deref()) {
@@ -156,15 +158,26 @@ pub(crate) fn start(
     }
     let (tx, lines) = mpsc::channel(1024);
     let interval = emulator.inner.config.bookmark_interval;
-    tokio::spawn(run(emulator, filter, receiver, tx, initial, bookmarks, interval, timeout));
+    let feed = Feed { receiver, delivered: subscribed_at };
+    tokio::spawn(run(filter, feed, tx, initial, bookmarks, interval, timeout));
     Ok(ApiResponse::Stream { content_type: "application/json".to_owned(), lines })
+}
+
+/// The live feed of one watch and how far it has got.
+struct Feed {
+    receiver: broadcast::Receiver<Broadcast>,
+    /// Every change up to this resourceVersion has been sent (or filtered out) by this watch.
+    /// Bookmarks announce this version, never the store's current one: changes committed but
+    /// still queued for this watch would otherwise be skipped by a client that resumes from the
+    /// bookmark after the stream is cut (a watch's bookmark promises that every earlier event
+    /// was delivered).
+    delivered: u64,
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn run(
-    emulator: Emulator,
     filter: Filter,
-    mut receiver: broadcast::Receiver<Broadcast>,
+    mut feed: Feed,
     tx: mpsc::Sender<Bytes>,
     initial: Vec<Bytes>,
     bookmarks: bool,
@@ -185,13 +198,13 @@ async fn run(
             _ = &mut deadline => return,
             _ = tx.closed() => return,
             _ = ticker.tick(), if bookmarks => {
-                let rv = emulator.state().rv;
-                if tx.send(filter.bookmark(rv, false)).await.is_err() {
+                if tx.send(filter.bookmark(feed.delivered, false)).await.is_err() {
                     return;
                 }
             }
-            message = receiver.recv() => match message {
+            message = feed.receiver.recv() => match message {
                 Ok(Broadcast::Change(change)) => {
+                    feed.delivered = change.rv;
                     if let Some(line) = filter.event(&change)
                         && tx.send(line).await.is_err()
                     {
