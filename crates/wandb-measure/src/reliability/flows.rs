@@ -234,9 +234,11 @@ fn start_fault(h: &Harness, fault: Option<FaultKind>, seed: u64) -> Option<tokio
     let emulator = h.emulator.clone();
     match fault? {
         FaultKind::ServerErrors(p) => {
-            // The first write always fails (short flows would otherwise often draw no failure),
-            // then half 500 Internal Server Error, half 503 Service Unavailable.
-            h.emulator.inject_fault(Fault::new(None, None, 1, 503).writes().from_user_agent(OPERATOR_USER_AGENT));
+            // The first write always fails with a 500, which no client layer retries (short
+            // flows would otherwise often draw no failure that reaches the reconcile); then half
+            // 500 Internal Server Error, half 503 Service Unavailable (retried by the client's
+            // retry layer, as in the binary, so fewer of them reach the reconcile).
+            h.emulator.inject_fault(Fault::new(None, None, 1, 500).writes().from_user_agent(OPERATOR_USER_AGENT));
             h.emulator.inject_fault(Fault::rate(None, None, p / 2.0, 500, seed).from_user_agent(OPERATOR_USER_AGENT));
             h.emulator.inject_fault(
                 Fault::rate(None, None, p / (2.0 - p), 503, seed ^ 0x5eed).from_user_agent(OPERATOR_USER_AGENT),

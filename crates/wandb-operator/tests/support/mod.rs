@@ -21,6 +21,20 @@ use wandb_operator::vendors::{altinity, minio, opstree, percona, strimzi};
 /// User agent of the in-process operator's requests.
 pub const OPERATOR_USER_AGENT: &str = "wandb-operator-under-test";
 
+/// The in-process operator's client: the emulator's front door marked with
+/// [`OPERATOR_USER_AGENT`] (so the request log tells the operator's calls from the simulators')
+/// under the retry layer `kube::Client::try_default` puts in the binary's client
+/// (`Config::default_retry`: 429, 503 and 504 retried with backoff, other errors returned), so
+/// faults reach the operator as they would in production.
+pub fn operator_client(emulator: &Emulator) -> Client {
+    use kube::client::retry::RetryPolicy;
+    let service = tower::ServiceBuilder::new()
+        .layer(tower::retry::RetryLayer::new(RetryPolicy::server_retry()))
+        .map_err(tower::BoxError::from)
+        .service(emulator.service_as(OPERATOR_USER_AGENT));
+    kube::client::ClientBuilder::new(service, "default").build()
+}
+
 /// Vendor CRD releases the operator targets (one per vendor).
 pub const VENDOR_RELEASES: [&str; 5] = [
     "percona-xtradb-cluster/v1.18.0",
@@ -143,8 +157,7 @@ impl Harness {
             instance: "test".to_owned(),
             metrics: Some(self.metrics.clone()),
         };
-        // Marked so that the request log tells the operator's calls from the simulators'.
-        let client = Client::new(self.emulator.service_as(OPERATOR_USER_AGENT), "default");
+        let client = operator_client(&self.emulator);
         self.operator = Some(tokio::spawn(async move {
             wandb_operator::controller::run(client, options, async move {
                 let _ = rx.await;
