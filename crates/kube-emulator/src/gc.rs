@@ -74,12 +74,27 @@ impl State {
         }
     }
 
-    /// After a write of an object with owner references: collects it (and then everything
-    /// else that follows) only when all its owners are gone. O(owners) in the common case.
-    pub fn collect_if_orphaned(&mut self, key: &StoreKey, now: &str) {
-        let Some(object) = self.objects.get(key) else { return };
+    /// Whether every owner of `object` (stored under `key`) is gone; an object without owners
+    /// is never orphaned.
+    fn orphaned(&self, key: &StoreKey, object: &Value) -> bool {
         let owners = owner_uids(object);
-        if !owners.is_empty() && owners.iter().all(|(u, _)| !self.owner_present(u, &key.namespace)) {
+        !owners.is_empty() && owners.iter().all(|(u, _)| !self.owner_present(u, &key.namespace))
+    }
+
+    fn being_deleted(&self, uid: &str) -> bool {
+        self.uids.get(uid).and_then(|k| self.objects.get(k)).is_some_and(deleting)
+    }
+
+    /// After a write of `key` (`previous`: the object before it, for an update): runs
+    /// [`State::sweep`] when the write can move deletion or collection — the object is being
+    /// deleted, all its owners are gone, or one of its owners (before or after the write) is
+    /// being deleted and may be waiting for it. O(owners) otherwise, so writes stay cheap
+    /// with many objects.
+    pub fn collect_after_write(&mut self, key: &StoreKey, previous: Option<&Value>, now: &str) {
+        let Some(object) = self.objects.get(key) else { return };
+        let mut owners = owner_uids(object);
+        owners.extend(previous.map(owner_uids).unwrap_or_default());
+        if deleting(object) || self.orphaned(key, object) || owners.iter().any(|(u, _)| self.being_deleted(u)) {
             self.sweep(now);
         }
     }
@@ -161,12 +176,9 @@ impl State {
                         }
                         continue;
                     }
-                } else {
-                    let owners = owner_uids(&object);
-                    if !owners.is_empty() && owners.iter().all(|(u, _)| !self.owner_present(u, &key.namespace)) {
-                        self.delete_in_background(&key, now);
-                        changed = true;
-                    }
+                } else if self.orphaned(&key, &object) {
+                    self.delete_in_background(&key, now);
+                    changed = true;
                 }
             }
             if !changed {

@@ -292,9 +292,7 @@ impl State {
             self.registry.register_crd(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
             self.registry_generation += 1;
         }
-        if meta(&stored, "ownerReferences").is_some() {
-            self.collect_if_orphaned(&key, &p.now);
-        }
+        self.collect_after_write(&key, None, &p.now);
         Ok(to_view(rt, &stored))
     }
 
@@ -415,11 +413,7 @@ impl State {
             self.registry.register_crd(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
             self.registry_generation += 1;
         }
-        if meta(&stored, "deletionTimestamp").is_some() {
-            self.sweep(&p.now);
-        } else if meta(&stored, "ownerReferences").is_some() {
-            self.collect_if_orphaned(&key, &p.now);
-        }
+        self.collect_after_write(&key, Some(old), &p.now);
         Ok(self.objects.get(&key).map_or_else(|| to_view(rt, &stored), |o| to_view(rt, o)))
     }
 

@@ -388,6 +388,10 @@ async fn row13_garbage_collection_background_foreground_orphan() {
     assert_eq!(owner["metadata"]["finalizers"], json!(["foregroundDeletion"]));
     assert!(get(&emu, &format!("{CM}/b-cm")).await.1["metadata"]["deletionTimestamp"].is_string());
     assert_eq!(get(&emu, &format!("{W}/b")).await.0, 200, "owner waits");
+    // A dependent that appears while its owner is being deleted in the foreground is deleted
+    // too (the collector deletes every dependent of such an owner).
+    owned_cm(&emu, "b-late", &b, true).await;
+    assert_eq!(get(&emu, &format!("{CM}/b-late")).await.0, 404, "late dependent collected");
     patch(&emu, &format!("{CM}/b-cm"), "application/merge-patch+json", json!({"metadata": {"finalizers": null}})).await;
     assert_eq!(get(&emu, &format!("{W}/b")).await.0, 404, "owner goes once the dependent is gone");
     // Orphan: dependents stay, without the owner reference.
