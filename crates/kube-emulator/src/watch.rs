@@ -174,7 +174,6 @@ struct Feed {
     delivered: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run(
     filter: Filter,
     mut feed: Feed,

@@ -15,9 +15,24 @@ const W: &str = "/apis/example.com/v1/namespaces/default/widgets";
 const CM: &str = "/api/v1/namespaces/default/configmaps";
 
 async fn call(emu: &Emulator, method: &str, uri: &str, content_type: &str, body: Option<Value>) -> (u16, Value) {
+    call_as(emu, None, method, uri, content_type, body).await
+}
+
+/// [`call`] with a `User-Agent` header (the request log and faults tell clients apart by it).
+async fn call_as(
+    emu: &Emulator,
+    user_agent: Option<&str>,
+    method: &str,
+    uri: &str,
+    content_type: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
     let mut headers = http::HeaderMap::new();
     headers.insert(http::header::CONTENT_TYPE, content_type.parse().unwrap());
+    if let Some(agent) = user_agent {
+        headers.insert(http::header::USER_AGENT, agent.parse().unwrap());
+    }
     let request = ApiRequest {
         method: method.parse().unwrap(),
         path: path.to_owned(),
@@ -752,41 +767,25 @@ async fn row24_test_control() {
 async fn row24_fault_rate_writes_and_user_agent() {
     let emu = common::emulator();
     emu.inject_fault(Fault::rate(None, Some("/widgets"), 0.25, 500, 7).writes().from_user_agent("operator"));
-    let as_agent = |agent: &'static str, method: &'static str, uri: String, body: Option<Value>| {
+    let as_agent = |agent: &'static str, method: &'static str, body: Option<Value>| {
         let emu = emu.clone();
-        async move {
-            let mut headers = http::HeaderMap::new();
-            headers.insert(http::header::CONTENT_TYPE, "application/json".parse().unwrap());
-            headers.insert(http::header::USER_AGENT, agent.parse().unwrap());
-            let request = ApiRequest {
-                method: method.parse().unwrap(),
-                path: uri,
-                query: String::new(),
-                headers,
-                body: body.map(|b| Bytes::from(b.to_string())).unwrap_or_default(),
-            };
-            emu.handle(request).await.status()
-        }
+        async move { call_as(&emu, Some(agent), method, W, "application/json", body).await.0 }
     };
     let mut failed = 0;
     for i in 0..200 {
-        match as_agent("operator/1", "POST", W.to_owned(), Some(widget(&format!("w{i}"), 1))).await {
+        match as_agent("operator/1", "POST", Some(widget(&format!("w{i}"), 1))).await {
             500 => failed += 1,
             code => assert_eq!(code, 201),
         }
         if i % 20 == 0 {
             // Reads and other clients never fail.
-            assert_eq!(as_agent("operator/1", "GET", W.to_owned(), None).await, 200);
-            assert_eq!(as_agent("kubectl/1", "POST", W.to_owned(), Some(widget(&format!("k{i}"), 1))).await, 201);
+            assert_eq!(as_agent("operator/1", "GET", None).await, 200);
+            assert_eq!(as_agent("kubectl/1", "POST", Some(widget(&format!("k{i}"), 1))).await, 201);
         }
     }
     assert!((25..=75).contains(&failed), "about a quarter of 200 writes fail: {failed}");
     emu.clear_faults();
     for i in 200..220 {
-        assert_eq!(
-            as_agent("operator/1", "POST", W.to_owned(), Some(widget(&format!("w{i}"), 1))).await,
-            201,
-            "cleared"
-        );
+        assert_eq!(as_agent("operator/1", "POST", Some(widget(&format!("w{i}"), 1))).await, 201, "cleared");
     }
 }

@@ -12,6 +12,11 @@ use tracing_subscriber::fmt::MakeWriter;
 pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl LogBuffer {
+    /// Everything logged since the last [`LogBuffer::take`].
+    pub fn contents(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
     /// Takes everything logged so far, leaving the buffer empty.
     pub fn take(&self) -> String {
         let bytes = std::mem::take(&mut *self.0.lock().unwrap());

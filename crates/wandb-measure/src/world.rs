@@ -18,6 +18,11 @@ pub fn end_state_kinds() -> Vec<ApiResource> {
     all_kinds(&Vendors::default()).into_iter().filter(|k| k.kind != "StatefulSet").collect()
 }
 
+/// How the end state names an object: `Kind namespace/name`.
+pub fn object_key(kind: &str, namespace: &str, name: &str) -> String {
+    format!("{kind} {namespace}/{name}")
+}
+
 /// Every object of a kind, in all namespaces (none when the kind is not served).
 pub async fn list_all(client: &Client, kind: &ApiResource) -> Vec<DynamicObject> {
     let api: Api<DynamicObject> = Api::all_with(client.clone(), kind);
@@ -83,14 +88,14 @@ pub async fn snapshot(client: &Client) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for kind in end_state_kinds() {
         for object in list_all(client, &kind).await {
-            let key = format!("{} {}/{}", kind.kind, object.namespace().unwrap_or_default(), object.name_any());
+            let key = object_key(&kind.kind, &object.namespace().unwrap_or_default(), &object.name_any());
             out.insert(key, normalise(&kind, &object));
         }
     }
     let wandbs: Api<WeightsAndBiases> = Api::all(client.clone());
     for w in wandbs.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default() {
         out.insert(
-            format!("WeightsAndBiases {}/{}", w.namespace().unwrap_or_default(), w.name_any()),
+            object_key("WeightsAndBiases", &w.namespace().unwrap_or_default(), &w.name_any()),
             wandb_summary(&w),
         );
     }

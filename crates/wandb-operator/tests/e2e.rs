@@ -439,8 +439,7 @@ async fn e2e16_every_api_call_is_covered_by_the_rbac_table() {
     .await;
     h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
     h.eventually("deleted", || async { h.wandb_api("apps").get_opt("wandb").await.unwrap().is_none() }).await;
-    let calls: Vec<_> =
-        h.emulator.request_log().into_iter().filter(|r| r.user_agent == support::OPERATOR_USER_AGENT).collect();
+    let calls: Vec<_> = h.operator_requests(0);
     assert!(calls.len() > 20, "the operator's calls are in the log");
     let mut rules = RULES.to_vec();
     rules.push(LEASE_RULE);

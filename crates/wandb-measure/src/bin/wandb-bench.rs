@@ -11,8 +11,8 @@ use clap::Parser;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 use wandb_measure::operator_process::{build_operator_binary, cpu_seconds, metric, peak_rss_mib, start_operator};
+use wandb_measure::support::Harness;
 use wandb_measure::support::process::ServedCluster;
-use wandb_measure::support::{Harness, OPERATOR_USER_AGENT};
 use wandb_operator::api::{Size, State, WeightsAndBiases, WeightsAndBiasesSpec};
 use wandb_operator::render::render_objects;
 use wandb_operator::vendors::Vendors;
@@ -49,6 +49,7 @@ async fn create_and_converge(h: &Harness, n: usize, size: Size) -> f64 {
         h.namespace(&ns).await;
         h.apply_yaml(&ns, &manifest(size)).await;
     }
+    // Polled every 50 ms, finer than `wait_until`: N = 1 converges in a fraction of a second.
     let deadline = Instant::now() + Duration::from_secs(60 + 2 * n as u64);
     while count_ready(h).await < n {
         assert!(Instant::now() < deadline, "{n} CRs did not become Ready in time ({} are)", count_ready(h).await);
@@ -65,14 +66,10 @@ fn min_writes_per_cr(size: Size) -> usize {
     render_objects(&w, &Vendors::default()).unwrap().len() + 2
 }
 
-fn operator_calls(h: &Harness, from: usize) -> Vec<kube_emulator::LoggedRequest> {
-    h.emulator.request_log().into_iter().skip(from).filter(|r| r.user_agent == OPERATOR_USER_AGENT).collect()
-}
-
 async fn convergence(n: usize) -> (Value, Harness) {
     let h = Harness::start(&[]).await;
     let seconds = create_and_converge(&h, n, Size::Small).await;
-    let calls = operator_calls(&h, 0);
+    let calls = h.operator_requests(0);
     let writes = calls.iter().filter(|r| r.is_write()).count() as f64 / n as f64;
     let reads = calls.iter().filter(|r| !r.is_write()).count() as f64 / n as f64;
     let min = min_writes_per_cr(Size::Small);
@@ -113,7 +110,7 @@ async fn steady_state(h: &Harness, n: usize) -> SteadyState {
     let metrics = h.metrics.clone();
     let from = h.emulator.request_log().len();
     let reconciles = touch_all(h, n, 1, || metrics.reconciles()).await.max(1);
-    let calls = operator_calls(h, from);
+    let calls = h.operator_requests(from);
     let writes = calls.iter().filter(|r| r.is_write()).count() as f64;
     let uncached = calls.iter().filter(|r| !r.is_write() && !r.watch).count() as f64;
     let s = SteadyState {

@@ -86,33 +86,7 @@ async fn main() {
             Err(e) => Err(e),
             Ok(binary) => crash_loop::run(&binary, scale).await.and_then(|r| {
                 tally.record(true, r.pvcs_lost.len(), r.secret_hits.len());
-                let mut problems = Vec::new();
-                if r.unexpected_exits > 0 {
-                    problems.push(format!("{} unexpected exits", r.unexpected_exits));
-                }
-                if !r.object_differences.is_empty() {
-                    problems.push(format!("objects differ from render: {:?}", r.object_differences));
-                }
-                if !r.passwords_changed.is_empty() {
-                    problems.push(format!("passwords regenerated: {:?}", r.passwords_changed));
-                }
-                if !r.pvcs_lost.is_empty() {
-                    problems.push(format!("PVCs lost: {:?}", r.pvcs_lost));
-                }
-                if !r.secret_hits.is_empty() {
-                    problems.push(format!("passwords visible in: {:?}", r.secret_hits));
-                }
-                if r.kills_during_convergence < 20 {
-                    problems.push(format!("only {} of the kills hit a converging operator", r.kills_during_convergence));
-                }
-                if problems.is_empty() {
-                    Ok(format!(
-                        "{} kills ({} during convergence), converged {:.1} s after the last restart; objects = render, passwords kept",
-                        r.kills, r.kills_during_convergence, r.final_convergence_seconds
-                    ))
-                } else {
-                    Err(problems.join("; "))
-                }
+                r.verdict()
             }),
         };
         report.check("crash loop converges", started, result);

@@ -24,6 +24,8 @@ use crate::support::wait_until;
 use crate::world;
 
 const CRS: usize = 10;
+/// The fewest kills that must land while work is pending.
+const MIN_KILLS_DURING_CONVERGENCE: usize = 20;
 
 fn manifest() -> &'static str {
     "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: small\n"
@@ -48,11 +50,12 @@ async fn expected_objects(client: &kube::Client) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for w in api.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default() {
         for object in render_objects(&w, &Vendors::default()).unwrap_or_default() {
-            out.insert(format!(
-                "{} {}/{}",
-                object["kind"].as_str().unwrap_or_default(),
-                object["metadata"]["namespace"].as_str().unwrap_or_default(),
-                object["metadata"]["name"].as_str().unwrap_or_default()
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+            let metadata = &object["metadata"];
+            out.insert(world::object_key(
+                &text(&object["kind"]),
+                &text(&metadata["namespace"]),
+                &text(&metadata["name"]),
             ));
         }
     }
@@ -80,9 +83,42 @@ pub struct CrashLoopResult {
     pub object_differences: Vec<String>,
 }
 
+impl CrashLoopResult {
+    /// The check's outcome: a summary, or every problem found.
+    pub fn verdict(&self) -> Result<String, String> {
+        let mut problems = Vec::new();
+        if self.unexpected_exits > 0 {
+            problems.push(format!("{} unexpected exits", self.unexpected_exits));
+        }
+        if !self.object_differences.is_empty() {
+            problems.push(format!("objects differ from render: {:?}", self.object_differences));
+        }
+        if !self.passwords_changed.is_empty() {
+            problems.push(format!("passwords regenerated: {:?}", self.passwords_changed));
+        }
+        if !self.pvcs_lost.is_empty() {
+            problems.push(format!("PVCs lost: {:?}", self.pvcs_lost));
+        }
+        if !self.secret_hits.is_empty() {
+            problems.push(format!("passwords visible in: {:?}", self.secret_hits));
+        }
+        if self.kills_during_convergence < MIN_KILLS_DURING_CONVERGENCE {
+            problems.push(format!("only {} of the kills hit a converging operator", self.kills_during_convergence));
+        }
+        if problems.is_empty() {
+            Ok(format!(
+                "{} kills ({} during convergence), converged {:.1} s after the last restart; objects = render, passwords kept",
+                self.kills, self.kills_during_convergence, self.final_convergence_seconds
+            ))
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+}
+
 /// Runs the loop with the operator binary at `binary`.
 pub async fn run(binary: &Path, scale: Scale) -> Result<CrashLoopResult, String> {
-    let kills_wanted = if scale.quick { 20 } else { 40 };
+    let kills_wanted = if scale.quick { MIN_KILLS_DURING_CONVERGENCE } else { 2 * MIN_KILLS_DURING_CONVERGENCE };
     let mut rng = StdRng::seed_from_u64(scale.seed);
     let h = Harness::without_operator(&[]).await;
     let cluster = ServedCluster::serve(&h).await;

@@ -182,11 +182,8 @@ pub async fn run(
     let pvcs_after = world::pvc_uids(&client).await;
     passwords.extend(world::generated_passwords(&client).await);
     let mut texts = world::visible_texts(&client).await;
-    texts.push(("operator logs".to_owned(), logs.take()));
-    let operator_errors = h.emulator.request_log()[log_from..]
-        .iter()
-        .filter(|r| r.user_agent == OPERATOR_USER_AGENT && r.status >= 409)
-        .count();
+    texts.push(("operator logs".to_owned(), logs.contents()));
+    let operator_errors = h.operator_requests(log_from).iter().filter(|r| r.status >= 409).count();
     Ok(Outcome {
         snapshot,
         lost_pvcs: if flow.keeps_data() { world::lost_pvcs(&pvcs_before, &pvcs_after) } else { vec![] },
@@ -197,13 +194,8 @@ pub async fn run(
 
 /// Whether the operator has started a watch (after a successful list) on every kind it caches.
 fn watching_every_kind(h: &Harness) -> bool {
-    let watched: std::collections::BTreeSet<String> = h
-        .emulator
-        .request_log()
-        .into_iter()
-        .filter(|r| r.user_agent == OPERATOR_USER_AGENT && r.watch && r.status == 200)
-        .map(|r| r.path)
-        .collect();
+    let watched: std::collections::BTreeSet<String> =
+        h.operator_requests(0).into_iter().filter(|r| r.watch && r.status == 200).map(|r| r.path).collect();
     let plurals = wandb_operator::vendors::all_kinds(&wandb_operator::vendors::Vendors::default())
         .into_iter()
         .map(|k| k.plural)
@@ -214,8 +206,7 @@ fn watching_every_kind(h: &Harness) -> bool {
 /// What the operator did since `log_from` and where its resource stands: for a flow that
 /// timed out.
 fn diagnosis(h: &Harness, log_from: usize) -> String {
-    let calls: Vec<_> =
-        h.emulator.request_log().into_iter().skip(log_from).filter(|r| r.user_agent == OPERATOR_USER_AGENT).collect();
+    let calls = h.operator_requests(log_from);
     let mut by_status = BTreeMap::<u16, usize>::new();
     for c in &calls {
         *by_status.entry(c.status).or_default() += 1;

@@ -41,6 +41,10 @@ fn objects_of(ctx: &Context, placement: &Placement, kinds: &[ApiResource]) -> Ve
         .collect()
 }
 
+fn key_of(kind: &ApiResource, placement: &Placement, object: &DynamicObject) -> ObjectKey {
+    ObjectKey::new(&kind.api_version, &kind.kind, &placement.namespace, &object.name_any())
+}
+
 async fn apply(
     ctx: &Context,
     wandb: &WeightsAndBiases,
@@ -49,7 +53,13 @@ async fn apply(
     claims: &ClaimMatcher,
     progress: &Progress,
 ) -> Result<Outcome, ReconcileError> {
-    let objects = objects_of(ctx, placement, kinds);
+    // A vendor API that is not served has nothing of ours to act on.
+    let served: Vec<ApiResource> = kinds
+        .iter()
+        .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
+        .cloned()
+        .collect();
+    let objects = objects_of(ctx, placement, &served);
     let uid = wandb.meta().uid.clone().unwrap_or_default();
     // Every object is attempted in each pass, and the first failure is returned at the end:
     // under flaky API conditions each pass shrinks the remaining work instead of stopping at
@@ -63,22 +73,22 @@ async fn apply(
                     continue;
                 }
                 let kept: Vec<_> = refs.iter().filter(|r| r.uid != uid).cloned().collect();
+                let key = key_of(&kind, placement, &object);
                 let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
                 let patch = json!({"metadata": {"ownerReferences": if kept.is_empty() { serde_json::Value::Null } else { json!(kept) }}});
                 let patched = api
                     .patch(
-                        &object.name_any(),
+                        &key.name,
                         &PatchParams { field_manager: Some(crate::vendors::MANAGER.to_owned()), ..Default::default() },
                         &Patch::Merge(patch),
                     )
                     .await
-                    .map_err(ReconcileError::api(format!("detach {} {}", kind.kind, object.name_any())));
+                    .map_err(ReconcileError::api(format!("detach {key}")));
                 if let Err(error) = patched {
                     first_error.get_or_insert(error);
                     continue;
                 }
                 progress.record();
-                let key = ObjectKey::new(&kind.api_version, &kind.kind, &placement.namespace, &object.name_any());
                 let note = format!("detached {key}: it keeps running with its data");
                 ctx.event(wandb, EventType::Normal, "Detached", note, Some(&key)).await;
             }
@@ -103,20 +113,16 @@ async fn apply(
                 if object.meta().deletion_timestamp.is_some() {
                     continue;
                 }
+                let key = key_of(&kind, placement, &object);
                 let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
-                match api.delete(&object.name_any(), &DeleteParams::background()).await {
+                match api.delete(&key.name, &DeleteParams::background()).await {
                     Ok(_) => {
                         progress.record();
-                        let key =
-                            ObjectKey::new(&kind.api_version, &kind.kind, &placement.namespace, &object.name_any());
                         ctx.event(wandb, EventType::Normal, "Purged", format!("deleted {key}"), Some(&key)).await
                     }
                     Err(kube::Error::Api(e)) if e.code == 404 => {}
-                    Err(e) => {
-                        first_error.get_or_insert(ReconcileError::Api {
-                            action: format!("delete {} {}", kind.kind, object.name_any()),
-                            source: e,
-                        });
+                    Err(source) => {
+                        first_error.get_or_insert(ReconcileError::Api { action: format!("delete {key}"), source });
                     }
                 }
             }
@@ -134,13 +140,7 @@ pub async fn disabled<K>(
     claims: &ClaimMatcher,
     progress: &Progress,
 ) -> Result<ComponentStatus<K>, ReconcileError> {
-    // A disabled component whose vendor API is not served has nothing to act on.
-    let served: Vec<ApiResource> = kinds
-        .iter()
-        .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
-        .cloned()
-        .collect();
-    let (state, code, message) = match apply(ctx, wandb, placement, &served, claims, progress).await? {
+    let (state, code, message) = match apply(ctx, wandb, placement, kinds, claims, progress).await? {
         Outcome::InProgress(n) => {
             (State::Deleting, "Purging", format!("component disabled: deleting {n} objects and claims"))
         }
@@ -183,12 +183,8 @@ pub async fn finalize(
     let mut first_error = None;
     for placement in &placements {
         let (kinds, claims) = vendor_of(ctx, placement.component, placement);
-        let served: Vec<ApiResource> = kinds
-            .into_iter()
-            .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
-            .collect();
         // A component that fails does not stop the others' retention in this pass.
-        match apply(ctx, wandb, placement, &served, &claims, progress).await {
+        match apply(ctx, wandb, placement, &kinds, &claims, progress).await {
             Ok(Outcome::InProgress(n)) => deleting.push((placement.component, n)),
             Ok(Outcome::Done) => {}
             Err(error) => {

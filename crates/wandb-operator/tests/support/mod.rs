@@ -178,6 +178,11 @@ impl Harness {
         }
     }
 
+    /// The requests the in-process operator made, from position `from` of the request log on.
+    pub fn operator_requests(&self, from: usize) -> Vec<kube_emulator::LoggedRequest> {
+        self.emulator.request_log().into_iter().skip(from).filter(|r| r.user_agent == OPERATOR_USER_AGENT).collect()
+    }
+
     /// Stops the vendor simulators (statuses then change only when a test writes them).
     pub fn stop_simulators(&self) {
         self.sim_task.abort();
