@@ -1,0 +1,106 @@
+//! The API server's audit log (JSON lines, level `Metadata`, stage `ResponseComplete` and
+//! `Panic`): who made which request and what the server answered.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// One audited request.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    /// The stage (`ResponseStarted` for watches, `ResponseComplete` otherwise).
+    pub stage: String,
+    /// The verb (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, …).
+    pub verb: String,
+    /// The request URI.
+    pub request_uri: String,
+    /// Who made it.
+    pub user: User,
+    /// The user agent.
+    #[serde(default)]
+    pub user_agent: String,
+    /// The object.
+    #[serde(default)]
+    pub object_ref: Option<ObjectRef>,
+    /// The response status.
+    #[serde(default)]
+    pub response_status: Option<ResponseStatus>,
+}
+
+/// The authenticated user.
+#[derive(Clone, Debug, Deserialize)]
+pub struct User {
+    /// The user name (`system:serviceaccount:NS:NAME` for a ServiceAccount).
+    #[serde(default)]
+    pub username: String,
+}
+
+/// The object a request was about.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    /// The resource (plural).
+    #[serde(default)]
+    pub resource: String,
+    /// The subresource (`status`, …).
+    #[serde(default)]
+    pub subresource: String,
+    /// The namespace.
+    #[serde(default)]
+    pub namespace: String,
+    /// The name.
+    #[serde(default)]
+    pub name: String,
+    /// The API group (empty for core).
+    #[serde(default)]
+    pub api_group: String,
+}
+
+/// The response's status.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ResponseStatus {
+    /// The HTTP code.
+    #[serde(default)]
+    pub code: u16,
+}
+
+impl AuditEvent {
+    /// The HTTP code (0 when the server did not record one).
+    pub fn code(&self) -> u16 {
+        self.response_status.as_ref().map(|s| s.code).unwrap_or(0)
+    }
+
+    /// Whether the request writes (create, update, patch, delete, deletecollection).
+    pub fn is_write(&self) -> bool {
+        matches!(self.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection")
+    }
+
+    /// Whether the request reads without watching (get, list).
+    pub fn is_read(&self) -> bool {
+        matches!(self.verb.as_str(), "get" | "list")
+    }
+
+    /// `verb resource[/subresource] namespace/name → code`, for messages.
+    pub fn describe(&self) -> String {
+        let o = self.object_ref.clone().unwrap_or_default();
+        let sub = if o.subresource.is_empty() { String::new() } else { format!("/{}", o.subresource) };
+        format!("{} {}{} {}/{} -> {}", self.verb, o.resource, sub, o.namespace, o.name, self.code())
+    }
+}
+
+/// The events of the audit log at `path` from byte `from` on (only complete lines); returns
+/// them and the byte offset after the last line read.
+pub fn read(path: &Path, from: u64) -> std::io::Result<(Vec<AuditEvent>, u64)> {
+    let bytes = std::fs::read(path)?;
+    let start = (from as usize).min(bytes.len());
+    let rest = &bytes[start..];
+    let end = rest.iter().rposition(|b| *b == b'\n').map(|i| i + 1).unwrap_or(0);
+    let events = rest[..end]
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .filter_map(|line| serde_json::from_slice::<AuditEvent>(line).ok())
+        .filter(|e| e.stage != "ResponseStarted")
+        .collect();
+    Ok((events, (start + end) as u64))
+}

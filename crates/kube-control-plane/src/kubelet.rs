@@ -1,0 +1,170 @@
+//! A stand-in for the node side of a cluster, since the control plane has no kubelet,
+//! scheduler or storage provisioner. It does only what those would do for the objects tests
+//! make, through the public API:
+//!
+//! - one Node (`stand-in-node`), Ready;
+//! - Pods without a node are bound to it (`pods/binding`, as the scheduler does); bound Pods are
+//!   marked Running and Ready (`pods/status`, as the kubelet does); a Pod being deleted is
+//!   removed at once (the kubelet's final delete with grace period 0), so StatefulSet
+//!   scale-down, garbage collection and namespace deletion finish;
+//! - a Pending claim without a volume gets a PersistentVolume pre-bound to it (`claimRef`), which
+//!   the real persistent-volume binder binds; a volume released by its claim is deleted (the
+//!   `Delete` reclaim policy of a dynamic provisioner).
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+
+/// The Node every Pod is bound to.
+pub const NODE: &str = "stand-in-node";
+/// The label on volumes the stand-in provisioner made.
+pub const PROVISIONED_LABEL: &str = "control-plane.test/provisioned";
+
+/// Runs until aborted.
+pub async fn run(client: Client) {
+    ensure_node(&client).await;
+    tokio::join!(pods(client.clone()), claims(client.clone()), volumes(client));
+}
+
+async fn ensure_node(client: &Client) {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE, "labels": {"kubernetes.io/hostname": NODE}}});
+    let params = PatchParams::apply("stand-in-kubelet").force();
+    let _ = nodes.patch(NODE, &params, &Patch::Apply(&node)).await;
+    let status = json!({"apiVersion": "v1", "kind": "Node", "status": {
+        "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "stand-in kubelet"}],
+        "capacity": {"cpu": "64", "memory": "256Gi", "pods": "1000"},
+        "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "1000"}}});
+    let _ = nodes.patch_status(NODE, &params, &Patch::Apply(&status)).await;
+}
+
+async fn for_each<K, F, Fut>(api: Api<K>, mut handle: F)
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+    F: FnMut(K) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let config = watcher::Config::default();
+    let mut stream = watcher::watcher(api, config).default_backoff().boxed();
+    while let Some(event) = stream.next().await {
+        if let Ok(Event::Apply(object) | Event::InitApply(object)) = event {
+            handle(object).await;
+        }
+    }
+}
+
+async fn pods(client: Client) {
+    for_each(Api::<Pod>::all(client.clone()), |pod| {
+        let client = client.clone();
+        async move { pod_step(&client, &pod).await }
+    })
+    .await;
+}
+
+async fn pod_step(client: &Client, pod: &Pod) {
+    let Some(namespace) = pod.namespace() else { return };
+    let name = pod.name_any();
+    let api: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    if pod.metadata.deletion_timestamp.is_some() {
+        let params = DeleteParams {
+            grace_period_seconds: Some(0),
+            preconditions: Some(Preconditions { uid: pod.uid(), resource_version: None }),
+            ..Default::default()
+        };
+        let _ = api.delete(&name, &params).await;
+        return;
+    }
+    let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+    if node.is_none() {
+        let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": NODE}});
+        let _ = api.create_subresource::<Value, Value>("binding", &name, &PostParams::default(), &binding).await;
+        return;
+    }
+    let ready = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    if ready {
+        return;
+    }
+    let now = jiff_now();
+    let containers: Vec<_> =
+        pod.spec.as_ref().map(|s| s.containers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
+    let statuses: Vec<_> = containers
+        .iter()
+        .map(|c| json!({"name": c, "image": "stand-in", "imageID": "stand-in", "ready": true, "started": true, "restartCount": 0, "state": {"running": {"startedAt": now}}}))
+        .collect();
+    let conditions: Vec<_> = ["PodScheduled", "Initialized", "ContainersReady", "Ready"]
+        .iter()
+        .map(|t| json!({"type": t, "status": "True", "lastTransitionTime": now}))
+        .collect();
+    let status = json!({"status": {"phase": "Running", "conditions": conditions, "containerStatuses": statuses,
+        "hostIP": "127.0.0.1", "podIP": "127.0.0.1", "startTime": now}});
+    let _ = api.patch_status(&name, &PatchParams::default(), &Patch::Strategic(status)).await;
+}
+
+type Value = serde_json::Value;
+
+/// Now in RFC 3339, UTC, at second precision, as the API server writes times.
+fn jiff_now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+async fn claims(client: Client) {
+    for_each(Api::<PersistentVolumeClaim>::all(client.clone()), |claim| {
+        let client = client.clone();
+        async move { provision(&client, &claim).await }
+    })
+    .await;
+}
+
+async fn provision(client: &Client, claim: &PersistentVolumeClaim) {
+    let Some(spec) = claim.spec.as_ref() else { return };
+    if spec.volume_name.is_some() || claim.metadata.deletion_timestamp.is_some() {
+        return;
+    }
+    let Some(namespace) = claim.namespace() else { return };
+    let name = claim.name_any();
+    let size = spec
+        .resources
+        .as_ref()
+        .and_then(|r| r.requests.as_ref())
+        .and_then(|r| r.get("storage"))
+        .map(|q| q.0.clone())
+        .unwrap_or_else(|| "1Gi".to_owned());
+    let modes = spec.access_modes.clone().unwrap_or_else(|| vec!["ReadWriteOnce".to_owned()]);
+    let volume_name = format!("pv-{}", claim.uid().unwrap_or_default());
+    let volume = json!({"apiVersion": "v1", "kind": "PersistentVolume",
+        "metadata": {"name": volume_name, "labels": {PROVISIONED_LABEL: "true"}},
+        "spec": {"capacity": {"storage": size}, "accessModes": modes, "persistentVolumeReclaimPolicy": "Retain",
+            "storageClassName": spec.storage_class_name.clone().unwrap_or_default(),
+            "hostPath": {"path": format!("/tmp/stand-in-volumes/{namespace}/{name}")},
+            "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": namespace, "name": name, "uid": claim.uid()}}});
+    let api: Api<PersistentVolume> = Api::all(client.clone());
+    let Ok(volume) = serde_json::from_value::<PersistentVolume>(volume) else { return };
+    let _ = api.create(&PostParams::default(), &volume).await;
+}
+
+async fn volumes(client: Client) {
+    let api = Api::<PersistentVolume>::all(client.clone());
+    for_each(api.clone(), |volume| {
+        let api = api.clone();
+        async move {
+            let ours = volume.labels().contains_key(PROVISIONED_LABEL);
+            let released = volume.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Released");
+            if ours && released {
+                let _ = api.delete(&volume.name_any(), &DeleteParams::default()).await;
+            }
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
