@@ -80,6 +80,9 @@ pub struct Options {
     pub crds: Vec<Value>,
     /// Keep the data folder (logs, audit log) after stopping.
     pub keep_dir: bool,
+    /// More users with a bearer token each, in group `system:masters` (so the audit log tells
+    /// their requests apart); [`ControlPlane::token`] gives a user's token.
+    pub users: Vec<String>,
 }
 
 /// A running control plane; stopped (processes ended, data folder removed) on drop.
@@ -88,6 +91,7 @@ pub struct ControlPlane {
     server: String,
     ca_pem: Vec<u8>,
     admin_token: String,
+    tokens: Vec<(String, String)>,
     components: Vec<Component>,
     kubelet: Option<tokio::task::JoinHandle<()>>,
     keep_dir: bool,
@@ -158,6 +162,7 @@ impl ControlPlane {
             server: String::new(),
             ca_pem: vec![],
             admin_token: random_token(),
+            tokens: options.users.iter().map(|u| (u.clone(), random_token())).collect(),
             components: vec![],
             kubelet: None,
             keep_dir: options.keep_dir,
@@ -219,7 +224,11 @@ impl ControlPlane {
                 log: String::new(),
             });
         }
-        write(&d.join("tokens.csv"), format!("{},admin,admin,\"system:masters\"\n", self.admin_token))?;
+        let mut tokens = format!("{},admin,admin,\"system:masters\"\n", self.admin_token);
+        for (user, token) in &self.tokens {
+            tokens.push_str(&format!("{token},{user},{user},\"system:masters\"\n"));
+        }
+        write(&d.join("tokens.csv"), tokens)?;
         write(&d.join("audit-policy.yaml"), AUDIT_POLICY)?;
         let args = vec![
             format!("--etcd-servers={etcd_url}"),
@@ -325,6 +334,16 @@ impl ControlPlane {
         &self.admin_token
     }
 
+    /// The bearer token of a user of [`Options::users`].
+    pub fn token(&self, user: &str) -> Option<&str> {
+        self.tokens.iter().find(|(u, _)| u == user).map(|(_, t)| t.as_str())
+    }
+
+    /// Every user of [`Options::users`] with its token.
+    pub fn tokens(&self) -> &[(String, String)] {
+        &self.tokens
+    }
+
     /// The data folder (logs of every component, the audit log).
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -395,6 +414,36 @@ pub async fn install_crds(client: &Client, crds: &[Value]) -> Result<(), Error> 
         }
     }
     Ok(())
+}
+
+/// The CustomResourceDefinitions in YAML files (multi-document): each path is a file or a
+/// folder whose `.yaml`/`.yml` files are read in name order; other documents are skipped.
+pub fn read_crd_files(paths: &[PathBuf]) -> Result<Vec<Value>, Error> {
+    let mut crds = vec![];
+    for path in paths {
+        let files: Vec<PathBuf> = if path.is_dir() {
+            let entries =
+                std::fs::read_dir(path).map_err(|source| Error::Io { what: path.display().to_string(), source })?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect();
+            files.sort();
+            files
+        } else {
+            vec![path.clone()]
+        };
+        for file in files {
+            let what = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|source| Error::Io { what: what.clone(), source })?;
+            let docs: Vec<Value> = serde_saphyr::from_multiple(&text)
+                .map_err(|e| Error::Io { what, source: std::io::Error::other(e.to_string()) })?;
+            crds.extend(
+                docs.into_iter().filter(|d| d.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")),
+            );
+        }
+    }
+    Ok(crds)
 }
 
 /// `GET path` over plain HTTP on 127.0.0.1:`port`: the status code and the whole response.

@@ -21,6 +21,8 @@ pub struct SharedControlPlane {
     pub admin_token: String,
     /// The data folder (component logs, audit log).
     pub dir: PathBuf,
+    /// The users of [`Options::users`] with their tokens.
+    pub tokens: Vec<(String, String)>,
 }
 
 impl SharedControlPlane {
@@ -35,6 +37,14 @@ impl SharedControlPlane {
     /// A client with another bearer token (e.g. a ServiceAccount's).
     pub async fn client_with_token(&self, token: &str) -> Result<Client, Error> {
         crate::client_for(&self.server, &self.ca_pem, token).await
+    }
+
+    /// The token of a user of [`Options::users`] (panics for another user).
+    pub fn token(&self, user: &str) -> &str {
+        match self.tokens.iter().find(|(u, _)| u == user) {
+            Some((_, token)) => token,
+            None => panic!("no control plane user {user}"),
+        }
     }
 
     /// The audit log.
@@ -73,6 +83,7 @@ pub fn shared(options: impl FnOnce() -> Options) -> SharedControlPlane {
                             ca_pem: plane.ca_pem().to_vec(),
                             admin_token: plane.admin_token().to_owned(),
                             dir: plane.dir().to_owned(),
+                            tokens: plane.tokens().to_vec(),
                         };
                         let _ = tx.send(Ok(info));
                         // Keep the processes and the stand-in kubelet until the binary exits.

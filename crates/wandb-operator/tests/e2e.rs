@@ -1,52 +1,66 @@
-//! End-to-end: the controller against the emulator (with the vendors' real CRDs) and the
-//! vendor simulators.
+//! End-to-end: the controller against the emulator and against a real control plane
+//! (kube-apiserver, etcd and kube-controller-manager built from Go modules, shared by this test
+//! binary, one set of namespaces per test), both with the vendors' real CRDs and the vendor
+//! simulators. Scenarios that hold on both run on both (`…::emulator` and `…::real`); fault
+//! injection, missing CRDs and the request-log checks are the emulator's alone.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
+/// Runs each scenario `async fn NAME(h: Harness)` as two tests, `NAME::emulator` and `NAME::real`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => { $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn emulator() {
+                super::$name(super::Harness::start(&[]).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn real() {
+                super::$name(super::Harness::start_real().await).await
+            }
+        }
+    )* };
+}
+
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
-use kube::core::ApiResource;
 use support::Harness;
 use wandb_operator::api::State;
 
 const DEV: &str =
     "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: dev\n";
 
-fn pxc() -> ApiResource {
-    support::api_resource("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e01_dev_becomes_ready_with_every_connection_key() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e01_dev_becomes_ready_with_every_connection_key);
+async fn e2e01_dev_becomes_ready_with_every_connection_key(h: Harness) {
     h.namespace("apps").await;
     h.apply_yaml("apps", DEV).await;
     let w = h.wait_ready("apps", "wandb").await;
     let s = w.status.unwrap();
     assert!(s.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    let apps = h.ns("apps");
     let mysql = s.mysql_status.unwrap().connection.unwrap();
-    assert_eq!((mysql.host.as_str(), mysql.port.as_str()), ("wandb-mysql-pxc.apps.svc.cluster.local", "3306"));
+    assert_eq!((mysql.host, mysql.port.as_str()), (format!("wandb-mysql-pxc.{apps}.svc.cluster.local"), "3306"));
     let redis = s.redis_status.unwrap().connection.unwrap();
     assert_eq!(
-        (redis.host.as_deref(), redis.port.as_deref()),
-        (Some("wandb-redis.apps.svc.cluster.local"), Some("6379"))
+        (redis.host, redis.port.as_deref()),
+        (Some(format!("wandb-redis.{apps}.svc.cluster.local")), Some("6379"))
     );
     let kafka = s.kafka_status.unwrap().connection.unwrap();
-    assert_eq!((kafka.host.as_str(), kafka.port.as_str()), ("wandb-kafka-kafka-bootstrap.apps.svc", "9092"));
+    assert_eq!((kafka.host, kafka.port.as_str()), (format!("wandb-kafka-kafka-bootstrap.{apps}.svc"), "9092"));
     let minio = s.minio_status.unwrap();
     let conn = minio.connection.unwrap();
-    assert_eq!((conn.host.as_str(), conn.port.as_str()), ("minio.apps.svc.cluster.local", "80"));
+    assert_eq!((conn.host, conn.port.as_str()), (format!("minio.{apps}.svc.cluster.local"), "80"));
     assert!(conn.access_key.unwrap().starts_with("wandb-"));
     assert_eq!(minio.credentials_secret.unwrap().name, "wandb-minio-config");
     let ch = s.clickhouse_status.unwrap().connection.unwrap();
     assert_eq!(
-        (ch.host.as_str(), ch.port.as_str(), ch.user.as_str()),
-        ("clickhouse-wandb-clickhouse.apps.svc.cluster.local", "9000", "wandb")
+        (ch.host, ch.port.as_str(), ch.user.as_str()),
+        (format!("clickhouse-wandb-clickhouse.{apps}.svc.cluster.local"), "9000", "wandb")
     );
     assert_eq!(s.observed_generation, w.metadata.generation);
     // Each object created has its own event (its own series: `related` is the object).
-    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(h.client.clone(), "apps");
+    let events: Api<k8s_openapi::api::events::v1::Event> = h.api("apps");
     let notes: Vec<String> = events
         .list(&Default::default())
         .await
@@ -66,13 +80,13 @@ async fn e2e01_dev_becomes_ready_with_every_connection_key() {
         "created Secret apps/wandb-minio-config with generated credentials",
         "created Secret apps/wandb-clickhouse-credentials with generated credentials",
     ] {
-        assert!(notes.iter().any(|n| n == expected), "no event {expected:?} in {notes:#?}");
+        let expected = expected.replace(" apps/", &format!(" {apps}/"));
+        assert!(notes.iter().any(|n| *n == expected), "no event {expected:?} in {notes:#?}");
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e02_small_builds_the_ha_topology() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e02_small_builds_the_ha_topology);
+async fn e2e02_small_builds_the_ha_topology(h: Harness) {
     h.namespace("apps").await;
     h.apply_yaml("apps", &DEV.replace("size: dev", "size: small")).await;
     let w = h.wait_ready("apps", "wandb").await;
@@ -94,13 +108,12 @@ async fn e2e02_small_builds_the_ha_topology() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e03_drift_on_owned_fields_is_corrected_and_foreign_fields_kept() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e03_drift_on_owned_fields_is_corrected_and_foreign_fields_kept);
+async fn e2e03_drift_on_owned_fields_is_corrected_and_foreign_fields_kept(h: Harness) {
     h.namespace("apps").await;
     h.apply_yaml("apps", DEV).await;
     h.wait_ready("apps", "wandb").await;
-    let api: Api<DynamicObject> = Api::namespaced_with(h.client.clone(), "apps", &pxc());
+    let api = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
     api.patch("wandb-mysql", &PatchParams::apply("someone-else").force(), &Patch::Apply(serde_json::json!({
         "apiVersion": "pxc.percona.com/v1", "kind": "PerconaXtraDBCluster", "metadata": {"name": "wandb-mysql", "labels": {"team": "data"}},
         "spec": {"pxc": {"size": 5}}}))).await.unwrap();
@@ -157,15 +170,15 @@ async fn e2e12_steady_state_makes_no_writes() {
     h.namespace("apps").await;
     h.apply_yaml("apps", DEV).await;
     h.wait_ready("apps", "wandb").await;
-    let converging = operator_writes(&h.emulator.request_log());
+    let converging = operator_writes(&h.emulator().request_log());
     assert!(converging.len() >= 9, "the filter sees the operator's writes while converging: {converging:#?}");
     // Let in-flight work settle, then force a full resync by restarting the operator.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let before = h.emulator.request_log().len();
+    let before = h.emulator().request_log().len();
     h.stop_operator().await;
     h.start_operator();
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-    let log = h.emulator.request_log();
+    let log = h.emulator().request_log();
     let steady = operator_writes(&log[before..]);
     assert!(steady.is_empty(), "writes in steady state: {steady:#?}");
     let reads_of_wandb =
@@ -182,17 +195,12 @@ async fn patch_spec(h: &Harness, patch: serde_json::Value) {
         .unwrap();
 }
 
-fn dyn_api(h: &Harness, ns: &str, api_version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
-    Api::namespaced_with(h.client.clone(), ns, &support::api_resource(api_version, kind, plural))
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e04_storage_grows_and_a_shrink_is_refused() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e04_storage_grows_and_a_shrink_is_refused);
+async fn e2e04_storage_grows_and_a_shrink_is_refused(h: Harness) {
     h.namespace("apps").await;
     h.apply_yaml("apps", DEV).await;
     h.wait_ready("apps", "wandb").await;
-    let pxc = dyn_api(&h, "apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let pxc = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
     let storage = |o: &DynamicObject| {
         o.data["spec"]["pxc"]["volumeSpec"]["persistentVolumeClaim"]["resources"]["requests"]["storage"]
             .as_str()
@@ -214,9 +222,8 @@ async fn e2e04_storage_grows_and_a_shrink_is_refused() {
     assert_eq!(storage(&pxc.get("wandb-mysql").await.unwrap()), "5Gi", "nothing applied");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e05_disabling_detaches_or_purges_a_component() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e05_disabling_detaches_or_purges_a_component);
+async fn e2e05_disabling_detaches_or_purges_a_component(h: Harness) {
     h.namespace("apps").await;
     h.apply_yaml("apps", DEV).await;
     h.wait_ready("apps", "wandb").await;
@@ -226,7 +233,7 @@ async fn e2e05_disabling_detaches_or_purges_a_component() {
         w.status.as_ref().and_then(|s| s.kafka_status.as_ref()).is_some_and(|k| k.state == State::Offline)
     })
     .await;
-    let kafka = dyn_api(&h, "apps", "kafka.strimzi.io/v1", "Kafka", "kafkas");
+    let kafka = h.dyn_api("apps", "kafka.strimzi.io/v1", "Kafka", "kafkas");
     h.eventually("owner reference removed", || async {
         kafka.get("wandb-kafka").await.unwrap().owner_references().is_empty()
     })
@@ -248,13 +255,12 @@ async fn e2e05_disabling_detaches_or_purges_a_component() {
     assert!(!h.pvcs("apps").await.is_empty(), "other components' claims are untouched");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e06_delete_with_detach_keeps_everything_and_recreate_adopts() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e06_delete_with_detach_keeps_everything_and_recreate_adopts);
+async fn e2e06_delete_with_detach_keeps_everything_and_recreate_adopts(h: Harness) {
     h.namespace("apps").await;
     h.apply_yaml("apps", DEV).await;
     h.wait_ready("apps", "wandb").await;
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(h.client.clone(), "apps");
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = h.api("apps");
     let password = secrets.get("wandb-clickhouse-credentials").await.unwrap().data.unwrap()["password"].clone();
     let pvcs_before = h.pvcs("apps").await;
     h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
@@ -271,7 +277,7 @@ async fn e2e06_delete_with_detach_keeps_everything_and_recreate_adopts() {
         vec!["wandb-mysql"],
         "no duplicates"
     );
-    let pxc = dyn_api(&h, "apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let pxc = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
     let uid = h.wandb_api("apps").get("wandb").await.unwrap().metadata.uid.unwrap();
     h.eventually("re-adopted", || async {
         pxc.get("wandb-mysql").await.unwrap().owner_references().iter().any(|o| o.uid == uid)
@@ -284,9 +290,8 @@ async fn e2e06_delete_with_detach_keeps_everything_and_recreate_adopts() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e07_delete_with_purge_removes_everything_then_the_resource() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e07_delete_with_purge_removes_everything_then_the_resource);
+async fn e2e07_delete_with_purge_removes_everything_then_the_resource(h: Harness) {
     h.namespace("apps").await;
     h.apply_yaml("apps", &format!("{DEV}  retentionPolicy:\n    onDelete: purge\n")).await;
     h.wait_ready("apps", "wandb").await;
@@ -306,11 +311,10 @@ async fn e2e07_delete_with_purge_removes_everything_then_the_resource() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e09_an_existing_object_without_our_labels_is_not_owned() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e09_an_existing_object_without_our_labels_is_not_owned);
+async fn e2e09_an_existing_object_without_our_labels_is_not_owned(h: Harness) {
     h.namespace("apps").await;
-    let pxc = dyn_api(&h, "apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let pxc = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
     let foreign: DynamicObject = serde_json::from_value(serde_json::json!({"apiVersion": "pxc.percona.com/v1", "kind": "PerconaXtraDBCluster",
         "metadata": {"name": "wandb-mysql"}, "spec": {"crVersion": "1.17.0", "pxc": {"size": 3, "image": "someone/else"}}})).unwrap();
     pxc.create(&Default::default(), &foreign).await.unwrap();
@@ -327,27 +331,27 @@ async fn e2e09_an_existing_object_without_our_labels_is_not_owned() {
     assert_eq!(live.data["spec"]["crVersion"], "1.17.0");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e10_a_component_in_another_namespace_is_managed_by_labels() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e10_a_component_in_another_namespace_is_managed_by_labels);
+async fn e2e10_a_component_in_another_namespace_is_managed_by_labels(h: Harness) {
     h.namespace("apps").await;
     h.namespace("data").await;
     h.apply_yaml(
         "apps",
-        &format!("{DEV}  retentionPolicy:\n    onDelete: purge\n  clickhouse:\n    namespace: data\n"),
+        &format!("{DEV}  retentionPolicy:\n    onDelete: purge\n  clickhouse:\n    namespace: {}\n", h.ns("data")),
     )
     .await;
     let w = h.wait_ready("apps", "wandb").await;
     assert_eq!(
         w.status.unwrap().clickhouse_status.unwrap().connection.unwrap().host,
-        "clickhouse-wandb-clickhouse.data.svc.cluster.local"
+        format!("clickhouse-wandb-clickhouse.{}.svc.cluster.local", h.ns("data"))
     );
-    let chi = dyn_api(&h, "data", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations")
+    let chi = h
+        .dyn_api("data", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations")
         .get("wandb-clickhouse")
         .await
         .unwrap();
     assert!(chi.owner_references().is_empty(), "no cross-namespace owner reference");
-    assert_eq!(chi.labels()["weightsandbiases.apps.wandb.com/namespace"], "apps");
+    assert_eq!(chi.labels()["weightsandbiases.apps.wandb.com/namespace"], h.ns("apps"));
     h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
     h.eventually("purged in the other namespace too", || async {
         h.wandb_api("apps").get_opt("wandb").await.unwrap().is_none()
@@ -358,9 +362,8 @@ async fn e2e10_a_component_in_another_namespace_is_managed_by_labels() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e11_legacy_finalizers_do_not_block_deletion() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e11_legacy_finalizers_do_not_block_deletion);
+async fn e2e11_legacy_finalizers_do_not_block_deletion(h: Harness) {
     h.namespace("apps").await;
     let legacy =
         DEV.replace("  name: wandb\n", "  name: wandb\n  finalizers:\n  - db.app.wandb.com\n  - kafka.app.wandb.com\n");
@@ -375,13 +378,13 @@ async fn e2e11_legacy_finalizers_do_not_block_deletion() {
 async fn e2e13_faults_converge_to_the_same_end_state() {
     let h = Harness::start(&[]).await;
     h.namespace("apps").await;
-    h.emulator.inject_fault(kube_emulator::Fault::new(Some("PATCH"), Some("perconaxtradbclusters"), 3, 500));
-    h.emulator.inject_fault(kube_emulator::Fault::new(Some("POST"), Some("/secrets"), 2, 503));
-    h.emulator.inject_fault(kube_emulator::Fault::new(Some("PATCH"), Some("weightsandbiases"), 2, 409));
+    h.emulator().inject_fault(kube_emulator::Fault::new(Some("PATCH"), Some("perconaxtradbclusters"), 3, 500));
+    h.emulator().inject_fault(kube_emulator::Fault::new(Some("POST"), Some("/secrets"), 2, 503));
+    h.emulator().inject_fault(kube_emulator::Fault::new(Some("PATCH"), Some("weightsandbiases"), 2, 409));
     h.apply_yaml("apps", DEV).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    h.emulator.drop_watches();
-    h.emulator.compact();
+    h.emulator().drop_watches();
+    h.emulator().compact();
     h.wait_ready("apps", "wandb").await;
     for (av, kind, plural) in
         [("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters"), ("v1", "Secret", "secrets")]
@@ -396,7 +399,7 @@ async fn e2e13_faults_converge_to_the_same_end_state() {
         vec!["wandb-clickhouse-credentials", "wandb-minio-config"]
     );
     let failed: Vec<u16> =
-        h.emulator.request_log().iter().map(|r| r.status).filter(|s| *s >= 500 || *s == 409).collect();
+        h.emulator().request_log().iter().map(|r| r.status).filter(|s| *s >= 500 || *s == 409).collect();
     assert!(failed.len() >= 7, "the faults were hit: {failed:?}");
 }
 
@@ -451,11 +454,10 @@ async fn e2e16_every_api_call_is_covered_by_the_rbac_table() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn e2e17_a_component_whose_namespace_is_missing_is_reported_and_the_others_converge() {
-    let h = Harness::start(&[]).await;
+on_both_backends!(e2e17_a_component_whose_namespace_is_missing_is_reported_and_the_others_converge);
+async fn e2e17_a_component_whose_namespace_is_missing_is_reported_and_the_others_converge(h: Harness) {
     h.namespace("apps").await;
-    h.apply_yaml("apps", &format!("{DEV}  clickhouse:\n    namespace: later\n")).await;
+    h.apply_yaml("apps", &format!("{DEV}  clickhouse:\n    namespace: {}\n", h.ns("later"))).await;
     let w = h
         .wait_for("apps", "wandb", "clickhouse NamespaceMissing, the others ready", |w| {
             let Some(s) = &w.status else { return false };

@@ -149,7 +149,7 @@ async fn e2e_binary14_only_the_leader_writes_and_a_standby_takes_over() {
     // Every lease call the replicas made is covered by the lease RBAC rule.
     let lease_verbs: std::collections::BTreeSet<String> = c
         .harness
-        .emulator
+        .emulator()
         .request_log()
         .iter()
         .filter(|r| r.path.contains("/leases"))

@@ -33,32 +33,6 @@ enum Command {
     Build,
 }
 
-fn read_crds(paths: &[PathBuf]) -> Result<Vec<serde_json::Value>, String> {
-    let mut crds = vec![];
-    for path in paths {
-        let files: Vec<PathBuf> = if path.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-                .collect();
-            entries.sort();
-            entries
-        } else {
-            vec![path.clone()]
-        };
-        for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let docs: Vec<serde_json::Value> =
-                serde_saphyr::from_multiple(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-            crds.extend(
-                docs.into_iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")),
-            );
-        }
-    }
-    Ok(crds)
-}
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match Cli::parse().command {
@@ -73,14 +47,14 @@ async fn main() -> std::process::ExitCode {
             }
         },
         Command::Up { kubeconfig, crds, keep } => {
-            let crds = match read_crds(&crds) {
+            let crds = match kube_control_plane::read_crd_files(&crds) {
                 Ok(crds) => crds,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return std::process::ExitCode::FAILURE;
                 }
             };
-            let mut plane = match ControlPlane::start(Options { crds, keep_dir: keep }).await {
+            let mut plane = match ControlPlane::start(Options { crds, keep_dir: keep, users: vec![] }).await {
                 Ok(plane) => plane,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -108,7 +108,7 @@ struct SteadyState {
 async fn steady_state(h: &Harness, n: usize) -> SteadyState {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let metrics = h.metrics.clone();
-    let from = h.emulator.request_log().len();
+    let from = h.emulator().request_log().len();
     let reconciles = touch_all(h, n, 1, || metrics.reconciles()).await.max(1);
     let calls = h.operator_requests(from);
     let writes = calls.iter().filter(|r| r.is_write()).count() as f64;

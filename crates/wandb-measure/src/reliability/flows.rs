@@ -160,14 +160,14 @@ pub async fn run(
     let pvcs_before = world::pvc_uids(&client).await;
     // Purge deletes the generated Secrets: remember their passwords before the action.
     let mut passwords = world::generated_passwords(&client).await;
-    let log_from = h.emulator.request_log().len();
+    let log_from = h.emulator().request_log().len();
     let disruptor = start_fault(&h, fault, seed);
     let action = act(&h, flow).await.map_err(|e| format!("{e}; {}", diagnosis(&h, log_from)));
     if let Some(task) = disruptor {
         task.abort();
     }
-    h.emulator.clear_faults();
-    h.emulator.set_latency(None);
+    h.emulator().clear_faults();
+    h.emulator().set_latency(None);
     action?;
     // Whatever is still in flight settles without faults.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -222,29 +222,29 @@ fn diagnosis(h: &Harness, log_from: usize) -> String {
 }
 
 fn start_fault(h: &Harness, fault: Option<FaultKind>, seed: u64) -> Option<tokio::task::JoinHandle<()>> {
-    let emulator = h.emulator.clone();
+    let emulator = h.emulator().clone();
     match fault? {
         FaultKind::ServerErrors(p) => {
             // The first write always fails with a 500, which no client layer retries (short
             // flows would otherwise often draw no failure that reaches the reconcile); then half
             // 500 Internal Server Error, half 503 Service Unavailable (retried by the client's
             // retry layer, as in the binary, so fewer of them reach the reconcile).
-            h.emulator.inject_fault(Fault::new(None, None, 1, 500).writes().from_user_agent(OPERATOR_USER_AGENT));
-            h.emulator.inject_fault(Fault::rate(None, None, p / 2.0, 500, seed).from_user_agent(OPERATOR_USER_AGENT));
-            h.emulator.inject_fault(
+            h.emulator().inject_fault(Fault::new(None, None, 1, 500).writes().from_user_agent(OPERATOR_USER_AGENT));
+            h.emulator().inject_fault(Fault::rate(None, None, p / 2.0, 500, seed).from_user_agent(OPERATOR_USER_AGENT));
+            h.emulator().inject_fault(
                 Fault::rate(None, None, p / (2.0 - p), 503, seed ^ 0x5eed).from_user_agent(OPERATOR_USER_AGENT),
             );
             None
         }
         FaultKind::ConflictOnWrites => {
-            h.emulator.inject_fault(Fault::new(None, None, 1, 409).writes().from_user_agent(OPERATOR_USER_AGENT));
-            h.emulator.inject_fault(
+            h.emulator().inject_fault(Fault::new(None, None, 1, 409).writes().from_user_agent(OPERATOR_USER_AGENT));
+            h.emulator().inject_fault(
                 Fault::rate(None, None, 1.0 / 3.0, 409, seed).writes().from_user_agent(OPERATOR_USER_AGENT),
             );
             None
         }
         FaultKind::Latency => {
-            h.emulator.set_latency(Some(Duration::from_millis(25)));
+            h.emulator().set_latency(Some(Duration::from_millis(25)));
             None
         }
         FaultKind::DroppedWatches => Some(tokio::spawn(async move {

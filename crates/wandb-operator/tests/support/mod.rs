@@ -1,5 +1,6 @@
-//! Test support for end-to-end tests: an emulated cluster with the vendors' CRDs, vendor
-//! operator simulators, and the operator running in-process against it.
+//! Test support for end-to-end tests: a cluster with the vendors' CRDs — the emulator, or a real
+//! control plane shared by the test binary (`kube-control-plane`, one namespace set per test) —
+//! vendor operator simulators, and the operator running in-process against it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared test helpers
 
 pub mod process;
@@ -89,19 +90,7 @@ pub fn register_vendor_crds(emulator: &Emulator, skip: &[&str]) {
             }
         }
         None => {
-            eprintln!("NOTICE: ../shared/vendor-crds is absent; using CRDs generated from our vendor types");
-            let crds = [
-                ("percona", serde_json::to_value(percona::PerconaXtraDBCluster::crd()).unwrap()),
-                ("strimzi", serde_json::to_value(strimzi::Kafka::crd()).unwrap()),
-                ("strimzi", serde_json::to_value(strimzi::KafkaNodePool::crd()).unwrap()),
-                ("opstree", serde_json::to_value(opstree::Redis::crd()).unwrap()),
-                ("opstree", serde_json::to_value(opstree::RedisReplication::crd()).unwrap()),
-                ("opstree", serde_json::to_value(opstree::RedisSentinel::crd()).unwrap()),
-                ("minio", serde_json::to_value(minio::Tenant::crd()).unwrap()),
-                ("altinity", serde_json::to_value(altinity::ClickHouseInstallation::crd()).unwrap()),
-                ("altinity", serde_json::to_value(altinity::ClickHouseKeeperInstallation::crd()).unwrap()),
-            ];
-            for (vendor, crd) in crds {
+            for (vendor, crd) in generated_vendor_crds() {
                 if !skip.iter().any(|s| vendor.contains(s)) {
                     emulator.register_crd(&crd).unwrap();
                 }
@@ -110,10 +99,64 @@ pub fn register_vendor_crds(emulator: &Emulator, skip: &[&str]) {
     }
 }
 
-/// An emulated cluster with simulators and the operator running in-process.
+/// The API server a harness runs on.
+pub enum Backend {
+    /// The in-repo emulator.
+    Emulated(Emulator),
+    /// The test binary's real control plane.
+    Real(kube_control_plane::SharedControlPlane),
+}
+
+/// The user the in-process operator authenticates as on the real control plane (its requests are
+/// told apart in the audit log by it).
+pub const OPERATOR_USER: &str = "wandb-operator-under-test";
+
+/// Namespaces a test may use; on the real control plane each test gets its own copies
+/// (`apps-7`, `data-7`, …), which the operator and the simulators watch.
+pub const TEST_NAMESPACES: [&str; 3] = ["apps", "data", "later"];
+
+static REAL_TESTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Every CRD a real control plane needs: ours and the vendors'.
+fn all_crds() -> kube_control_plane::Options {
+    let mut crds = vec![serde_json::to_value(WeightsAndBiases::crd()).unwrap()];
+    match vendor_crds_dir() {
+        Some(dir) => {
+            let paths: Vec<PathBuf> = VENDOR_RELEASES.iter().map(|r| dir.join(r)).collect();
+            crds.extend(kube_control_plane::read_crd_files(&paths).unwrap());
+        }
+        None => crds.extend(generated_vendor_crds().into_iter().map(|(_, crd)| crd)),
+    }
+    kube_control_plane::Options { crds, users: vec![OPERATOR_USER.to_owned()], ..Default::default() }
+}
+
+/// CRDs generated from our vendor types, for when `../shared/vendor-crds` is absent.
+fn generated_vendor_crds() -> Vec<(&'static str, Value)> {
+    eprintln!("NOTICE: ../shared/vendor-crds is absent; using CRDs generated from our vendor types");
+    vec![
+        ("percona", serde_json::to_value(percona::PerconaXtraDBCluster::crd()).unwrap()),
+        ("strimzi", serde_json::to_value(strimzi::Kafka::crd()).unwrap()),
+        ("strimzi", serde_json::to_value(strimzi::KafkaNodePool::crd()).unwrap()),
+        ("opstree", serde_json::to_value(opstree::Redis::crd()).unwrap()),
+        ("opstree", serde_json::to_value(opstree::RedisReplication::crd()).unwrap()),
+        ("opstree", serde_json::to_value(opstree::RedisSentinel::crd()).unwrap()),
+        ("minio", serde_json::to_value(minio::Tenant::crd()).unwrap()),
+        ("altinity", serde_json::to_value(altinity::ClickHouseInstallation::crd()).unwrap()),
+        ("altinity", serde_json::to_value(altinity::ClickHouseKeeperInstallation::crd()).unwrap()),
+    ]
+}
+
+/// The test binary's real control plane (started on first use), with every CRD installed.
+pub fn real_control_plane() -> kube_control_plane::SharedControlPlane {
+    kube_control_plane::shared(all_crds)
+}
+
+/// A cluster (emulated or real) with simulators and the operator running in-process.
 pub struct Harness {
-    /// The emulator.
-    pub emulator: Emulator,
+    /// The API server.
+    pub backend: Backend,
+    /// The suffix of this test's namespaces (empty on the emulator).
+    suffix: String,
     /// A client on it.
     pub client: Client,
     /// Simulator controls.
@@ -142,14 +185,77 @@ impl Harness {
         let client = Client::new(emulator.service(), "default");
         let sims = Arc::new(simulators::Controls::default());
         let sim_task = tokio::spawn(simulators::run(client.clone(), sims.clone()));
-        Harness { emulator, client, sims, metrics: Arc::default(), stop: None, operator: None, sim_task }
+        let backend = Backend::Emulated(emulator);
+        Harness {
+            backend,
+            suffix: String::new(),
+            client,
+            sims,
+            metrics: Arc::default(),
+            stop: None,
+            operator: None,
+            sim_task,
+        }
     }
 
-    /// Starts (or restarts) the operator.
+    /// Starts everything on the test binary's real control plane, in this test's own namespaces.
+    pub async fn start_real() -> Harness {
+        let mut harness = Self::real_without_operator().await;
+        harness.start_operator();
+        harness
+    }
+
+    /// The real control plane and simulators in this test's namespaces, without the operator.
+    pub async fn real_without_operator() -> Harness {
+        let plane = real_control_plane();
+        let client = plane.admin_client().await;
+        let suffix = format!("-{}", REAL_TESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let namespaces = TEST_NAMESPACES.iter().map(|n| format!("{n}{suffix}")).collect();
+        let sims = Arc::new(simulators::Controls { real: true, namespaces, ..Default::default() });
+        let sim_task = tokio::spawn(simulators::run(client.clone(), sims.clone()));
+        let backend = Backend::Real(plane);
+        Harness { backend, suffix, client, sims, metrics: Arc::default(), stop: None, operator: None, sim_task }
+    }
+
+    /// This test's name for namespace `name` (one of [`TEST_NAMESPACES`]).
+    pub fn ns(&self, name: &str) -> String {
+        format!("{name}{}", self.suffix)
+    }
+
+    /// Whether this harness runs on the real control plane.
+    pub fn is_real(&self) -> bool {
+        matches!(self.backend, Backend::Real(_))
+    }
+
+    /// The emulator (panics on the real control plane: the test is emulator-only).
+    pub fn emulator(&self) -> &Emulator {
+        match &self.backend {
+            Backend::Emulated(emulator) => emulator,
+            Backend::Real(_) => panic!("this test needs the emulator"),
+        }
+    }
+
+    /// The real control plane (panics on the emulator).
+    pub fn real(&self) -> &kube_control_plane::SharedControlPlane {
+        match &self.backend {
+            Backend::Real(plane) => plane,
+            Backend::Emulated(_) => panic!("this test needs the real control plane"),
+        }
+    }
+
+    /// The operator's requests in the real audit log, from byte `from` on, and the next offset.
+    pub fn operator_audit(&self, from: u64) -> (Vec<kube_control_plane::audit::AuditEvent>, u64) {
+        let (events, next) = kube_control_plane::audit::read(&self.real().audit_log(), from).unwrap();
+        (events.into_iter().filter(|e| e.user.username == OPERATOR_USER).collect(), next)
+    }
+
+    /// Starts (or restarts) the operator (on the real control plane it watches only this test's
+    /// namespaces).
     pub fn start_operator(&mut self) {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let namespaces = if self.is_real() { TEST_NAMESPACES.iter().map(|n| self.ns(n)).collect() } else { vec![] };
         let options = RunOptions {
-            namespaces: vec![],
+            namespaces,
             metrics_addr: "127.0.0.1:0".parse().unwrap(),
             concurrency: 4,
             settings: Settings { resync: Duration::from_secs(600), progress_requeue: Duration::from_millis(500) },
@@ -157,8 +263,20 @@ impl Harness {
             instance: "test".to_owned(),
             metrics: Some(self.metrics.clone()),
         };
-        let client = operator_client(&self.emulator);
+        let client = match &self.backend {
+            Backend::Emulated(emulator) => Some(operator_client(emulator)),
+            Backend::Real(_) => None,
+        };
+        let real = match &self.backend {
+            Backend::Real(plane) => Some(plane.clone()),
+            Backend::Emulated(_) => None,
+        };
         self.operator = Some(tokio::spawn(async move {
+            let client = match (client, real) {
+                (Some(client), _) => client,
+                (None, Some(plane)) => plane.client_with_token(plane.token(OPERATOR_USER)).await.unwrap(),
+                (None, None) => unreachable!(),
+            };
             wandb_operator::controller::run(client, options, async move {
                 let _ = rx.await;
             })
@@ -180,7 +298,7 @@ impl Harness {
 
     /// The requests the in-process operator made, from position `from` of the request log on.
     pub fn operator_requests(&self, from: usize) -> Vec<kube_emulator::LoggedRequest> {
-        self.emulator.request_log().into_iter().skip(from).filter(|r| r.user_agent == OPERATOR_USER_AGENT).collect()
+        self.emulator().request_log().into_iter().skip(from).filter(|r| r.user_agent == OPERATOR_USER_AGENT).collect()
     }
 
     /// Stops the vendor simulators (statuses then change only when a test writes them).
@@ -188,10 +306,10 @@ impl Harness {
         self.sim_task.abort();
     }
 
-    /// Creates a namespace.
+    /// Creates this test's namespace `name` (see [`Harness::ns`]; so do the helpers below).
     pub async fn namespace(&self, name: &str) {
         let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
-        let ns = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+        let ns = serde_json::from_value(json!({"metadata": {"name": self.ns(name)}})).unwrap();
         let _ = api.create(&PostParams::default(), &ns).await;
     }
 
@@ -199,13 +317,12 @@ impl Harness {
     pub async fn apply_yaml(&self, namespace: &str, yaml: &str) -> WeightsAndBiases {
         let value: Value = serde_saphyr::from_str(yaml).unwrap();
         let wandb: WeightsAndBiases = serde_json::from_value(value).unwrap();
-        let api: Api<WeightsAndBiases> = Api::namespaced(self.client.clone(), namespace);
-        api.create(&PostParams::default(), &wandb).await.unwrap()
+        self.wandb_api(namespace).create(&PostParams::default(), &wandb).await.unwrap()
     }
 
     /// The resource API in `namespace`.
     pub fn wandb_api(&self, namespace: &str) -> Api<WeightsAndBiases> {
-        Api::namespaced(self.client.clone(), namespace)
+        Api::namespaced(self.client.clone(), &self.ns(namespace))
     }
 
     /// Waits (bounded) until `check` holds for the resource.
@@ -218,9 +335,10 @@ impl Harness {
     ) -> WeightsAndBiases {
         let api = self.wandb_api(namespace);
         let mut last = None;
-        for i in 0..600 {
-            if i % 50 == 49 {
-                let log = self.emulator.request_log();
+        let polls = if self.is_real() { 1200 } else { 600 };
+        for i in 0..polls {
+            if let (49, Backend::Emulated(emulator)) = (i % 50, &self.backend) {
+                let log = emulator.request_log();
                 eprintln!(
                     "[wait_for {what}] {} requests; last: {:?}",
                     log.len(),
@@ -250,13 +368,14 @@ impl Harness {
         self.wait_for(namespace, name, "Ready", |w| w.status.as_ref().and_then(|s| s.state) == Some(State::Ready)).await
     }
 
-    /// Waits (bounded, 60 s) until an async condition holds; panics otherwise.
+    /// Waits (bounded, 60 s; 120 s on the real control plane) until an async condition holds;
+    /// panics otherwise.
     pub async fn eventually<F, Fut>(&self, what: &str, check: F)
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        if let Err(e) = wait_until(what, 60, check).await {
+        if let Err(e) = wait_until(what, if self.is_real() { 120 } else { 60 }, check).await {
             panic!("{e}");
         }
     }
@@ -264,11 +383,31 @@ impl Harness {
     /// Names of objects of a dynamic kind in a namespace.
     pub async fn names(&self, api_version: &str, kind: &str, plural: &str, namespace: &str) -> Vec<String> {
         let ar = api_resource(api_version, kind, plural);
-        let api: Api<kube::api::DynamicObject> = Api::namespaced_with(self.client.clone(), namespace, &ar);
+        let api: Api<kube::api::DynamicObject> = Api::namespaced_with(self.client.clone(), &self.ns(namespace), &ar);
         match api.list(&Default::default()).await {
             Ok(list) => list.items.into_iter().filter_map(|o| o.metadata.name).collect(),
             Err(_) => vec![],
         }
+    }
+
+    /// An API for a dynamic kind in this test's namespace `namespace`.
+    pub fn dyn_api(
+        &self,
+        namespace: &str,
+        api_version: &str,
+        kind: &str,
+        plural: &str,
+    ) -> Api<kube::api::DynamicObject> {
+        Api::namespaced_with(self.client.clone(), &self.ns(namespace), &api_resource(api_version, kind, plural))
+    }
+
+    /// A typed API in this test's namespace `namespace`.
+    pub fn api<K>(&self, namespace: &str) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        Api::namespaced(self.client.clone(), &self.ns(namespace))
     }
 
     /// PVC names in a namespace.

@@ -33,7 +33,7 @@ pub struct ServedCluster {
 impl ServedCluster {
     /// Serves `harness`'s emulator on 127.0.0.1 (a free port).
     pub async fn serve(harness: &Harness) -> ServedCluster {
-        let server = harness.emulator.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let server = harness.emulator().serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let dir = std::env::temp_dir().join(format!("wandb-served-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("kubeconfig"), kube_emulator::front::kubeconfig(&server.url(), "default")).unwrap();

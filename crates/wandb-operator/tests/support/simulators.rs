@@ -1,6 +1,12 @@
-//! Vendor operator simulators: for each vendor kind, watch the emulator and write the vendor's
+//! Vendor operator simulators: for each vendor kind, watch the cluster and write the vendor's
 //! real status shapes, create the vendor-side PVCs with the vendor's naming, and reproduce the
 //! vendor's deletion behaviour (its finalizers, PVCs kept or deleted as the vendor would).
+//!
+//! On the emulator (no controllers) they create the claims themselves and write StatefulSet
+//! status. On a real control plane ([`Controls::real`]) they create what the vendors create —
+//! StatefulSets owned by the vendor object, with volume claim templates that give the vendors'
+//! claim names — and leave Pods, claims and StatefulSet status to the real controllers (and the
+//! stand-in kubelet); a vendor reports ready only once its StatefulSets are.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -24,6 +30,11 @@ pub struct Controls {
     pub failing: Mutex<HashSet<String>>,
     /// Delay before writing status.
     pub delay: Mutex<Duration>,
+    /// On a real control plane: StatefulSets with claim templates, status from the real
+    /// controllers.
+    pub real: bool,
+    /// Namespaces to watch (empty: all).
+    pub namespaces: Vec<String>,
 }
 
 impl Controls {
@@ -62,20 +73,23 @@ pub async fn run(client: Client, controls: std::sync::Arc<Controls>) {
         ar("clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations"),
         ar("clickhouse-keeper.altinity.com/v1", "ClickHouseKeeperInstallation", "clickhousekeeperinstallations"),
     ];
-    let tasks: Vec<tokio::task::JoinHandle<()>> = kinds
-        .into_iter()
-        .map(|kind| {
-            let client = client.clone();
-            let controls = controls.clone();
-            tokio::spawn(async move {
-                let api: Api<DynamicObject> = Api::all_with(client.clone(), &kind);
+    let scopes: Vec<Option<String>> = if controls.namespaces.is_empty() {
+        vec![None]
+    } else {
+        controls.namespaces.iter().cloned().map(Some).collect()
+    };
+    let mut tasks: Vec<tokio::task::JoinHandle<()>> = vec![];
+    for scope in &scopes {
+        for kind in &kinds {
+            let (client, controls, kind) = (client.clone(), controls.clone(), kind.clone());
+            let api: Api<DynamicObject> = match scope {
+                Some(ns) => Api::namespaced_with(client.clone(), ns, &kind),
+                None => Api::all_with(client.clone(), &kind),
+            };
+            tasks.push(tokio::spawn(async move {
                 let mut stream = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
                 while let Some(event) = stream.next().await {
-                    let objects = match event {
-                        Ok(Event::Apply(o)) | Ok(Event::InitApply(o)) => vec![o],
-                        _ => vec![],
-                    };
-                    for object in objects {
+                    if let Ok(Event::Apply(object) | Event::InitApply(object)) = event {
                         let delay = *controls.delay.lock().unwrap();
                         if !delay.is_zero() {
                             tokio::time::sleep(delay).await;
@@ -83,9 +97,32 @@ pub async fn run(client: Client, controls: std::sync::Arc<Controls>) {
                         let _ = simulate(&client, &kind, &object, &controls).await;
                     }
                 }
-            })
-        })
-        .collect();
+            }));
+        }
+        if controls.real {
+            // A vendor reacts to its StatefulSets' status: re-simulate the owner on each change.
+            let (client, controls, kinds) = (client.clone(), controls.clone(), kinds.clone());
+            let sts = ar("apps/v1", "StatefulSet", "statefulsets");
+            let api: Api<DynamicObject> = match scope {
+                Some(ns) => Api::namespaced_with(client.clone(), ns, &sts),
+                None => Api::all_with(client.clone(), &sts),
+            };
+            tasks.push(tokio::spawn(async move {
+                let mut stream = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
+                while let Some(event) = stream.next().await {
+                    let Ok(Event::Apply(set) | Event::InitApply(set)) = event else { continue };
+                    let ns = set.namespace().unwrap_or_default();
+                    for owner in set.owner_references() {
+                        let Some(kind) = kinds.iter().find(|k| k.kind == owner.kind) else { continue };
+                        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, kind);
+                        if let Ok(object) = api.get(&owner.name).await {
+                            let _ = simulate(&client, kind, &object, &controls).await;
+                        }
+                    }
+                }
+            }));
+        }
+    }
     // Aborting `run` (Harness::stop_simulators, or dropping the harness) stops every simulator.
     let mut guard = AbortOnDrop(tasks);
     futures::future::join_all(guard.0.iter_mut()).await;
@@ -162,6 +199,51 @@ async fn statefulset(
     }
 }
 
+/// The vendor's pods and storage for one set: claims `TEMPLATE-SET-ORDINAL` for each
+/// `(TEMPLATE, labels)`. On the emulator the claims are created directly (no StatefulSet
+/// controller runs); on a real control plane a StatefulSet owned by `owner` is applied and the
+/// real controller makes the Pods and claims. Returns whether the set is ready (always on the
+/// emulator).
+async fn workload(
+    client: &Client,
+    controls: &Controls,
+    namespace: &str,
+    set: &str,
+    replicas: i64,
+    (owner, kind): (&DynamicObject, &ApiResource),
+    templates: &[(String, Value)],
+) -> bool {
+    if !controls.real {
+        for i in 0..replicas {
+            for (template, labels) in templates {
+                ensure_pvc(client, namespace, &format!("{template}-{set}-{i}"), labels.clone()).await;
+            }
+        }
+        return true;
+    }
+    let claims: Vec<Value> = templates
+        .iter()
+        .map(|(template, labels)| {
+            json!({"metadata": {"name": template, "labels": labels},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+        })
+        .collect();
+    let body = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": set, "ownerReferences": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": owner.name_any(), "uid": owner.metadata.uid, "controller": true}]},
+        "spec": {"replicas": replicas, "serviceName": set, "podManagementPolicy": "Parallel",
+            "selector": {"matchLabels": {"simulator.test/set": set}},
+            "template": {"metadata": {"labels": {"simulator.test/set": set}}, "spec": {"containers": [{"name": "main", "image": "stand-in"}]}},
+            "volumeClaimTemplates": claims}});
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &ar("apps/v1", "StatefulSet", "statefulsets"));
+    let params = PatchParams::apply(&format!("{}-simulator", kind.kind.to_lowercase())).force();
+    let Ok(applied) = api.patch(set, &params, &Patch::Apply(&body)).await else { return false };
+    let generation = applied.metadata.generation.unwrap_or(1);
+    let status = applied.data.get("status").cloned().unwrap_or(Value::Null);
+    status.get("observedGeneration").and_then(Value::as_i64) == Some(generation)
+        && status.get("readyReplicas").and_then(Value::as_i64).unwrap_or(0) >= replicas
+}
+
 async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, controls: &Controls) -> Option<()> {
     let ns = object.namespace()?;
     let name = object.name_any();
@@ -182,14 +264,9 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 }
                 return Some(());
             }
-            for i in 0..size {
-                ensure_pvc(
-                    client,
-                    &ns,
-                    &format!("datadir-{name}-pxc-{i}"),
-                    json!({"app.kubernetes.io/instance": name}),
-                )
-                .await;
+            let templates = [("datadir".to_owned(), json!({"app.kubernetes.io/instance": name}))];
+            if !workload(client, controls, &ns, &format!("{name}-pxc"), size, (object, kind), &templates).await {
+                return Some(());
             }
             let status = if failing {
                 json!({"state": "error", "message": ["simulated PXC failure"], "observedGeneration": generation})
@@ -226,14 +303,20 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             } else {
                 None
             };
+            let templates = [("data-0".to_owned(), json!({"strimzi.io/cluster": cluster}))];
+            let ready =
+                workload(client, controls, &ns, &format!("{cluster}-{name}"), replicas, (object, kind), &templates)
+                    .await;
             for i in 0..replicas {
                 let pvc = format!("data-0-{cluster}-{name}-{i}");
-                ensure_pvc(client, &ns, &pvc, json!({"strimzi.io/cluster": cluster})).await;
                 if let Some(uid) = &kafka_uid {
                     let owner = json!({"metadata": {"ownerReferences": [{"apiVersion": "kafka.strimzi.io/v1", "kind": "Kafka", "name": cluster, "uid": uid}]}});
                     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
                     let _ = claims.patch(&pvc, &PatchParams::default(), &Patch::Merge(owner)).await;
                 }
+            }
+            if !ready {
+                return Some(());
             }
             write_status(client, kind, object, json!({"observedGeneration": generation, "replicas": replicas, "nodeIds": (0..replicas).collect::<Vec<_>>()})).await;
         }
@@ -257,11 +340,13 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             }
             let replicas = spec.get("clusterSize").and_then(Value::as_i64).unwrap_or(1);
             let sts = if kind.kind == "RedisSentinel" { format!("{name}-sentinel") } else { name.clone() };
-            statefulset(client, &ns, &sts, replicas, object, kind).await;
-            if kind.kind != "RedisSentinel" {
-                for i in 0..replicas {
-                    ensure_pvc(client, &ns, &format!("{name}-{name}-{i}"), json!({})).await;
-                }
+            let templates = if kind.kind == "RedisSentinel" { vec![] } else { vec![(name.clone(), json!({}))] };
+            if controls.real {
+                // The operator reads readiness from this StatefulSet; the real controller writes it.
+                workload(client, controls, &ns, &sts, replicas, (object, kind), &templates).await;
+            } else {
+                statefulset(client, &ns, &sts, replicas, object, kind).await;
+                workload(client, controls, &ns, &sts, replicas, (object, kind), &templates).await;
             }
             if kind.kind == "RedisReplication" {
                 write_status(client, kind, object, json!({"masterNode": format!("{name}-0")})).await;
@@ -273,11 +358,10 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             }
             let servers = spec.pointer("/pools/0/servers").and_then(Value::as_i64).unwrap_or(1);
             let volumes = spec.pointer("/pools/0/volumesPerServer").and_then(Value::as_i64).unwrap_or(1);
-            for s in 0..servers {
-                for v in 0..volumes {
-                    ensure_pvc(client, &ns, &format!("data{v}-{name}-pool-0-{s}"), json!({"v1.min.io/tenant": name}))
-                        .await;
-                }
+            let templates: Vec<(String, Value)> =
+                (0..volumes).map(|v| (format!("data{v}"), json!({"v1.min.io/tenant": name}))).collect();
+            if !workload(client, controls, &ns, &format!("{name}-pool-0"), servers, (object, kind), &templates).await {
+                return Some(());
             }
             let status = if failing {
                 json!({"currentState": "Another MinIO Tenant already exists in the namespace", "availableReplicas": 0, "certificates": {}, "pools": [], "revision": 0, "syncVersion": ""})
@@ -312,8 +396,15 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 finalizers.push(CHI_FINALIZER.to_owned());
                 set_finalizers(client, kind, object, finalizers).await;
             }
+            let mut ready = true;
+            let set_prefix = prefix.trim_start_matches("data-").to_owned();
             for r in 0..replicas {
-                ensure_pvc(client, &ns, &format!("{prefix}{r}-0"), json!({})).await;
+                let templates = [("data".to_owned(), json!({}))];
+                ready &=
+                    workload(client, controls, &ns, &format!("{set_prefix}{r}"), 1, (object, kind), &templates).await;
+            }
+            if !ready {
+                return Some(());
             }
             let state = if failing { "Aborted" } else { "Completed" };
             write_status(client, kind, object, json!({"status": state, "error": if failing { "simulated Altinity failure" } else { "" },
