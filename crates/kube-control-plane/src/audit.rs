@@ -14,6 +14,7 @@ pub struct AuditEvent {
     /// The verb (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, …).
     pub verb: String,
     /// The request URI.
+    #[serde(rename = "requestURI")]
     pub request_uri: String,
     /// Who made it.
     pub user: User,
@@ -99,7 +100,10 @@ pub fn read(path: &Path, from: u64) -> std::io::Result<(Vec<AuditEvent>, u64)> {
     let events = rest[..end]
         .split(|b| *b == b'\n')
         .filter(|line| !line.is_empty())
-        .filter_map(|line| serde_json::from_slice::<AuditEvent>(line).ok())
+        .map(serde_json::from_slice::<AuditEvent>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(std::io::Error::other)?
+        .into_iter()
         .filter(|e| e.stage != "ResponseStarted")
         .collect();
     Ok((events, (start + end) as u64))

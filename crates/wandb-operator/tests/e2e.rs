@@ -188,6 +188,44 @@ async fn e2e12_steady_state_makes_no_writes() {
     assert_eq!(w.status.unwrap().state, Some(State::Ready));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e12_real_steady_state_counted_from_the_audit_log() {
+    let mut h = Harness::start_real().await;
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    let describe = |events: &[kube_control_plane::audit::AuditEvent]| -> Vec<String> {
+        events.iter().map(|e| e.describe()).collect()
+    };
+    let (converging, _) = h.operator_audit(0);
+    let writes = converging.iter().filter(|e| e.is_write()).count();
+    assert!(writes >= 9, "the audit log shows the operator's writes while converging: {:#?}", describe(&converging));
+    // Let in-flight work settle, then force a full resync by restarting the operator.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let (_, before_restart) = h.operator_audit(0);
+    h.stop_operator().await;
+    h.start_operator();
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let (restart, after_restart) = h.operator_audit(before_restart);
+    let writes: Vec<_> = restart.iter().filter(|e| e.is_write()).collect();
+    assert!(writes.is_empty(), "writes after a restart in steady state: {:#?}", describe(&restart));
+    let gets: Vec<_> = restart.iter().filter(|e| e.verb == "get").collect();
+    assert!(gets.is_empty(), "uncached reads after a restart: {:#?}", describe(&restart));
+    assert!(
+        restart.iter().any(|e| e.verb == "list"),
+        "the restarted operator listed its kinds: {:#?}",
+        describe(&restart)
+    );
+    // Quiet period: nothing but the open watches.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let (quiet, _) = h.operator_audit(after_restart);
+    let busy: Vec<_> = quiet.iter().filter(|e| e.is_write() || e.is_read()).collect();
+    assert!(busy.is_empty(), "requests in steady state: {:#?}", describe(&quiet));
+    assert_eq!(h.wandb_api("apps").get("wandb").await.unwrap().status.unwrap().state, Some(State::Ready));
+    let denied: Vec<_> = restart.iter().chain(&converging).filter(|e| e.code() == 403).collect();
+    assert!(denied.is_empty(), "forbidden requests: {denied:#?}");
+}
+
 async fn patch_spec(h: &Harness, patch: serde_json::Value) {
     h.wandb_api("apps")
         .patch("wandb", &PatchParams::default(), &Patch::Merge(serde_json::json!({"spec": patch})))

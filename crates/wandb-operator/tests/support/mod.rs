@@ -243,10 +243,15 @@ impl Harness {
         }
     }
 
-    /// The operator's requests in the real audit log, from byte `from` on, and the next offset.
+    /// The in-process operator's requests about this test's namespaces in the real audit log,
+    /// from byte `from` on, and the offset after them.
     pub fn operator_audit(&self, from: u64) -> (Vec<kube_control_plane::audit::AuditEvent>, u64) {
         let (events, next) = kube_control_plane::audit::read(&self.real().audit_log(), from).unwrap();
-        (events.into_iter().filter(|e| e.user.username == OPERATOR_USER).collect(), next)
+        let ours: Vec<String> = TEST_NAMESPACES.iter().map(|n| self.ns(n)).collect();
+        let mine = |e: &kube_control_plane::audit::AuditEvent| {
+            e.user.username == OPERATOR_USER && e.object_ref.as_ref().is_some_and(|o| ours.contains(&o.namespace))
+        };
+        (events.into_iter().filter(mine).collect(), next)
     }
 
     /// Starts (or restarts) the operator (on the real control plane it watches only this test's
