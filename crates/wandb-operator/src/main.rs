@@ -4,8 +4,6 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use kube::CustomResourceExt;
-use wandb_operator::api::WeightsAndBiases;
 use wandb_operator::render;
 use wandb_operator::vendors::Vendors;
 
@@ -114,7 +112,7 @@ fn run(command: Command) -> Result<String, String> {
 }
 
 fn crd_yaml() -> Result<String, String> {
-    let crd = serde_json::to_value(WeightsAndBiases::crd()).map_err(|e| e.to_string())?;
+    let crd = serde_json::to_value(wandb_operator::api::crd()).map_err(|e| e.to_string())?;
     render::to_yaml_stream(&[crd]).map_err(|e| e.to_string())
 }
 

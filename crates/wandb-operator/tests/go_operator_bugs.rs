@@ -5,7 +5,6 @@
 mod common;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::CustomResourceExt;
 use serde_json::{Value, json};
 use wandb_operator::api::*;
 use wandb_operator::model::{Plan, resolve};
@@ -229,7 +228,7 @@ fn b20_mysql_status_has_no_user_key() {
 /// B34: `size` had no enum or default; an unknown size silently disabled everything.
 #[test]
 fn b34_size_is_an_enum_with_a_default_and_unknown_sizes_are_errors() {
-    let crd = serde_json::to_value(WeightsAndBiases::crd()).unwrap();
+    let crd = serde_json::to_value(wandb_operator::api::crd()).unwrap();
     let size = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["size"];
     assert_eq!((size["enum"].clone(), size["default"].clone()), (json!(["dev", "small", "large"]), json!("dev")));
     let err = parse_manifests(

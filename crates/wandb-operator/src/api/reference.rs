@@ -1,10 +1,7 @@
 //! The configuration reference (docs/configuration.md), generated from the CRD so that it
 //! cannot drift from what the API server enforces.
 
-use kube::CustomResourceExt;
 use serde_json::Value;
-
-use super::WeightsAndBiases;
 
 fn type_of(node: &Value) -> String {
     if node.get("x-kubernetes-int-or-string").is_some() {
@@ -83,7 +80,7 @@ fn walk(node: &Value, path: &str, rows: &mut Vec<String>) {
 
 /// The Markdown reference of every spec field, and the resource-level rules.
 pub fn configuration_reference() -> String {
-    let crd = serde_json::to_value(WeightsAndBiases::crd()).unwrap_or_default();
+    let crd = serde_json::to_value(crate::api::crd()).unwrap_or_default();
     let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     let mut rows = Vec::new();
     walk(&schema["properties"]["spec"], "spec", &mut rows);

@@ -36,7 +36,7 @@ pub(crate) const DNS1123_LABEL_PATTERN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$
     printcolumn(name = "Minio", type_ = "string", json_path = ".status.minioStatus.state"),
     printcolumn(name = "ClickHouse", type_ = "string", json_path = ".status.clickhouseStatus.state"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    validation = Rule::new("self.metadata.name.size() <= 16").message("metadata.name must be at most 16 characters: derived names such as <name>-mysql must fit the vendors' limits").reason(Reason::FieldValueInvalid)
+    validation = Rule::new("self.metadata.name.size() <= 16").message("metadata.name must be at most 16 characters: derived names such as <name>-mysql must fit the vendors' limits").field_path(".metadata.name").reason(Reason::FieldValueInvalid)
 )]
 #[x_kube(
     validation = Rule::new("!has(self.mysql) || !has(self.mysql.replicas) || self.mysql.replicas != 1 || self.size == 'dev'").message("mysql.replicas: 1 is only allowed with size dev").field_path(".mysql.replicas").reason(Reason::FieldValueInvalid),

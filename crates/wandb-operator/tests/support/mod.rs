@@ -119,7 +119,7 @@ static REAL_TESTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsi
 
 /// Every CRD a real control plane needs: ours and the vendors'.
 fn all_crds() -> kube_control_plane::Options {
-    let mut crds = vec![serde_json::to_value(WeightsAndBiases::crd()).unwrap()];
+    let mut crds = vec![serde_json::to_value(wandb_operator::api::crd()).unwrap()];
     match vendor_crds_dir() {
         Some(dir) => {
             let paths: Vec<PathBuf> = VENDOR_RELEASES.iter().map(|r| dir.join(r)).collect();
@@ -180,7 +180,7 @@ impl Harness {
     pub async fn without_operator(skip: &[&str]) -> Harness {
         let emulator =
             Emulator::new(EmulatorConfig { bookmark_interval: Duration::from_millis(500), ..Default::default() });
-        emulator.register_crd(&serde_json::to_value(WeightsAndBiases::crd()).unwrap()).unwrap();
+        emulator.register_crd(&serde_json::to_value(wandb_operator::api::crd()).unwrap()).unwrap();
         register_vendor_crds(&emulator, skip);
         let client = Client::new(emulator.service(), "default");
         let sims = Arc::new(simulators::Controls::default());
