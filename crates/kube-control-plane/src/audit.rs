@@ -108,3 +108,32 @@ pub fn read(path: &Path, from: u64) -> std::io::Result<(Vec<AuditEvent>, u64)> {
         .collect();
     Ok((events, (start + end) as u64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_complete_lines_from_an_offset_and_skips_watch_starts() {
+        let dir = std::env::temp_dir().join(format!("audit-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.log");
+        let line = |stage: &str, verb: &str, code: u16| {
+            format!(
+                r#"{{"stage":"{stage}","verb":"{verb}","requestURI":"/api/v1/namespaces/a/pods","user":{{"username":"u"}},"objectRef":{{"resource":"pods","namespace":"a"}},"responseStatus":{{"code":{code}}}}}"#
+            )
+        };
+        let first = format!("{}\n{}\n", line("ResponseComplete", "create", 201), line("ResponseStarted", "watch", 200));
+        std::fs::write(&path, format!("{first}{}", &line("ResponseComplete", "get", 403)[..20])).unwrap();
+        let (events, offset) = read(&path, 0).unwrap();
+        assert_eq!(events.len(), 1, "the watch start is skipped and the partial line left for later");
+        assert!(events[0].is_write() && events[0].code() == 201);
+        assert_eq!(offset, first.len() as u64);
+        std::fs::write(&path, format!("{first}{}\n", line("ResponseComplete", "get", 403))).unwrap();
+        let (events, _) = read(&path, offset).unwrap();
+        assert_eq!(events.iter().map(AuditEvent::describe).collect::<Vec<_>>(), vec!["get pods a/ -> 403"]);
+        std::fs::write(&path, "not json\n").unwrap();
+        assert!(read(&path, 0).is_err(), "an unreadable line is an error, not a silent gap");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
