@@ -292,6 +292,10 @@ impl Registry {
             let version =
                 v.get("name").and_then(Value::as_str).ok_or_else(|| missing("spec.versions[].name"))?.to_owned();
             let raw_schema = v.pointer("/schema/openAPIV3Schema").cloned();
+            if let Some(raw) = &raw_schema {
+                let at = format!("spec.versions[{}].schema.openAPIV3Schema", out.len());
+                check_field_paths(raw, &at)?;
+            }
             let schema = raw_schema
                 .as_ref()
                 .map(|s| {
@@ -349,6 +353,9 @@ impl Registry {
     }
 
     /// Registers (or replaces) the types a CRD serves.
+    ///
+    /// A CRD is refused (422) when a CEL rule's `fieldPath` names a field its schema does not
+    /// declare, as kube-apiserver refuses it ("must be a valid path").
     pub fn register_crd(&mut self, crd: &Value) -> Result<(), RegistryError> {
         let types = Self::types_of_crd(crd)?;
         let name = crd.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -373,4 +380,57 @@ impl Registry {
         }
         groups
     }
+}
+
+/// Checks every `x-kubernetes-validations[].fieldPath` below `schema`: it must resolve, from the
+/// node carrying the rule, through declared `properties` (or `additionalProperties`, for map
+/// keys), written as `.name` or `['name']` segments.
+fn check_field_paths(schema: &Value, at: &str) -> Result<(), RegistryError> {
+    if let Some(rules) = schema.get("x-kubernetes-validations").and_then(Value::as_array) {
+        for (i, rule) in rules.iter().enumerate() {
+            let Some(path) = rule.get("fieldPath").and_then(Value::as_str) else { continue };
+            if resolve_field_path(schema, path).is_none() {
+                return Err(RegistryError::Invalid(format!(
+                    "{at}.x-kubernetes-validations[{i}].fieldPath: Invalid value: \"{path}\": must be a valid path"
+                )));
+            }
+        }
+    }
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (name, child) in properties {
+            check_field_paths(child, &format!("{at}.properties[{name}]"))?;
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(child) = schema.get(key).filter(|c| c.is_object()) {
+            check_field_paths(child, &format!("{at}.{key}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The schema node a `fieldPath` leads to from `schema`, if every segment is declared.
+fn resolve_field_path<'a>(schema: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut node = schema;
+    let mut rest = path;
+    while !rest.is_empty() {
+        let (segment, tail) = if let Some(after) = rest.strip_prefix("['") {
+            let end = after.find("']")?;
+            (&after[..end], &after[end + 2..])
+        } else if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        } else {
+            return None;
+        };
+        if segment.is_empty() {
+            return None;
+        }
+        node = match node.pointer(&format!("/properties/{}", segment.replace('~', "~0").replace('/', "~1"))) {
+            Some(child) => child,
+            None => node.get("additionalProperties").filter(|a| a.is_object())?,
+        };
+        rest = tail;
+    }
+    Some(node)
 }

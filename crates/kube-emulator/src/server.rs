@@ -440,8 +440,16 @@ impl Emulator {
                     }
                 };
                 if patch_type == PatchType::Apply && query.get("fieldManager").is_none_or(str::is_empty) {
-                    return Err(ApiError::bad_request(
-                        "PATCH with apply-patch requires a fieldManager query parameter",
+                    // kube-apiserver validates PatchOptions: 422 Invalid, field fieldManager.
+                    return Err(ApiError::invalid(
+                        "PatchOptions",
+                        "meta.k8s.io",
+                        "",
+                        &[crate::schema::FieldError {
+                            field: "fieldManager".to_owned(),
+                            reason: "FieldValueRequired".to_owned(),
+                            message: "Required value: is required for apply patch".to_owned(),
+                        }],
                     ));
                 }
                 let patch = body()?;

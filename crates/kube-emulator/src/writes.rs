@@ -257,18 +257,7 @@ impl State {
             return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
         }
         let crd_types = if rt.builtin == Some(Builtin::CustomResourceDefinition) {
-            Some(Registry::types_of_crd(&object).map_err(|e| {
-                ApiError::invalid(
-                    &rt.kind,
-                    &rt.group,
-                    &name,
-                    &[crate::schema::FieldError {
-                        field: "spec".to_owned(),
-                        reason: "FieldValueInvalid".to_owned(),
-                        message: e.to_string(),
-                    }],
-                )
-            })?)
+            Some(Registry::types_of_crd(&object).map_err(|e| crd_invalid(rt, &name, &e))?)
         } else {
             None
         };
@@ -403,6 +392,10 @@ impl State {
         }
         if without_times(&new) == without_times(old) {
             return Ok(old.clone());
+        }
+        if rt.builtin == Some(Builtin::CustomResourceDefinition) {
+            // Refused before anything is stored, as on create.
+            Registry::types_of_crd(&new).map_err(|e| crd_invalid(rt, name, &e))?;
         }
         if p.dry_run {
             return Ok(new);
@@ -642,4 +635,18 @@ fn crd_status(crd: &Value) -> Value {
             .filter(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
             .filter_map(|v| v.get("name").cloned()).collect::<Vec<_>>()).unwrap_or_default(),
     })
+}
+
+/// The 422 for a CustomResourceDefinition the registry cannot serve.
+fn crd_invalid(rt: &ResourceType, name: &str, error: &crate::registry::RegistryError) -> ApiError {
+    ApiError::invalid(
+        &rt.kind,
+        &rt.group,
+        name,
+        &[crate::schema::FieldError {
+            field: "spec".to_owned(),
+            reason: "FieldValueInvalid".to_owned(),
+            message: error.to_string(),
+        }],
+    )
 }

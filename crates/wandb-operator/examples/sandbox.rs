@@ -31,7 +31,7 @@ async fn main() {
     let args = Args::parse();
     let harness = support::Harness::without_operator(&[]).await;
     *harness.sims.delay.lock().unwrap() = Duration::from_millis(args.vendor_delay_ms);
-    let server = harness.emulator.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let server = harness.emulator().serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let internal = std::env::temp_dir().join(format!("wandb-sandbox-{}.kubeconfig", std::process::id()));
     std::fs::write(&internal, kube_emulator::front::kubeconfig(&server.url(), "default")).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

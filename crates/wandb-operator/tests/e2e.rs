@@ -81,7 +81,7 @@ async fn e2e01_dev_becomes_ready_with_every_connection_key(h: Harness) {
         "created Secret apps/wandb-clickhouse-credentials with generated credentials",
     ] {
         let expected = expected.replace(" apps/", &format!(" {apps}/"));
-        assert!(notes.iter().any(|n| *n == expected), "no event {expected:?} in {notes:#?}");
+        assert!(notes.contains(&expected), "no event {expected:?} in {notes:#?}");
     }
 }
 

@@ -1,6 +1,8 @@
 //! Shared test fixtures: a small custom resource and a client on an emulator.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod backend;
+
 use kube::{Client, CustomResource, CustomResourceExt};
 use kube_emulator::{Emulator, EmulatorConfig};
 use schemars::JsonSchema;
