@@ -1,7 +1,8 @@
-//! "Try it without a cluster": the emulator with the vendor CRDs (served on 127.0.0.1), the
-//! vendor simulators and the operator binary. Writes a kubeconfig once everything is up and
-//! runs until SIGINT/SIGTERM, then stops everything it started. Run it through
-//! `scripts/sandbox --kubeconfig PATH`.
+//! "Try it without a cluster": the emulator with the vendor CRDs (served on 127.0.0.1) — or, with
+//! `--real`, a real control plane (kube-apiserver, etcd, kube-controller-manager built from Go
+//! modules, with the stand-in kubelet) — the vendor simulators and the operator binary. Writes a
+//! kubeconfig once everything is up and runs until SIGINT/SIGTERM, then stops everything it
+//! started. Run it through `scripts/sandbox [--real] --kubeconfig PATH`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // a developer tool
 
 #[path = "../tests/support/mod.rs"]
@@ -21,6 +22,9 @@ struct Args {
     /// The operator binary to run.
     #[arg(long)]
     operator: PathBuf,
+    /// Use a real control plane instead of the emulator.
+    #[arg(long)]
+    real: bool,
     /// Delay the simulated vendors wait before reporting status, in milliseconds.
     #[arg(long, default_value_t = 1500)]
     vendor_delay_ms: u64,
@@ -29,11 +33,23 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let harness = support::Harness::without_operator(&[]).await;
+    let harness = if args.real {
+        support::Harness::real_cluster_wide().await
+    } else {
+        support::Harness::without_operator(&[]).await
+    };
     *harness.sims.delay.lock().unwrap() = Duration::from_millis(args.vendor_delay_ms);
-    let server = harness.emulator().serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (server, kubeconfig, url) = if args.real {
+        let plane = harness.real();
+        (None, plane.kubeconfig("admin", &plane.admin_token, "default"), format!("{} (real)", plane.server))
+    } else {
+        let server = harness.emulator().serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let kubeconfig = kube_emulator::front::kubeconfig(&server.url(), "default");
+        let url = format!("{} (emulated)", server.url());
+        (Some(server), kubeconfig, url)
+    };
     let internal = std::env::temp_dir().join(format!("wandb-sandbox-{}.kubeconfig", std::process::id()));
-    std::fs::write(&internal, kube_emulator::front::kubeconfig(&server.url(), "default")).unwrap();
+    std::fs::write(&internal, &kubeconfig).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut operator = Command::new(&args.operator)
         .arg("run")
@@ -56,10 +72,9 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    std::fs::write(&args.kubeconfig, kube_emulator::front::kubeconfig(&server.url(), "default")).unwrap();
+    std::fs::write(&args.kubeconfig, &kubeconfig).unwrap();
     eprintln!(
-        "sandbox ready: API {} (emulated), operator metrics http://127.0.0.1:{port}/metrics\nkubeconfig: {}\nPress Ctrl-C to stop.",
-        server.url(),
+        "sandbox ready: API {url}, operator metrics http://127.0.0.1:{port}/metrics\nkubeconfig: {}\nPress Ctrl-C to stop.",
         args.kubeconfig.display()
     );
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
@@ -69,7 +84,9 @@ async fn main() {
     }
     let _ = Command::new("kill").arg(operator.id().to_string()).status();
     let _ = operator.wait();
-    server.shutdown().await;
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
     let _ = std::fs::remove_file(&internal);
     drop(harness);
 }

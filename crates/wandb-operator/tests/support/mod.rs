@@ -207,10 +207,20 @@ impl Harness {
 
     /// The real control plane and simulators in this test's namespaces, without the operator.
     pub async fn real_without_operator() -> Harness {
-        let plane = real_control_plane();
-        let client = plane.admin_client().await;
         let suffix = format!("-{}", REAL_TESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let namespaces = TEST_NAMESPACES.iter().map(|n| format!("{n}{suffix}")).collect();
+        Self::real_with(suffix, namespaces).await
+    }
+
+    /// The real control plane with simulators in every namespace (the sandbox: a person picks
+    /// the namespaces), without the operator.
+    pub async fn real_cluster_wide() -> Harness {
+        Self::real_with(String::new(), vec![]).await
+    }
+
+    async fn real_with(suffix: String, namespaces: Vec<String>) -> Harness {
+        let plane = real_control_plane();
+        let client = plane.admin_client().await;
         let sims = Arc::new(simulators::Controls { real: true, namespaces, ..Default::default() });
         let sim_task = tokio::spawn(simulators::run(client.clone(), sims.clone()));
         let backend = Backend::Real(plane);
