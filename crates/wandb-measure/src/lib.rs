@@ -14,5 +14,6 @@ pub mod support;
 
 pub mod logs;
 pub mod operator_process;
+pub mod real_backend;
 pub mod reliability;
 pub mod world;

@@ -26,6 +26,33 @@ struct Args {
     /// Also write the figures as JSON to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
+    /// `emulator` (default) or `real`: the operator binary on a real control plane
+    /// (kube-apiserver, etcd, kube-controller-manager from Go modules), N = 10 and 100
+    /// (`--quick`: 10), requests counted from the audit log.
+    #[arg(long, default_value = "emulator", value_parser = ["emulator", "real"])]
+    backend: String,
+}
+
+/// `--backend real`: fails the run when steady state makes a write or a read, or the server
+/// refused a request.
+async fn real(args: &Args, binary: &std::path::Path) {
+    let sizes: &[usize] = if args.quick { &[10] } else { &[10, 100] };
+    println!("machine: {} CPUs; real control plane; vendor simulators at zero delay; CRs of size small", cores());
+    let report = wandb_measure::real_backend::run(binary, sizes).await;
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+        println!("wrote {}", path.display());
+    }
+    let rounds = report["rounds"].as_array().cloned().unwrap_or_default();
+    let costly = rounds.iter().any(|r| {
+        r["steady_state_writes_per_reconcile"].as_f64() != Some(0.0)
+            || r["steady_state_reads_per_reconcile"].as_f64() != Some(0.0)
+            || r["forbidden"].as_u64() != Some(0)
+    });
+    if costly {
+        eprintln!("FAILED: steady state on the real control plane is not free, or a request was refused");
+        std::process::exit(1);
+    }
 }
 
 fn manifest(size: Size) -> String {
@@ -231,6 +258,10 @@ async fn main() {
     let (sizes, process_sizes, samples): (Vec<usize>, Vec<usize>, usize) =
         if args.quick { (vec![1, 10], vec![10], 20) } else { (vec![1, 10, 100, 500], vec![100, 500, 1000], 100) };
     let binary = build_operator_binary().unwrap_or_else(|e| panic!("{e}"));
+    if args.backend == "real" {
+        real(&args, &binary).await;
+        return;
+    }
     println!("machine: {} CPUs; vendor simulators at zero delay; CRs of size small, one namespace each", cores());
     // First, in a clean process: later the emulator's large heap and background tasks would be
     // measured along with render.
