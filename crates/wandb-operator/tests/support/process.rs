@@ -12,15 +12,8 @@ pub fn free_port() -> u16 {
 }
 
 /// `GET path` on 127.0.0.1:`port`: the status code and the whole response text.
-pub async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).await.ok()?;
-    let code = text.split_whitespace().nth(1)?.parse().ok()?;
-    Some((code, text))
-}
+#[allow(unused_imports)] // not every test binary that includes the support uses it
+pub use kube_control_plane::http_get;
 
 /// A harness's emulator served over HTTP, with a kubeconfig in a temporary directory (removed
 /// on drop, with any logs written there).
