@@ -268,7 +268,10 @@ impl Harness {
     /// namespaces).
     pub fn start_operator(&mut self) {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let namespaces = if self.is_real() { TEST_NAMESPACES.iter().map(|n| self.ns(n)).collect() } else { vec![] };
+        // On the real control plane a test's operator watches only its namespaces (a cluster-wide
+        // harness, with no suffix, watches all).
+        let scoped = self.is_real() && !self.suffix.is_empty();
+        let namespaces = if scoped { TEST_NAMESPACES.iter().map(|n| self.ns(n)).collect() } else { vec![] };
         let options = RunOptions {
             namespaces,
             metrics_addr: "127.0.0.1:0".parse().unwrap(),
