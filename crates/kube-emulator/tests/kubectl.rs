@@ -1,6 +1,8 @@
-//! The real kubectl (from the machine image) against the `kube-emulator` binary: every call has
-//! a timeout and a fresh cache directory; outputs are asserted. Skips with a notice when
-//! kubectl is not installed.
+//! The real kubectl (from the machine image) against the `kube-emulator` binary and against a
+//! real control plane (kube-apiserver, etcd, kube-controller-manager built from Go modules):
+//! every flow runs on both (`…_on_the_emulator`, `…_on_a_real_api_server`), every call has a
+//! timeout and a fresh cache directory; outputs are asserted. Skips with a notice when kubectl
+//! is not installed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -12,16 +14,29 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// The API server kubectl talks to.
+enum Server {
+    /// The `kube-emulator` binary.
+    Emulator(Child),
+    /// A real control plane, with the runtime its stand-in kubelet runs on.
+    Real(Box<kube_control_plane::ControlPlane>, tokio::runtime::Runtime),
+}
+
 struct Cluster {
-    child: Child,
+    server: Server,
     dir: PathBuf,
     cache: AtomicU32,
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.server {
+            Server::Emulator(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Server::Real(plane, _) => plane.stop(),
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -40,14 +55,40 @@ fn kubectl_available() -> bool {
     found
 }
 
+fn test_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "kube-emulator-kubectl-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 impl Cluster {
+    /// `real`: a control plane with `crds` installed; otherwise the emulator binary with
+    /// `--crds` for each.
+    fn start_on(real: bool, crds: &[&Path]) -> Cluster {
+        if !real {
+            let extra: Vec<&str> = crds.iter().flat_map(|c| ["--crds", path(c)]).collect();
+            return Cluster::start(&extra);
+        }
+        let dir = test_dir();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let crd_paths: Vec<PathBuf> = crds.iter().map(|c| c.to_path_buf()).collect();
+        let options = kube_control_plane::Options {
+            crds: kube_control_plane::read_crd_files(&crd_paths).unwrap(),
+            ..Default::default()
+        };
+        let plane = runtime
+            .block_on(kube_control_plane::ControlPlane::start(options))
+            .unwrap_or_else(|e| panic!("the real control plane could not start: {e}"));
+        plane.write_admin_kubeconfig(&dir.join("kubeconfig.yaml")).unwrap();
+        Cluster { server: Server::Real(Box::new(plane), runtime), dir, cache: AtomicU32::new(0) }
+    }
+
     fn start(extra: &[&str]) -> Cluster {
-        let dir = std::env::temp_dir().join(format!(
-            "kube-emulator-kubectl-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = test_dir();
         let kubeconfig = dir.join("kubeconfig.yaml");
         let mut child = Command::new(env!("CARGO_BIN_EXE_kube-emulator"))
             .args(["--listen", "127.0.0.1:0", "--kubeconfig"])
@@ -60,7 +101,7 @@ impl Cluster {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         assert!(line.starts_with("kube-emulator listening on http://127.0.0.1:"), "{line}");
-        Cluster { child, dir, cache: AtomicU32::new(0) }
+        Cluster { server: Server::Emulator(child), dir, cache: AtomicU32::new(0) }
     }
 
     fn file(&self, name: &str, content: &str) -> PathBuf {
@@ -124,16 +165,26 @@ fn path(p: &Path) -> &str {
 const WIDGET: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  replicas: 1\n";
 
 #[test]
-fn kubectl_crd_and_custom_resource_lifecycle() {
+fn kubectl_crd_and_custom_resource_lifecycle_on_the_emulator() {
+    crd_and_custom_resource_lifecycle(false);
+}
+
+#[test]
+fn kubectl_crd_and_custom_resource_lifecycle_on_a_real_api_server() {
+    crd_and_custom_resource_lifecycle(true);
+}
+
+fn crd_and_custom_resource_lifecycle(real: bool) {
     if !kubectl_available() {
         return;
     }
-    let c = Cluster::start(&[]);
+    let c = Cluster::start_on(real, &[]);
     let crd = c.file("crd.json", &common::widget_crd().to_string());
     assert!(
         c.ok(&["apply", "-f", path(&crd)])
             .contains("customresourcedefinition.apiextensions.k8s.io/widgets.example.com created")
     );
+    c.ok(&["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s"]);
 
     // Client-side apply: create, then a change (merge patch).
     let w = c.file("w.yaml", WIDGET);
@@ -226,11 +277,20 @@ fn kubectl_crd_and_custom_resource_lifecycle() {
 }
 
 #[test]
-fn kubectl_builtin_kinds_and_wait_for_condition() {
+fn kubectl_builtin_kinds_and_wait_for_condition_on_the_emulator() {
+    builtin_kinds_and_wait_for_condition(false);
+}
+
+#[test]
+fn kubectl_builtin_kinds_and_wait_for_condition_on_a_real_api_server() {
+    builtin_kinds_and_wait_for_condition(true);
+}
+
+fn builtin_kinds_and_wait_for_condition(real: bool) {
     if !kubectl_available() {
         return;
     }
-    let c = Cluster::start(&[]);
+    let c = Cluster::start_on(real, &[]);
     assert!(c.ok(&["create", "namespace", "team"]).contains("namespace/team created"));
     c.ok(&["create", "configmap", "cm1", "-n", "team", "--from-literal=a=b"]);
     // Client-side apply of a change to a built-in uses a strategic merge patch.
@@ -251,6 +311,7 @@ fn kubectl_builtin_kinds_and_wait_for_condition() {
     // wait --for=condition on a custom resource's status conditions.
     let crd = c.file("crd.json", &common::widget_crd().to_string());
     c.ok(&["apply", "-f", path(&crd)]);
+    c.ok(&["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s"]);
     c.ok(&["apply", "-n", "team", "-f", path(&c.file("w.yaml", WIDGET))]);
     let waiter = c.background(20, &["wait", "-n", "team", "--for=condition=Ready", "widget/w1", "--timeout=15s"]);
     std::thread::sleep(std::time::Duration::from_secs(2));
@@ -267,12 +328,21 @@ fn kubectl_builtin_kinds_and_wait_for_condition() {
 }
 
 #[test]
-fn kubectl_against_vendor_crds_loaded_at_start() {
+fn kubectl_against_vendor_crds_loaded_at_start_on_the_emulator() {
+    against_vendor_crds_loaded_at_start(false);
+}
+
+#[test]
+fn kubectl_against_vendor_crds_loaded_at_start_on_a_real_api_server() {
+    against_vendor_crds_loaded_at_start(true);
+}
+
+fn against_vendor_crds_loaded_at_start(real: bool) {
     if !kubectl_available() {
         return;
     }
     let Some(strimzi) = common::vendor_crds_dir().map(|d| d.join("strimzi/1.2.0")) else { return };
-    let c = Cluster::start(&["--crds", path(&strimzi)]);
+    let c = Cluster::start_on(real, &[&strimzi]);
     let crds = c.ok(&["get", "crds", "-o", "name"]);
     assert!(crds.contains("kafkas.kafka.strimzi.io") && crds.contains("kafkanodepools.kafka.strimzi.io"), "{crds}");
     let kafka = c.file("k.yaml", "apiVersion: kafka.strimzi.io/v1\nkind: Kafka\nmetadata:\n  name: k\nspec:\n  kafka:\n    listeners:\n    - name: plain\n      port: 9092\n      type: internal\n      tls: false\n");
