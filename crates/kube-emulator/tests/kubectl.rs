@@ -18,8 +18,8 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 enum Server {
     /// The `kube-emulator` binary.
     Emulator(Child),
-    /// A real control plane, with the runtime its stand-in kubelet runs on.
-    Real(Box<kube_control_plane::ControlPlane>, tokio::runtime::Runtime),
+    /// A real control plane, with the runtime its stand-in kubelet runs on (held so it runs).
+    Real(Box<kube_control_plane::ControlPlane>, #[allow(dead_code)] tokio::runtime::Runtime),
 }
 
 struct Cluster {
