@@ -60,6 +60,7 @@ pub async fn run(binary: &Path, sizes: &[usize]) -> Value {
     for (round, &n) in sizes.iter().enumerate() {
         let prefix = format!("real-{round}-");
         let (_, from) = operator_events(&h, 0);
+        let cpu_at_start = cpu_seconds(operator.pid());
         let start = Instant::now();
         for i in 0..n {
             let ns = format!("{prefix}{i}");
@@ -72,6 +73,9 @@ pub async fn run(binary: &Path, sizes: &[usize]) -> Value {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let seconds = start.elapsed().as_secs_f64();
+        // The operator's own share of the convergence time (the rest is the control plane, the
+        // stand-in kubelet and the simulators, all on the same 2 cores).
+        let cpu_per_cr = (cpu_seconds(operator.pid()) - cpu_at_start) * 1e3 / n as f64;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let (converging, settled) = operator_events(&h, from);
         let writes = converging.iter().filter(|e| e.is_write()).count() as f64 / n as f64;
@@ -101,7 +105,7 @@ pub async fn run(binary: &Path, sizes: &[usize]) -> Value {
         let steady_reads = steady.iter().filter(|e| e.is_read()).count() as f64 / reconciles;
         let peak = peak_rss_mib(operator.pid());
         println!(
-            "real          N={n:<4} {seconds:>7.2} s   reads/CR {reads:>5.1}   writes/CR {writes:>5.1}   403s {denied}   steady: {reconciles} reconciles, writes/reconcile {steady_writes:.3}, reads/reconcile {steady_reads:.3}, CPU {cpu_ms:.2} ms/reconcile   peak RSS {peak:.1} MiB"
+            "real          N={n:<4} {seconds:>7.2} s   operator CPU {cpu_per_cr:.0} ms/CR   reads/CR {reads:>5.1}   writes/CR {writes:>5.1}   403s {denied}   steady: {reconciles} reconciles, writes/reconcile {steady_writes:.3}, reads/reconcile {steady_reads:.3}, CPU {cpu_ms:.2} ms/reconcile   peak RSS {peak:.1} MiB"
         );
         rows.push(
             json!({"n": n, "seconds": seconds, "reads_per_cr": reads, "writes_per_cr": writes, "forbidden": denied,
