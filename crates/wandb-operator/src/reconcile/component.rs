@@ -95,6 +95,9 @@ fn settle<K: Clone>(
 /// and the `Error` state with the server's message; a transient failure (5xx, conflict,
 /// timeout) is `Updating`/`Retrying` with a fixed message and the last known connection, never
 /// `Ready` on stale information.
+/// The message kube-apiserver gives (with a 500) when an applied object does not fit the schema.
+const TYPED_PATCH_FAILURE: &str = "failed to create typed patch object";
+
 fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>>) -> ComponentStatus<K> {
     let message = error.to_string();
     let (state, code, message) = match error.api_status() {
@@ -107,6 +110,10 @@ fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>
         }
         Some(s) if s.code == 403 => (State::Error, "Forbidden", message),
         Some(s) if s.code == 422 || s.code == 400 => (State::Error, "Rejected", message),
+        // kube-apiserver answers a server-side apply whose body does not fit the schema (a
+        // wrong type, or an unknown field under strict validation) with 500 "failed to create
+        // typed patch object": permanent, so it is a rejection, not a transient error.
+        Some(s) if s.code == 500 && s.message.contains(TYPED_PATCH_FAILURE) => (State::Error, "Rejected", message),
         // Stable text: transient errors differ from pass to pass (500 or 503, which request),
         // and a status rewritten for each would churn; the Warning events carry each error.
         _ => (
@@ -470,6 +477,25 @@ mod tests {
         assert!(!covers(&drifted, &desired, &mut Vec::new()));
         let longer = json!({"metadata": {"labels": {"a": "1"}, "ownerReferences": [{"uid": "u"}]}, "spec": {"list": [1, 2, 3], "x": {"y": 1}}});
         assert!(!covers(&longer, &desired, &mut Vec::new()));
+    }
+
+    fn api_error(code: u16, message: &str) -> ReconcileError {
+        let status = kube::core::Status { code, message: message.to_owned(), ..Default::default() };
+        ReconcileError::Api { action: "apply".to_owned(), source: kube::Error::Api(Box::new(status)) }
+    }
+
+    #[test]
+    fn a_schema_mismatch_is_rejected_and_other_server_errors_are_retried() {
+        let typed = api_error(
+            500,
+            "failed to create typed patch object (ns/x; pxc.percona.com/v1): .spec.pxc.size: expected numeric",
+        );
+        let status: ComponentStatus<()> = failed(&typed, None);
+        assert_eq!((status.state, status.details[0].code.as_str()), (State::Error, "Rejected"));
+        let transient: ComponentStatus<()> = failed(&api_error(500, "etcdserver: request timed out"), None);
+        assert_eq!((transient.state, transient.details[0].code.as_str()), (State::Updating, "Retrying"));
+        let invalid: ComponentStatus<()> = failed(&api_error(422, "invalid"), None);
+        assert_eq!(invalid.details[0].code, "Rejected");
     }
 
     #[test]
