@@ -11,15 +11,13 @@
 //!   the real persistent-volume binder binds; a volume released by its claim is deleted (the
 //!   `Delete` reclaim policy of a dynamic provisioner).
 
-use std::time::Duration;
-
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, ResourceExt};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The Node every Pod is bound to.
 pub const NODE: &str = "stand-in-node";
@@ -111,8 +109,6 @@ async fn pod_step(client: &Client, pod: &Pod) {
     let _ = api.patch_status(&name, &PatchParams::default(), &Patch::Strategic(status)).await;
 }
 
-type Value = serde_json::Value;
-
 /// Now in RFC 3339, UTC, at second precision, as the API server writes times.
 fn jiff_now() -> String {
     jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -166,5 +162,4 @@ async fn volumes(client: Client) {
         }
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
 }

@@ -274,8 +274,6 @@ impl ControlPlane {
             }
         })
         .await?;
-        // The bootstrap RBAC roles (cluster-admin, system:* …) are created by a post-start hook;
-        // readyz covers it, but the default namespace must exist before tests use it.
         Ok(())
     }
 
