@@ -68,6 +68,20 @@ pub fn start_operator(
     let port = crate::support::process::free_port();
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
     let mut command = cluster.operator_command(binary, port);
+    // A profiler around the operator (e.g. `WANDB_BENCH_WRAPPER="heaptrack -o /tmp/op"`): its
+    // figures are then the wrapper's, the profile is what it is for.
+    if let Ok(wrapper) = std::env::var("WANDB_BENCH_WRAPPER") {
+        let mut words = wrapper.split_whitespace();
+        let mut wrapped = Command::new(words.next().unwrap_or("env"));
+        wrapped.args(words).arg(binary).args(command.get_args());
+        for (key, value) in command.get_envs() {
+            if let Some(value) = value {
+                wrapped.env(key, value);
+            }
+        }
+        command = wrapped;
+        command.stdout(std::process::Stdio::null());
+    }
     command.env("LOG_LEVEL", log_level).env("LOG_FORMAT", "json").stderr(log);
     (crate::support::process::OperatorProcess::spawn(command), port)
 }

@@ -10,12 +10,13 @@ use kube::core::ApiResource;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use wandb_operator::api::WeightsAndBiases;
-use wandb_operator::vendors::{GENERATED_KEYS_ANNOTATION, Vendors, all_kinds};
+use wandb_operator::vendors::{GENERATED_KEYS_ANNOTATION, Vendors, api_resource_of, watched_kinds};
 
 /// Every kind whose objects make up the end state: the vendors' kinds, Secrets and PVCs
 /// (StatefulSets are the simulators' own, so they are left out).
 pub fn end_state_kinds() -> Vec<ApiResource> {
-    all_kinds(&Vendors::default()).into_iter().filter(|k| k.kind != "StatefulSet").collect()
+    let claims = api_resource_of::<k8s_openapi::api::core::v1::PersistentVolumeClaim>();
+    watched_kinds(&Vendors::default()).into_iter().filter(|k| k.kind != "StatefulSet").chain([claims]).collect()
 }
 
 /// How the end state names an object: `Kind namespace/name`.

@@ -31,6 +31,22 @@ struct Args {
     /// (`--quick`: 10), requests counted from the audit log.
     #[arg(long, default_value = "emulator", value_parser = ["emulator", "real"])]
     backend: String,
+    /// Objects of other applications (StatefulSets, PVCs, Secrets, ConfigMaps over 100
+    /// namespaces) created before the CRs for the foreign-objects RSS figure; 0 skips it.
+    #[arg(long, default_value_t = 10_000)]
+    foreign: usize,
+    /// The CR counts of the operator-process figures (default 100, 500, 1000; `--quick`: 10).
+    #[arg(long, value_delimiter = ',')]
+    process_sizes: Option<Vec<usize>>,
+    /// Only the operator-process figures (RSS, CPU, foreign objects): skips render, the
+    /// in-process convergence rounds, steady state and reaction latency.
+    #[arg(long)]
+    only_process: bool,
+    /// Fail when a figure regresses against this recorded baseline (JSON: `peak_rss_mb` per N
+    /// under `debug` and `release`): RSS more than 25 % above it, or foreign objects adding
+    /// more than the goal (`crates/wandb-measure/baseline.json`).
+    #[arg(long)]
+    baseline: Option<std::path::PathBuf>,
 }
 
 /// `--backend real`: fails the run when steady state makes a write or a read, or the server
@@ -195,15 +211,29 @@ async fn reaction_latency(h: &Harness, samples: usize) -> (f64, f64) {
 struct ProcessFigures {
     peak_rss_mib: f64,
     cpu_ms_per_reconcile: f64,
+    converge_seconds: f64,
+    operator_cpu_seconds_per_cr: f64,
+    cluster_cpu_seconds_per_cr: f64,
 }
 
-/// The operator binary as its own process over HTTP: peak RSS after `n` small CRs converged,
-/// then its CPU time per reconcile over a forced resync of all of them.
-async fn operator_process(binary: &std::path::Path, n: usize) -> ProcessFigures {
+/// The operator binary as its own process over HTTP: peak RSS after `n` small CRs converged
+/// (with `foreign` objects of other applications in the cluster from the start), the CPU time
+/// per converged CR of the operator and of this process (the emulator and the simulators),
+/// then the operator's CPU time per reconcile over a forced resync of all of them.
+async fn operator_process(binary: &std::path::Path, n: usize, foreign: usize) -> ProcessFigures {
     let h = Harness::without_operator(&[]).await;
+    wandb_measure::foreign::fill(&h.client, foreign).await.unwrap();
     let cluster = ServedCluster::serve(&h).await;
-    let (operator, port) = start_operator(binary, &cluster, &cluster.dir.join("operator.log"), "warn");
+    // `WANDB_BENCH_LOG=PATH` keeps the operator's log (info level) for a look after the run.
+    let (log, level) = match std::env::var("WANDB_BENCH_LOG") {
+        Ok(path) => (std::path::PathBuf::from(path), std::env::var("WANDB_BENCH_LOG_LEVEL").unwrap_or("info".into())),
+        Err(_) => (cluster.dir.join("operator.log"), "warn".to_owned()),
+    };
+    let (operator, port) = start_operator(binary, &cluster, &log, &level);
+    let (operator_before, cluster_before) = (cpu_seconds(operator.pid()), cpu_seconds(std::process::id()));
     let seconds = create_and_converge(&h, n, Size::Small).await;
+    let operator_cpu = (cpu_seconds(operator.pid()) - operator_before) / n as f64;
+    let cluster_cpu = (cpu_seconds(std::process::id()) - cluster_before) / n as f64;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let cpu_before = cpu_seconds(operator.pid());
     let reconciles = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -224,11 +254,83 @@ async fn operator_process(binary: &std::path::Path, n: usize) -> ProcessFigures 
     let cpu_ms = (cpu_seconds(operator.pid()) - cpu_before) * 1e3 / count as f64;
     let rss = peak_rss_mib(operator.pid());
     println!(
-        "operator      N={n:<4} peak RSS {rss:>6.1} MiB   CPU {cpu_ms:.2} ms/reconcile ({count} reconciles)   converged in {seconds:.1} s (own process, HTTP)"
+        "operator      N={n:<4} foreign {foreign:<6} peak RSS {rss:>6.1} MiB   converged in {seconds:>6.1} s   CPU/CR: operator {:.1} ms, emulator+simulators {:.1} ms   resync CPU {cpu_ms:.2} ms/reconcile ({count})",
+        operator_cpu * 1e3,
+        cluster_cpu * 1e3
     );
     operator.kill();
     cluster.shutdown().await;
-    ProcessFigures { peak_rss_mib: rss, cpu_ms_per_reconcile: cpu_ms }
+    ProcessFigures {
+        peak_rss_mib: rss,
+        cpu_ms_per_reconcile: cpu_ms,
+        converge_seconds: seconds,
+        operator_cpu_seconds_per_cr: operator_cpu,
+        cluster_cpu_seconds_per_cr: cluster_cpu,
+    }
+}
+
+/// The operator-process figures for each N (no foreign objects), and at the smallest N again
+/// with `foreign` objects: `peak_rss_mb`, `rss_foreign_delta_mb` and the CPU split.
+async fn process_figures(binary: &std::path::Path, sizes: &[usize], foreign: usize) -> Value {
+    let mut rss = BTreeMap::new();
+    let mut cpu = BTreeMap::new();
+    let mut converge = BTreeMap::new();
+    for &n in sizes {
+        let figures = operator_process(binary, n, 0).await;
+        rss.insert(n.to_string(), figures.peak_rss_mib);
+        cpu.insert(n.to_string(), figures.cpu_ms_per_reconcile);
+        converge.insert(
+            n.to_string(),
+            json!({"seconds": figures.converge_seconds,
+                   "operator_cpu_seconds_per_cr": figures.operator_cpu_seconds_per_cr,
+                   "emulator_and_simulators_cpu_seconds_per_cr": figures.cluster_cpu_seconds_per_cr}),
+        );
+    }
+    let mut report = json!({
+        "peak_rss_mb": rss,
+        "steady_state_cpu_ms_per_reconcile": cpu,
+        "operator_process_convergence": converge,
+    });
+    if foreign > 0
+        && let Some(&n) = sizes.iter().min()
+    {
+        let with = operator_process(binary, n, foreign).await;
+        let delta = with.peak_rss_mib - report["peak_rss_mb"][n.to_string()].as_f64().unwrap_or(0.0);
+        println!("foreign       N={n:<4} {foreign} objects of other applications add {delta:.1} MiB of RSS");
+        report["foreign_objects"] = json!(foreign);
+        report["peak_rss_foreign_mb"] = json!({n.to_string(): with.peak_rss_mib});
+        report["rss_foreign_delta_mb"] = json!(delta);
+    }
+    report
+}
+
+/// RSS may grow at most this much over the recorded figure before the bench fails.
+const RSS_REGRESSION_ALLOWED: f64 = 0.25;
+/// The goal for foreign objects (issue 10): at most this much RSS for 10,000 of them.
+const FOREIGN_DELTA_GOAL_MB: f64 = 5.0;
+
+/// The regressions of `report` against `baseline` (recorded `peak_rss_mb` per N, under the
+/// build profile: `debug` or `release`).
+fn regressions(report: &Value, baseline: &Value) -> Vec<String> {
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let mut found = Vec::new();
+    if let Some(recorded) = baseline[profile]["peak_rss_mb"].as_object() {
+        for (n, was) in recorded {
+            if let (Some(was), Some(now)) = (was.as_f64(), report["peak_rss_mb"][n].as_f64())
+                && now > was * (1.0 + RSS_REGRESSION_ALLOWED)
+            {
+                found.push(format!(
+                    "peak RSS at N={n} is {now:.1} MiB, more than 25 % over the recorded {was:.1} MiB ({profile} build)"
+                ));
+            }
+        }
+    }
+    if let Some(delta) = report["rss_foreign_delta_mb"].as_f64()
+        && delta > FOREIGN_DELTA_GOAL_MB
+    {
+        found.push(format!("foreign objects add {delta:.1} MiB of RSS, over the goal of {FOREIGN_DELTA_GOAL_MB} MiB"));
+    }
+    found
 }
 
 fn render_us() -> BTreeMap<String, f64> {
@@ -255,56 +357,84 @@ async fn main() {
     if cfg!(debug_assertions) && !args.quick {
         eprintln!("note: a debug build; figures are meaningful with --release");
     }
-    let (sizes, process_sizes, samples): (Vec<usize>, Vec<usize>, usize) =
+    let (sizes, default_process_sizes, samples): (Vec<usize>, Vec<usize>, usize) =
         if args.quick { (vec![1, 10], vec![10], 20) } else { (vec![1, 10, 100, 500], vec![100, 500, 1000], 100) };
+    let process_sizes = args.process_sizes.clone().unwrap_or(default_process_sizes);
     let binary = build_operator_binary().unwrap_or_else(|e| panic!("{e}"));
     if args.backend == "real" {
         real(&args, &binary).await;
         return;
     }
     println!("machine: {} CPUs; vendor simulators at zero delay; CRs of size small, one namespace each", cores());
-    // First, in a clean process: later the emulator's large heap and background tasks would be
-    // measured along with render.
-    let render = render_us();
-    let mut rows = Vec::new();
-    let mut last = None;
-    for n in &sizes {
-        let (row, h) = convergence(*n).await;
-        rows.push(row);
-        last = Some((h, *n));
+    let mut report = json!({});
+    let mut steady_costly = false;
+    if !args.only_process {
+        // First, in a clean process: later the emulator's large heap and background tasks would
+        // be measured along with render.
+        let render = render_us();
+        let mut rows = Vec::new();
+        let mut last = None;
+        for n in &sizes {
+            let (row, h) = convergence(*n).await;
+            rows.push(row);
+            last = Some((h, *n));
+        }
+        let (h, n) = last.unwrap();
+        let steady = steady_state(&h, n).await;
+        let (median, p99) = reaction_latency(&h, samples).await;
+        drop(h);
+        steady_costly = steady.writes_per_reconcile > 0.0 || steady.uncached_reads_per_reconcile > 0.0;
+        report = json!({
+            "convergence": rows,
+            "steady_state_writes_per_reconcile": steady.writes_per_reconcile,
+            "steady_state_uncached_reads_per_reconcile": steady.uncached_reads_per_reconcile,
+            "steady_state_reconciles": steady.reconciles,
+            "reaction_latency_ms": {"median": median, "p99": p99},
+            "render_us": render,
+        });
     }
-    let (h, n) = last.unwrap();
-    let steady = steady_state(&h, n).await;
-    let (median, p99) = reaction_latency(&h, samples).await;
-    drop(h);
-    let mut rss = BTreeMap::new();
-    let mut cpu = BTreeMap::new();
-    for n in process_sizes {
-        let figures = operator_process(&binary, n).await;
-        rss.insert(n.to_string(), figures.peak_rss_mib);
-        cpu.insert(n.to_string(), figures.cpu_ms_per_reconcile);
+    let process = process_figures(&binary, &process_sizes, args.foreign).await;
+    for (key, value) in process.as_object().cloned().unwrap_or_default() {
+        report[key] = value;
     }
-    let report = json!({
-        "convergence": rows,
-        "steady_state_writes_per_reconcile": steady.writes_per_reconcile,
-        "steady_state_uncached_reads_per_reconcile": steady.uncached_reads_per_reconcile,
-        "steady_state_reconciles": steady.reconciles,
-        "steady_state_cpu_ms_per_reconcile": cpu,
-        "reaction_latency_ms": {"median": median, "p99": p99},
-        "peak_rss_mb": rss,
-        "render_us": render,
-    });
-    if let Some(path) = args.json {
-        std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
         println!("wrote {}", path.display());
     }
+    let mut failures = Vec::new();
     // Steady state must be free: a regression here fails the run (and CI).
-    if steady.writes_per_reconcile > 0.0 || steady.uncached_reads_per_reconcile > 0.0 {
-        eprintln!("FAILED: steady state is not free of writes and uncached reads");
+    if steady_costly {
+        failures.push("steady state is not free of writes and uncached reads".to_owned());
+    }
+    if let Some(path) = &args.baseline {
+        let recorded: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        failures.extend(regressions(&report, &recorded));
+    }
+    if !failures.is_empty() {
+        for failure in failures {
+            eprintln!("FAILED: {failure}");
+        }
         std::process::exit(1);
     }
 }
 
 fn cores() -> usize {
     std::thread::available_parallelism().map(usize::from).unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rss_over_a_quarter_above_the_record_or_foreign_growth_over_the_goal_fails() {
+        let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+        let baseline = json!({profile: {"peak_rss_mb": {"10": 20.0, "1000": 50.0}}});
+        let within = json!({"peak_rss_mb": {"10": 24.9}, "rss_foreign_delta_mb": 4.9});
+        assert!(regressions(&within, &baseline).is_empty());
+        let grown = json!({"peak_rss_mb": {"10": 25.1}, "rss_foreign_delta_mb": 0.1});
+        assert_eq!(regressions(&grown, &baseline).len(), 1);
+        let foreign = json!({"peak_rss_mb": {"10": 20.0}, "rss_foreign_delta_mb": 5.1});
+        assert!(regressions(&foreign, &baseline)[0].contains("foreign objects"));
+    }
 }

@@ -16,7 +16,7 @@ use kube::api::{Api, DynamicObject};
 use kube::core::ApiResource;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{ObjectRef, reflector, store::Writer};
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, ResourceExt};
@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::api::WeightsAndBiases;
+use crate::reconcile::projection::{Projection, expand, project};
 use crate::reconcile::{Caches, Context, KindCache, KindState, Settings, error_policy, reconcile};
 use crate::vendors::{self, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey, Vendors};
 
@@ -66,14 +67,19 @@ pub enum ControllerError {
     LeadershipLost,
 }
 
-fn labelled(kind: &ApiResource) -> bool {
-    // Vendor-created StatefulSets and PVCs do not carry our labels.
-    !(kind.kind == "StatefulSet" || kind.kind == "PersistentVolumeClaim")
+/// How a watched kind is cut down before it is cached (`reconcile::projection`).
+fn projection_of(kind: &ApiResource) -> Projection {
+    match (kind.api_version.as_str(), kind.kind.as_str()) {
+        ("v1", "Secret") => Projection::Secret { public_keys: vendors::NON_SECRET_KEYS },
+        ("apps/v1", "StatefulSet") => Projection::StatefulSet,
+        _ => Projection::Applied,
+    }
 }
 
 /// The `WeightsAndBiases` an object belongs to: from our labels, or for vendor-made
 /// StatefulSets through their owning vendor object.
-fn owner_of(object: &DynamicObject, caches: &Caches) -> Option<ObjectRef<WeightsAndBiases>> {
+fn owner_of(cached: &DynamicObject, caches: &Caches) -> Option<ObjectRef<WeightsAndBiases>> {
+    let object = expand(cached);
     let labels = object.labels();
     if labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGER)
         && let (Some(name), Some(ns)) = (labels.get(LABEL_INSTANCE), labels.get(LABEL_INSTANCE_NAMESPACE))
@@ -100,15 +106,14 @@ fn kind_stream(
         Some(ns) => Api::namespaced_with(client.clone(), ns, kind),
         None => Api::all_with(client.clone(), kind),
     };
-    let mut config = watcher::Config::default();
-    if labelled(kind) {
-        config = config.labels(&format!("{LABEL_MANAGED_BY}={MANAGER}"));
-    }
+    // Every kind we watch carries our labels: the objects we write, and the StatefulSets
+    // Opstree makes, which copy the labels of their Redis resource. Other applications'
+    // objects never reach the operator.
+    let config = watcher::Config::default().labels(&format!("{LABEL_MANAGED_BY}={MANAGER}"));
     let state = cache.clone();
     let name = format!("{} {}", kind.api_version, kind.kind);
-    // managedFields are never read from the caches (drift is checked against our desired
-    // fields): dropping them before the store keeps each cached object a fraction smaller.
-    let watch = watcher::watcher(api, config).default_backoff().modify(|o| o.managed_fields_mut().clear());
+    let projection = projection_of(kind);
+    let watch = watcher::watcher(api, config).default_backoff().modify(move |o| project(o, projection));
     let stream = reflector(writer, watch)
         .inspect(move |event| match event {
             Ok(Event::InitDone) => state.set_state(KindState::Ready),
@@ -165,7 +170,7 @@ pub async fn run(
         if options.namespaces.is_empty() { vec![None] } else { options.namespaces.iter().cloned().map(Some).collect() };
     let mut caches = Vec::new();
     let mut triggers = Vec::new();
-    for kind in vendors::all_kinds(&vendors) {
+    for kind in vendors::watched_kinds(&vendors) {
         for scope in &scopes {
             let (cache, stream) = kind_stream(&client, &kind, scope.as_deref());
             caches.push(cache);
@@ -173,26 +178,31 @@ pub async fn run(
         }
     }
     let caches = Caches::new(caches);
-    let recorder = Recorder::new(
-        client.clone(),
-        Reporter { controller: MANAGER.to_owned(), instance: Some(options.instance.clone()) },
-    );
+    let reporter = Reporter { controller: MANAGER.to_owned(), instance: Some(options.instance.clone()) };
     let ctx = Arc::new(Context::new(
         client.clone(),
         vendors,
         caches.clone(),
-        recorder,
+        reporter,
         metrics.clone(),
         options.settings.clone(),
     ));
 
     // Drive the caches first: reconciling before they are complete would report objects as
-    // missing and make statuses flap after every restart.
+    // missing and make statuses flap after every restart. Changes seen while the caches fill
+    // are not forwarded: every resource is reconciled once the controllers start, against the
+    // complete caches, so they would only repeat that work — and holding them (a cluster
+    // lists more objects than any channel holds) would stall every watch behind them.
+    let primed = Arc::new(AtomicBool::new(false));
     let (trigger_tx, mut trigger_rx) = mpsc::channel::<DynamicObject>(4096);
+    let forwarding = primed.clone();
     tokio::spawn(futures::stream::select_all(triggers).for_each(move |object| {
         let tx = trigger_tx.clone();
+        let forward = forwarding.load(Ordering::Acquire);
         async move {
-            let _ = tx.send(object).await;
+            if forward {
+                let _ = tx.send(object).await;
+            }
         }
     }));
     let mut stopped = stop_rx.clone();
@@ -216,6 +226,8 @@ pub async fn run(
         }
     }
 
+    primed.store(true, Ordering::Release);
+
     // One controller per scope; a dispatcher maps every watched object to its resource.
     let mut senders = Vec::new();
     let mut controllers = Vec::new();
@@ -227,7 +239,18 @@ pub async fn run(
             None => Api::all(client.clone()),
         };
         let mut stopped = stop_rx.clone();
-        let controller = Controller::new(api, watcher::Config::default())
+        // Our own reflector rather than `Controller::new`'s, to drop managedFields (never read)
+        // before the resources enter the store.
+        let writer = Writer::<WeightsAndBiases>::default();
+        let store = writer.as_reader();
+        let resources = reflector(
+            writer,
+            watcher::watcher(api, watcher::Config::default()).default_backoff().modify(|w| {
+                w.managed_fields_mut().clear();
+            }),
+        )
+        .applied_objects();
+        let controller = Controller::for_stream(resources, store)
             .with_config(ControllerConfig::default().concurrency(options.concurrency))
             .reconcile_on(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) }))
             .graceful_shutdown_on(async move {

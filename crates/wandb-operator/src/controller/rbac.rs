@@ -83,8 +83,8 @@ pub const RULES: &[Rule] = &[
     Rule {
         group: "",
         resources: &["persistentvolumeclaims"],
-        verbs: &["get", "list", "watch", "delete"],
-        why: "purge deletes a component's claims",
+        verbs: &["list", "delete"],
+        why: "purge lists and deletes a component's claims (never watched)",
     },
     Rule {
         group: "apps",

@@ -10,6 +10,7 @@ use kube::api::DynamicObject;
 use kube::core::ApiResource;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::projection::expand;
 use crate::model::Instance;
 use crate::vendors::{LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey};
 
@@ -114,14 +115,14 @@ impl Caches {
         }
     }
 
-    /// The cached object for `key`.
+    /// The cached object for `key`, as projected (`projection`) and parsed back.
     pub fn get(&self, key: &ObjectKey) -> Option<Arc<DynamicObject>> {
         let cache = self.scoped(&key.api_version, &key.kind, &key.namespace)?;
         let reference = ObjectRef::<DynamicObject>::new_with(&key.name, cache.resource.clone()).within(&key.namespace);
-        cache.store.get(&reference)
+        cache.store.get(&reference).map(|stored| Arc::new(expand(&stored)))
     }
 
-    /// Cached objects of a kind in `namespace` that satisfy `filter`.
+    /// Cached objects of a kind in `namespace` that satisfy `filter`, parsed back.
     pub fn list(
         &self,
         api_version: &str,
@@ -130,7 +131,11 @@ impl Caches {
         filter: impl Fn(&DynamicObject) -> bool,
     ) -> Vec<Arc<DynamicObject>> {
         self.scoped(api_version, kind, namespace)
-            .map(|c| c.store.state_filter(|o| o.metadata.namespace.as_deref() == Some(namespace) && filter(o)))
+            .map(|c| c.store.state_filter(|o| o.metadata.namespace.as_deref() == Some(namespace)))
             .unwrap_or_default()
+            .into_iter()
+            .map(|stored| Arc::new(expand(&stored)))
+            .filter(|o| filter(o))
+            .collect()
     }
 }

@@ -172,7 +172,8 @@ where
         Err(error) => blocked(vec![detail(State::Error, "InvalidSpec", error.to_string())]),
         Ok(Plan::Disabled(placement)) => {
             let kinds = vendor.kinds();
-            retention::disabled(ctx, wandb, placement, &kinds, &vendor.data_claims(placement), progress).await?
+            let claims = vendor.data_claims(placement);
+            retention::disabled(ctx, wandb, placement, &kinds, &claims, previous, progress).await?
         }
         Ok(Plan::Enabled(config)) => enabled(ctx, wandb, vendor, config, previous, progress).await?,
     };

@@ -5,6 +5,7 @@
 pub mod cache;
 mod component;
 mod finalizers;
+pub mod projection;
 mod retention;
 mod status;
 
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::{Client, Resource, ResourceExt};
 use tracing::{info, instrument, warn};
 
@@ -120,8 +121,10 @@ pub struct Context {
     pub vendors: Vendors,
     /// Read caches.
     pub caches: Caches,
-    /// Event recorder.
+    /// Event recorder for Warning events (it folds repeats into series).
     pub recorder: Recorder,
+    /// Who publishes events.
+    reporter: Reporter,
     /// Metrics sink.
     pub observer: Arc<dyn Observer>,
     /// Settings.
@@ -136,11 +139,21 @@ impl Context {
         client: Client,
         vendors: Vendors,
         caches: Caches,
-        recorder: Recorder,
+        reporter: Reporter,
         observer: Arc<dyn Observer>,
         settings: Settings,
     ) -> Self {
-        Context { client, vendors, caches, recorder, observer, settings, failing_since: Mutex::new(HashMap::new()) }
+        let recorder = Recorder::new(client.clone(), reporter.clone());
+        Context {
+            client,
+            vendors,
+            caches,
+            recorder,
+            reporter,
+            observer,
+            settings,
+            failing_since: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Publishes an event on `wandb`. `about` names the object it concerns (the event's
@@ -155,6 +168,7 @@ impl Context {
         note: String,
         about: Option<&crate::vendors::ObjectKey>,
     ) {
+        let reference = wandb.object_ref(&());
         let event = Event {
             type_,
             reason: reason.to_owned(),
@@ -168,7 +182,18 @@ impl Context {
                 ..Default::default()
             }),
         };
-        if let Err(e) = self.recorder.publish(&event, &wandb.object_ref(&())).await {
+        // kube's Recorder keeps every event it published for six minutes to fold repeats into
+        // series: at a thousand resources the `Created` events of a first convergence alone
+        // held tens of MiB. Normal events here happen once per object (created, adopted,
+        // detached, purged), so they go through a recorder of their own with nothing to keep;
+        // Warnings, which repeat, keep their series.
+        let published = match type_ {
+            EventType::Normal => {
+                Recorder::new(self.client.clone(), self.reporter.clone()).publish(&event, &reference).await
+            }
+            EventType::Warning => self.recorder.publish(&event, &reference).await,
+        };
+        if let Err(e) = published {
             warn!(error = %e, "cannot publish event");
         }
     }

@@ -3,7 +3,7 @@
 //! disabled component, and to every component when the resource is deleted.
 
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret};
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::ApiResource;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
@@ -25,6 +25,9 @@ enum Outcome {
     InProgress(usize),
 }
 
+/// The status code of a component whose purge has finished.
+const PURGED: &str = "Purged";
+
 fn objects_of(ctx: &Context, placement: &Placement, kinds: &[ApiResource]) -> Vec<(ApiResource, DynamicObject)> {
     let secret = api_resource_of::<Secret>();
     kinds
@@ -45,12 +48,40 @@ fn key_of(kind: &ApiResource, placement: &Placement, object: &DynamicObject) -> 
     ObjectKey::new(&kind.api_version, &kind.kind, &placement.namespace, &object.name_any())
 }
 
+/// The component's claims, read from the API (metadata only). Claims are not cached: only a
+/// purge reads them, and a cache of every claim in the watched namespaces would grow with
+/// other applications' storage (`docs/architecture.md`, "What the caches hold").
+async fn list_claims(
+    ctx: &Context,
+    placement: &Placement,
+    claims: &ClaimMatcher,
+) -> Result<Vec<(ApiResource, DynamicObject)>, ReconcileError> {
+    let kind = api_resource_of::<PersistentVolumeClaim>();
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), &placement.namespace);
+    let listed = api
+        .list_metadata(&ListParams::default())
+        .await
+        .map_err(ReconcileError::api(format!("list PersistentVolumeClaims in {}", placement.namespace)))?;
+    Ok(listed
+        .items
+        .into_iter()
+        .filter(|claim| {
+            claims.matches(&claim.name_any(), claim.labels())
+                || is_ours(claim.labels(), &placement.instance, Some(placement.component.key()))
+        })
+        .map(|claim| {
+            (kind.clone(), DynamicObject { types: None, metadata: claim.metadata, data: serde_json::Value::Null })
+        })
+        .collect())
+}
+
 async fn apply(
     ctx: &Context,
     wandb: &WeightsAndBiases,
     placement: &Placement,
     kinds: &[ApiResource],
     claims: &ClaimMatcher,
+    purged_before: bool,
     progress: &Progress,
 ) -> Result<Outcome, ReconcileError> {
     // A vendor API that is not served has nothing of ours to act on.
@@ -95,16 +126,12 @@ async fn apply(
             first_error.map_or(Ok(Outcome::Done), Err)
         }
         OnDelete::Purge => {
-            let pvc_kind = api_resource_of::<PersistentVolumeClaim>();
-            let claims: Vec<(ApiResource, DynamicObject)> = ctx
-                .caches
-                .list(&pvc_kind.api_version, &pvc_kind.kind, &placement.namespace, |o| {
-                    claims.matches(&o.name_any(), o.labels())
-                        || is_ours(o.labels(), &placement.instance, Some(placement.component.key()))
-                })
-                .into_iter()
-                .map(|o| (pvc_kind.clone(), (*o).clone()))
-                .collect();
+            // Once a purge has finished and no vendor object of ours is left, nothing can make
+            // new claims for this component: the claims are not listed again.
+            if objects.is_empty() && purged_before {
+                return Ok(Outcome::Done);
+            }
+            let claims = list_claims(ctx, placement, claims).await?;
             let remaining = objects.len() + claims.len();
             if remaining == 0 {
                 return Ok(Outcome::Done);
@@ -131,21 +158,24 @@ async fn apply(
     }
 }
 
-/// The status of a disabled component after applying its retention policy.
+/// The status of a disabled component after applying its retention policy; `previous` is its
+/// status before this pass (a finished purge is not repeated).
 pub async fn disabled<K>(
     ctx: &Context,
     wandb: &WeightsAndBiases,
     placement: &Placement,
     kinds: &[ApiResource],
     claims: &ClaimMatcher,
+    previous: Option<&ComponentStatus<K>>,
     progress: &Progress,
 ) -> Result<ComponentStatus<K>, ReconcileError> {
-    let (state, code, message) = match apply(ctx, wandb, placement, kinds, claims, progress).await? {
+    let purged_before = previous.is_some_and(|p| p.details.iter().any(|d| d.code == PURGED));
+    let (state, code, message) = match apply(ctx, wandb, placement, kinds, claims, purged_before, progress).await? {
         Outcome::InProgress(n) => {
             (State::Deleting, "Purging", format!("component disabled: deleting {n} objects and claims"))
         }
         Outcome::Done if placement.on_delete == OnDelete::Purge => {
-            (State::Offline, "Purged", "component disabled; its objects and data were deleted".to_owned())
+            (State::Offline, PURGED, "component disabled; its objects and data were deleted".to_owned())
         }
         Outcome::Done => (State::Offline, "Detached", "component disabled; its objects and data are kept".to_owned()),
     };
@@ -184,7 +214,7 @@ pub async fn finalize(
     for placement in &placements {
         let (kinds, claims) = vendor_of(ctx, placement.component, placement);
         // A component that fails does not stop the others' retention in this pass.
-        match apply(ctx, wandb, placement, &kinds, &claims, progress).await {
+        match apply(ctx, wandb, placement, &kinds, &claims, false, progress).await {
             Ok(Outcome::InProgress(n)) => deleting.push((placement.component, n)),
             Ok(Outcome::Done) => {}
             Err(error) => {

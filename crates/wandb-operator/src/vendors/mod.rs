@@ -221,13 +221,11 @@ pub fn api_resource_of<K: kube::Resource<DynamicType = ()>>() -> kube::core::Api
     kube::core::ApiResource::erase::<K>(&())
 }
 
-/// Every kind the operator reads or writes besides its own: the vendors' kinds, Secrets,
-/// StatefulSets (Opstree readiness) and PersistentVolumeClaims (purge).
-pub fn all_kinds(vendors: &Vendors) -> Vec<kube::core::ApiResource> {
-    use k8s_openapi::api::{
-        apps::v1::StatefulSet,
-        core::v1::{PersistentVolumeClaim, Secret},
-    };
+/// Every kind the operator watches and caches besides its own: the vendors' kinds, Secrets
+/// and StatefulSets (Opstree readiness). PersistentVolumeClaims are not watched: only purge
+/// reads them, from the API (see `docs/architecture.md`, "What the caches hold").
+pub fn watched_kinds(vendors: &Vendors) -> Vec<kube::core::ApiResource> {
+    use k8s_openapi::api::{apps::v1::StatefulSet, core::v1::Secret};
     let mut kinds = vendors.mysql.kinds();
     kinds.extend(vendors.redis.kinds());
     kinds.extend(vendors.kafka.kinds());
@@ -235,9 +233,12 @@ pub fn all_kinds(vendors: &Vendors) -> Vec<kube::core::ApiResource> {
     kinds.extend(vendors.clickhouse.kinds());
     kinds.push(api_resource_of::<Secret>());
     kinds.push(api_resource_of::<StatefulSet>());
-    kinds.push(api_resource_of::<PersistentVolumeClaim>());
     kinds
 }
+
+/// Keys of our generated Secrets whose values are not credentials (user names the status
+/// reports): the only values the Secret cache keeps.
+pub const NON_SECRET_KEYS: &[&str] = &[minio::ROOT_USER_KEY];
 
 /// `<service>.<namespace>.svc.cluster.local`.
 pub(crate) fn service_host(service: &str, namespace: &str) -> String {

@@ -183,11 +183,12 @@ async fn statefulset(
     replicas: i64,
     owner: &DynamicObject,
     kind: &ApiResource,
+    labels: &Value,
 ) {
     let api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &ar("apps/v1", "StatefulSet", "statefulsets"));
     let body = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
-        "metadata": {"name": name, "ownerReferences": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": owner.name_any(), "uid": owner.metadata.uid, "controller": true}]},
+        "metadata": {"name": name, "labels": labels, "ownerReferences": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": owner.name_any(), "uid": owner.metadata.uid, "controller": true}]},
         "spec": {"replicas": replicas, "serviceName": name, "selector": {"matchLabels": {"app": name}}, "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "redis", "image": "redis"}]}}}});
     let sts = api.patch(name, &PatchParams::apply("opstree-simulator").force(), &Patch::Apply(&body)).await;
     if let Ok(sts) = sts {
@@ -210,7 +211,7 @@ async fn workload(
     namespace: &str,
     set: &str,
     replicas: i64,
-    (owner, kind): (&DynamicObject, &ApiResource),
+    (owner, kind, set_labels): (&DynamicObject, &ApiResource, &Value),
     templates: &[(String, Value)],
 ) -> bool {
     if !controls.real {
@@ -229,7 +230,7 @@ async fn workload(
         })
         .collect();
     let body = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
-        "metadata": {"name": set, "ownerReferences": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": owner.name_any(), "uid": owner.metadata.uid, "controller": true}]},
+        "metadata": {"name": set, "labels": set_labels, "ownerReferences": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": owner.name_any(), "uid": owner.metadata.uid, "controller": true}]},
         "spec": {"replicas": replicas, "serviceName": set, "podManagementPolicy": "Parallel",
             "selector": {"matchLabels": {"simulator.test/set": set}},
             "template": {"metadata": {"labels": {"simulator.test/set": set}}, "spec": {"containers": [{"name": "main", "image": "stand-in"}]}},
@@ -242,6 +243,22 @@ async fn workload(
     let status = applied.data.get("status").cloned().unwrap_or(Value::Null);
     status.get("observedGeneration").and_then(Value::as_i64) == Some(generation)
         && status.get("readyReplicas").and_then(Value::as_i64).unwrap_or(0) >= replicas
+}
+
+/// The labels Opstree puts on a StatefulSet (and its claim templates): `app`,
+/// `redis_setup_type` and `role`, then every label of the Redis resource itself
+/// (`getRedisLabels` in the vendor's `internal/k8sutils/labels.go`).
+fn opstree_labels(object: &DynamicObject, kind: &str, set: &str) -> Value {
+    let setup = match kind {
+        "RedisReplication" => "replication",
+        "RedisSentinel" => "sentinel",
+        _ => "standalone",
+    };
+    let mut labels = json!({"app": set, "redis_setup_type": setup, "role": setup});
+    for (key, value) in object.labels() {
+        labels[key] = json!(value);
+    }
+    labels
 }
 
 async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, controls: &Controls) -> Option<()> {
@@ -265,7 +282,9 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 return Some(());
             }
             let templates = [("datadir".to_owned(), json!({"app.kubernetes.io/instance": name}))];
-            if !workload(client, controls, &ns, &format!("{name}-pxc"), size, (object, kind), &templates).await {
+            if !workload(client, controls, &ns, &format!("{name}-pxc"), size, (object, kind, &json!({})), &templates)
+                .await
+            {
                 return Some(());
             }
             let status = if failing {
@@ -304,9 +323,16 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 None
             };
             let templates = [("data-0".to_owned(), json!({"strimzi.io/cluster": cluster}))];
-            let ready =
-                workload(client, controls, &ns, &format!("{cluster}-{name}"), replicas, (object, kind), &templates)
-                    .await;
+            let ready = workload(
+                client,
+                controls,
+                &ns,
+                &format!("{cluster}-{name}"),
+                replicas,
+                (object, kind, &json!({})),
+                &templates,
+            )
+            .await;
             for i in 0..replicas {
                 let pvc = format!("data-0-{cluster}-{name}-{i}");
                 if let Some(uid) = &kafka_uid {
@@ -340,13 +366,15 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             }
             let replicas = spec.get("clusterSize").and_then(Value::as_i64).unwrap_or(1);
             let sts = if kind.kind == "RedisSentinel" { format!("{name}-sentinel") } else { name.clone() };
-            let templates = if kind.kind == "RedisSentinel" { vec![] } else { vec![(name.clone(), json!({}))] };
+            let labels = opstree_labels(object, &kind.kind, &sts);
+            // Opstree's claim templates carry the StatefulSet's labels.
+            let templates = if kind.kind == "RedisSentinel" { vec![] } else { vec![(name.clone(), labels.clone())] };
             if controls.real {
                 // The operator reads readiness from this StatefulSet; the real controller writes it.
-                workload(client, controls, &ns, &sts, replicas, (object, kind), &templates).await;
+                workload(client, controls, &ns, &sts, replicas, (object, kind, &labels), &templates).await;
             } else {
-                statefulset(client, &ns, &sts, replicas, object, kind).await;
-                workload(client, controls, &ns, &sts, replicas, (object, kind), &templates).await;
+                statefulset(client, &ns, &sts, replicas, object, kind, &labels).await;
+                workload(client, controls, &ns, &sts, replicas, (object, kind, &labels), &templates).await;
             }
             if kind.kind == "RedisReplication" {
                 write_status(client, kind, object, json!({"masterNode": format!("{name}-0")})).await;
@@ -360,7 +388,17 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             let volumes = spec.pointer("/pools/0/volumesPerServer").and_then(Value::as_i64).unwrap_or(1);
             let templates: Vec<(String, Value)> =
                 (0..volumes).map(|v| (format!("data{v}"), json!({"v1.min.io/tenant": name}))).collect();
-            if !workload(client, controls, &ns, &format!("{name}-pool-0"), servers, (object, kind), &templates).await {
+            if !workload(
+                client,
+                controls,
+                &ns,
+                &format!("{name}-pool-0"),
+                servers,
+                (object, kind, &json!({})),
+                &templates,
+            )
+            .await
+            {
                 return Some(());
             }
             let status = if failing {
@@ -400,8 +438,16 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             let set_prefix = prefix.trim_start_matches("data-").to_owned();
             for r in 0..replicas {
                 let templates = [("data".to_owned(), json!({}))];
-                ready &=
-                    workload(client, controls, &ns, &format!("{set_prefix}{r}"), 1, (object, kind), &templates).await;
+                ready &= workload(
+                    client,
+                    controls,
+                    &ns,
+                    &format!("{set_prefix}{r}"),
+                    1,
+                    (object, kind, &json!({})),
+                    &templates,
+                )
+                .await;
             }
             if !ready {
                 return Some(());
