@@ -5,7 +5,6 @@
 use futures::{StreamExt, TryStreamExt};
 use kube::Client;
 use kube::api::{Api, DynamicObject, PostParams};
-use kube::core::ApiResource;
 use serde_json::{Value, json};
 
 /// How many namespaces the foreign objects are spread over.
@@ -18,17 +17,6 @@ const KINDS: [(&str, &str, &str); 4] = [
     ("v1", "Secret", "secrets"),
     ("v1", "ConfigMap", "configmaps"),
 ];
-
-fn resource(api_version: &str, kind: &str, plural: &str) -> ApiResource {
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    ApiResource {
-        group: group.to_owned(),
-        version: version.to_owned(),
-        api_version: api_version.to_owned(),
-        kind: kind.to_owned(),
-        plural: plural.to_owned(),
-    }
-}
 
 /// A body of the size other applications' objects typically have (a pod template with
 /// resources and environment, a claim with its class, a certificate-sized Secret, a config
@@ -85,7 +73,7 @@ pub async fn fill(client: &Client, count: usize) -> Result<(), kube::Error> {
                 let (api_version, kind, plural) = KINDS[i % KINDS.len()];
                 let namespace = format!("other-{}", i % FOREIGN_NAMESPACES);
                 let api: Api<DynamicObject> =
-                    Api::namespaced_with(client, &namespace, &resource(api_version, kind, plural));
+                    Api::namespaced_with(client, &namespace, &crate::support::api_resource(api_version, kind, plural));
                 let app = ["billing", "search", "ledger", "queue"][i % 4];
                 let object: DynamicObject = serde_json::from_value(body(kind, &format!("{app}-{i}"), app)).unwrap();
                 api.create(&PostParams::default(), &object).await.map(|_| ())

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::api::WeightsAndBiases;
-use crate::reconcile::projection::{Projection, expand, project};
+use crate::reconcile::projection::{Projection, metadata, project};
 use crate::reconcile::{Caches, Context, KindCache, KindState, Settings, error_policy, reconcile};
 use crate::vendors::{self, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey, Vendors};
 
@@ -79,15 +79,15 @@ fn projection_of(kind: &ApiResource) -> Projection {
 /// The `WeightsAndBiases` an object belongs to: from our labels, or for vendor-made
 /// StatefulSets through their owning vendor object.
 fn owner_of(cached: &DynamicObject, caches: &Caches) -> Option<ObjectRef<WeightsAndBiases>> {
-    let object = expand(cached);
-    let labels = object.labels();
+    let meta = metadata(cached);
+    let labels = meta.labels.unwrap_or_default();
     if labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGER)
         && let (Some(name), Some(ns)) = (labels.get(LABEL_INSTANCE), labels.get(LABEL_INSTANCE_NAMESPACE))
     {
         return Some(ObjectRef::new(name).within(ns));
     }
-    let namespace = object.namespace()?;
-    object.owner_references().iter().find_map(|owner| {
+    let namespace = meta.namespace?;
+    meta.owner_references.unwrap_or_default().iter().find_map(|owner| {
         let key = ObjectKey::new(&owner.api_version, &owner.kind, &namespace, &owner.name);
         let parent = caches.get(&key)?;
         let labels = parent.labels();

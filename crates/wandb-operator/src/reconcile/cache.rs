@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::DynamicObject;
 use kube::core::ApiResource;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::projection::expand;
+use super::projection::{expand, metadata};
 use crate::model::Instance;
 use crate::vendors::{LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey};
 
@@ -122,20 +123,22 @@ impl Caches {
         cache.store.get(&reference).map(|stored| Arc::new(expand(&stored)))
     }
 
-    /// Cached objects of a kind in `namespace` that satisfy `filter`, parsed back.
+    /// Cached objects of a kind in `namespace` whose metadata satisfies `filter`, parsed back
+    /// (only those that match are parsed whole).
     pub fn list(
         &self,
         api_version: &str,
         kind: &str,
         namespace: &str,
-        filter: impl Fn(&DynamicObject) -> bool,
+        filter: impl Fn(&ObjectMeta) -> bool,
     ) -> Vec<Arc<DynamicObject>> {
         self.scoped(api_version, kind, namespace)
-            .map(|c| c.store.state_filter(|o| o.metadata.namespace.as_deref() == Some(namespace)))
+            .map(|c| {
+                c.store.state_filter(|o| o.metadata.namespace.as_deref() == Some(namespace) && filter(&metadata(o)))
+            })
             .unwrap_or_default()
             .into_iter()
             .map(|stored| Arc::new(expand(&stored)))
-            .filter(|o| filter(o))
             .collect()
     }
 }

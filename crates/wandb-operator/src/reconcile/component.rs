@@ -91,13 +91,13 @@ fn settle<K: Clone>(
     })
 }
 
+/// The message kube-apiserver gives (with a 500) when an applied object does not fit the schema.
+const TYPED_PATCH_FAILURE: &str = "failed to create typed patch object";
+
 /// The status of a component whose API calls failed. What the user must fix gets its own code
 /// and the `Error` state with the server's message; a transient failure (5xx, conflict,
 /// timeout) is `Updating`/`Retrying` with a fixed message and the last known connection, never
 /// `Ready` on stale information.
-/// The message kube-apiserver gives (with a 500) when an applied object does not fit the schema.
-const TYPED_PATCH_FAILURE: &str = "failed to create typed patch object";
-
 fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>>) -> ComponentStatus<K> {
     let message = error.to_string();
     let (state, code, message) = match error.api_status() {

@@ -129,6 +129,23 @@ pub fn project(object: &mut DynamicObject, projection: Projection) {
     object.data = Value::String(text);
 }
 
+/// The metadata of a cached object, parsed back without its data: what the trigger path and
+/// cache filters look at (labels, owner references), at the cost of the metadata alone.
+pub fn metadata(cached: &DynamicObject) -> ObjectMeta {
+    /// The metadata of the stored text; serde skips the rest without building it.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(default)]
+        metadata: ObjectMeta,
+    }
+    match &cached.data {
+        Value::String(text) => {
+            serde_json::from_str::<Head>(text).map_or_else(|_| cached.metadata.clone(), |h| h.metadata)
+        }
+        _ => cached.metadata.clone(),
+    }
+}
+
 /// A cached object as a reconcile reads it: parsed back from the text [`project`] kept (an
 /// object that was never projected is returned as it is).
 pub fn expand(cached: &DynamicObject) -> DynamicObject {
@@ -269,6 +286,7 @@ mod tests {
         );
         assert!(o.metadata.labels.is_none() && o.data.is_string(), "stored as text, keyed by name: {o:?}");
         assert_eq!(o.metadata.name.as_deref(), Some("wandb-mysql"));
+        assert_eq!(metadata(&o), expand(&o).metadata, "the metadata alone parses back the same");
         let o = expand(&o);
         assert!(o.metadata.managed_fields.is_none());
         assert_eq!(o.metadata.annotations.unwrap().keys().collect::<Vec<_>>(), ["apps.wandb.com/applied-hash"]);

@@ -35,8 +35,12 @@ fn objects_of(ctx: &Context, placement: &Placement, kinds: &[ApiResource]) -> Ve
         .chain(std::iter::once(&secret))
         .flat_map(|kind| {
             ctx.caches
-                .list(&kind.api_version, &kind.kind, &placement.namespace, |o| {
-                    is_ours(o.labels(), &placement.instance, Some(placement.component.key()))
+                .list(&kind.api_version, &kind.kind, &placement.namespace, |meta| {
+                    is_ours(
+                        meta.labels.as_ref().unwrap_or(&Default::default()),
+                        &placement.instance,
+                        Some(placement.component.key()),
+                    )
                 })
                 .into_iter()
                 .map(move |o| (kind.clone(), (*o).clone()))
