@@ -51,6 +51,12 @@ struct RunArgs {
     /// Safety-net resync of converged resources, in seconds.
     #[arg(long, env = "RESYNC_SECONDS", default_value_t = 600)]
     resync_seconds: u64,
+    /// How often external components' Secrets are read and endpoints probed, in seconds.
+    #[arg(long, env = "PROBE_INTERVAL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    probe_interval_seconds: u64,
+    /// The limit of one reachability probe, in seconds.
+    #[arg(long, env = "PROBE_TIMEOUT_SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+    probe_timeout_seconds: u64,
     /// Elect a leader on a Lease so that only one replica writes.
     #[arg(long, env = "LEADER_ELECT", default_value_t = false)]
     leader_elect: bool,
@@ -162,6 +168,8 @@ fn run_controller(args: RunArgs) -> ExitCode {
             concurrency: args.concurrency.max(1),
             settings: wandb_operator::reconcile::Settings {
                 resync: std::time::Duration::from_secs(args.resync_seconds),
+                probe_interval: std::time::Duration::from_secs(args.probe_interval_seconds),
+                probe_timeout: std::time::Duration::from_secs(args.probe_timeout_seconds),
                 ..Default::default()
             },
             leader: args.leader_elect.then(|| wandb_operator::controller::LeaderOptions {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::api::WeightsAndBiases;
 use crate::model::{self, ModelError, Plan};
-use crate::vendors::{Desired, VendorError, Vendors};
+use crate::vendors::{Desired, Observed, Vendor, VendorError, Vendors, connection, external};
 
 /// Why a manifest cannot be rendered. Every message names what is wrong; none carries a secret.
 #[derive(Debug, thiserror::Error)]
@@ -137,42 +137,63 @@ fn first_line(text: &str) -> String {
 
 /// Every object the operator would create for `wandb`, in a deterministic order: components
 /// in status order (MySQL, Redis, Kafka, MinIO, ClickHouse), each with its generated Secrets
-/// first and then its vendor objects in apply order. Disabled components contribute nothing.
+/// first, then its vendor objects in apply order, then its connection Secret (no values). An
+/// external component contributes only its connection Secret; a disabled one nothing.
 pub fn render_objects(wandb: &WeightsAndBiases, vendors: &Vendors) -> Result<Vec<Value>, RenderError> {
     let model_error = |source| RenderError::Model { index: 1, source };
     let config = model::resolve(wandb).map_err(model_error)?;
     if let Some(error) = config.errors().into_iter().next() {
         return Err(model_error(error.clone()));
     }
-    let mut desired: Vec<Desired> = Vec::new();
-    // `errors()` was empty, so every plan is Ok.
-    if let Ok(Plan::Enabled(c)) = &config.mysql {
-        desired.push(vendors.mysql.desired(c)?);
-    }
-    if let Ok(Plan::Enabled(c)) = &config.redis {
-        desired.push(vendors.redis.desired(c)?);
-    }
-    if let Ok(Plan::Enabled(c)) = &config.kafka {
-        desired.push(vendors.kafka.desired(c)?);
-    }
-    if let Ok(Plan::Enabled(c)) = &config.minio {
-        desired.push(vendors.minio.desired(c)?);
-    }
-    if let Ok(Plan::Enabled(c)) = &config.clickhouse {
-        desired.push(vendors.clickhouse.desired(c)?);
-    }
     let mut objects = Vec::new();
-    for d in desired {
-        for secret in &d.secrets {
-            let mut body =
-                serde_json::to_value(secret.without_values()).map_err(|e| RenderError::Output(e.to_string()))?;
-            body["apiVersion"] = Value::from("v1");
-            body["kind"] = Value::from("Secret");
-            objects.push(body);
-        }
-        objects.extend(d.objects.into_iter().map(|o| o.body));
-    }
+    // `errors()` was empty, so every plan is Ok.
+    component_objects(&*vendors.mysql, &config.mysql, &mut objects)?;
+    component_objects(&*vendors.redis, &config.redis, &mut objects)?;
+    component_objects(&*vendors.kafka, &config.kafka, &mut objects)?;
+    component_objects(&*vendors.minio, &config.minio, &mut objects)?;
+    component_objects(&*vendors.clickhouse, &config.clickhouse, &mut objects)?;
     Ok(objects)
+}
+
+fn secret_body(secret: k8s_openapi::api::core::v1::Secret) -> Result<Value, RenderError> {
+    let mut body = serde_json::to_value(secret).map_err(|e| RenderError::Output(e.to_string()))?;
+    body["apiVersion"] = Value::from("v1");
+    body["kind"] = Value::from("Secret");
+    Ok(body)
+}
+
+/// One component's objects: generated Secrets, vendor objects, then the connection Secret
+/// (without values; for a managed component its keys are those the vendor's status yields).
+/// An external component has only its connection Secret.
+fn component_objects<C, K>(
+    vendor: &dyn Vendor<Config = C, Connection = K>,
+    plan: &Result<Plan<C>, model::ModelError>,
+    objects: &mut Vec<Value>,
+) -> Result<(), RenderError>
+where
+    C: model::Placed,
+    K: serde::Serialize,
+{
+    match plan {
+        Ok(Plan::Enabled(config)) => {
+            let desired: Desired = vendor.desired(config)?;
+            for secret in &desired.secrets {
+                objects.push(secret_body(secret.without_values())?);
+            }
+            objects.extend(desired.objects.into_iter().map(|o| o.body));
+            let status = vendor.observe(config, &Observed::default(), false);
+            if let Some(connection) =
+                connection::managed(config.placement(), &status, vendor.connection_extras(config))
+            {
+                objects.push(secret_body(connection.without_values())?);
+            }
+        }
+        Ok(Plan::External(config)) => {
+            objects.push(secret_body(external::connection_secret(config).without_values())?);
+        }
+        Ok(Plan::Disabled(_)) | Err(_) => {}
+    }
+    Ok(())
 }
 
 /// Renders objects as a multi-document YAML stream (`---` before each document).

@@ -3,10 +3,12 @@
 //! The rustdoc on the types in this module becomes the CRD's OpenAPI descriptions, so it is
 //! written for users (`kubectl explain wandb.spec`). Rust-only notes use `//` comments.
 
+mod external;
 pub mod reference;
 mod spec;
 mod status;
 
+pub use external::*;
 pub use spec::*;
 pub use status::*;
 

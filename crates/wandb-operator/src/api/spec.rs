@@ -5,6 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::WeightsAndBiasesStatus;
+use super::external::{ExternalClickHouse, ExternalKafka, ExternalMySql, ExternalObjectStorage, ExternalRedis};
 
 // A Kubernetes quantity that is strictly positive (the mantissa has a non-zero digit). This is the
 // apimachinery quantity grammar without the sign, as an RE2 pattern the API server can enforce.
@@ -203,10 +204,19 @@ pub struct ComponentConfig {
 /// MySQL (Percona XtraDB Cluster).
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(
+    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.storageSize) && !has(self.config))").message("external cannot be combined with the managed settings replicas, storageSize and config: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
+)]
 pub struct MySqlSpec {
     #[serde(flatten)]
     #[allow(missing_docs)]
     pub common: ComponentCommon,
+
+    /// Use an existing MySQL instead of running one: the operator creates no vendor object,
+    /// checks the referenced Secrets and that the endpoint answers, and publishes the
+    /// connection Secret. Cannot be combined with the managed settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalMySql>,
 
     /// Number of PXC nodes: odd, 1 to 7; 1 only with size `dev`. Omitted: 1 (dev) or 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,10 +228,19 @@ pub struct MySqlSpec {
 /// Redis (OT-Container-Kit redis-operator).
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(
+    validation = Rule::new("!has(self.external) || (!has(self.sentinel) && !has(self.storageSize) && !has(self.config))").message("external cannot be combined with the managed settings sentinel, storageSize and config: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
+)]
 pub struct RedisSpec {
     #[serde(flatten)]
     #[allow(missing_docs)]
     pub common: ComponentCommon,
+
+    /// Use an existing Redis instead of running one: the operator creates no vendor object,
+    /// checks the referenced Secrets and that the endpoint answers, and publishes the
+    /// connection Secret. Cannot be combined with the managed settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalRedis>,
 
     /// Sentinel (high availability). Omitted: on for `small` and `large`, off for `dev`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -261,10 +280,19 @@ pub struct RedisSentinelConfig {
 /// Kafka (Strimzi, KRaft, one dual-role node pool).
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(
+    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.version) && !has(self.storageSize) && !has(self.config))").message("external cannot be combined with the managed settings replicas, version, storageSize and config: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
+)]
 pub struct KafkaSpec {
     #[serde(flatten)]
     #[allow(missing_docs)]
     pub common: ComponentCommon,
+
+    /// Use an existing Kafka instead of running one: the operator creates no vendor object,
+    /// checks the referenced Secrets and that the endpoint answers, and publishes the
+    /// connection Secret. Cannot be combined with the managed settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalKafka>,
 
     /// Number of broker+controller nodes (1 to 99). Omitted: 1 (dev) or 3. Replication factors
     /// follow it (at most 3; min in-sync replicas 2 from 3 nodes on).
@@ -282,10 +310,19 @@ pub struct KafkaSpec {
 /// S3-compatible object storage (MinIO Tenant).
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(
+    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.storageSize) && !has(self.config))").message("external cannot be combined with the managed settings replicas, storageSize and config: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
+)]
 pub struct MinioSpec {
     #[serde(flatten)]
     #[allow(missing_docs)]
     pub common: ComponentCommon,
+
+    /// Use an existing the bucket instead of running one: the operator creates no vendor object,
+    /// checks the referenced Secrets and that the endpoint answers, and publishes the
+    /// connection Secret. Cannot be combined with the managed settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalObjectStorage>,
 
     /// Number of MinIO servers (1 to 32). Omitted: 1 (dev) or 3. Volumes per server come from
     /// the size (1 for dev, 4 otherwise) and must satisfy MinIO's erasure-code limits.
@@ -297,10 +334,19 @@ pub struct MinioSpec {
 /// ClickHouse (Altinity ClickHouseInstallation).
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(
+    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.version) && !has(self.storageSize) && !has(self.config))").message("external cannot be combined with the managed settings replicas, version, storageSize and config: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
+)]
 pub struct ClickHouseSpec {
     #[serde(flatten)]
     #[allow(missing_docs)]
     pub common: ComponentCommon,
+
+    /// Use an existing ClickHouse instead of running one: the operator creates no vendor object,
+    /// checks the referenced Secrets and that the endpoint answers, and publishes the
+    /// connection Secret. Cannot be combined with the managed settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalClickHouse>,
 
     /// Number of replicas of the single shard (1 to 32). Omitted: 1 (dev) or 3. More than one
     /// adds a 3-node ClickHouse Keeper so that the replicas replicate.

@@ -147,6 +147,11 @@ pub struct ComponentStatus<C> {
     /// The Secret and key holding the client password, when the component has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret: Option<SecretKeyReference>,
+    /// The Secret `<name>-<component>-connection` in the component's namespace that holds the
+    /// connection keys, the credentials and a composed `URL`, for `envFrom: secretRef`. Set once
+    /// the operator has written it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_secret: Option<String>,
 }
 
 impl<C> Default for ComponentStatus<C> {
@@ -158,6 +163,7 @@ impl<C> Default for ComponentStatus<C> {
             last_reconciled: None,
             connection: None,
             credentials_secret: None,
+            connection_secret: None,
         }
     }
 }

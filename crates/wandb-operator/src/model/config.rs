@@ -114,6 +114,8 @@ impl Resources {
 pub enum Plan<C> {
     /// Managed with this configuration.
     Enabled(C),
+    /// Run elsewhere: the operator checks it and publishes its connection.
+    External(super::ExternalConfig),
     /// `enabled: false`: not managed; the retention policy applies to what exists.
     Disabled(Placement),
 }
@@ -123,7 +125,7 @@ impl<C> Plan<C> {
     pub fn enabled(&self) -> Option<&C> {
         match self {
             Plan::Enabled(c) => Some(c),
-            Plan::Disabled(_) => None,
+            Plan::External(_) | Plan::Disabled(_) => None,
         }
     }
 }

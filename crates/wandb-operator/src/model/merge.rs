@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ResourceRequirements;
 
+use super::external::{self, ExternalConfig};
 use super::profile::{self, ResourceProfile};
 use super::{
     ClickHouseConfig, Component, InfraConfig, Instance, KafkaConfig, KafkaReplication, KeeperConfig, MinioConfig,
@@ -42,13 +43,53 @@ pub fn resolve(wandb: &WeightsAndBiases) -> Result<InfraConfig, ModelError> {
     let minio = spec.minio.clone().unwrap_or_default();
     let clickhouse = spec.clickhouse.clone().unwrap_or_default();
 
+    let ext = |conflicts: Vec<(&'static str, bool)>| -> Vec<&'static str> {
+        conflicts.into_iter().filter(|(_, set)| *set).map(|(n, _)| n).collect()
+    };
+    let common_set = |c: &ComponentCommon| -> Vec<(&'static str, bool)> {
+        vec![("storageSize", c.storage_size.is_some()), ("config", c.config.is_some())]
+    };
+    let with = |mut v: Vec<(&'static str, bool)>, more: Vec<(&'static str, bool)>| {
+        v.extend(more);
+        v
+    };
     Ok(InfraConfig {
-        mysql: ctx.plan(Component::MySql, &mysql.common, |p| merge_mysql(size, &profile.mysql, &mysql, p)),
-        redis: ctx.plan(Component::Redis, &redis.common, |p| merge_redis(&profile.redis, &redis, p)),
-        kafka: ctx.plan(Component::Kafka, &kafka.common, |p| merge_kafka(&profile.kafka, &kafka, p)),
-        minio: ctx.plan(Component::Minio, &minio.common, |p| merge_minio(size, &profile.minio, &minio, p)),
-        clickhouse: ctx
-            .plan(Component::ClickHouse, &clickhouse.common, |p| merge_clickhouse(&profile.clickhouse, &clickhouse, p)),
+        mysql: ctx.plan(
+            Component::MySql,
+            &mysql.common,
+            mysql.external.as_ref().map(|e| (ext(with(common_set(&mysql.common), vec![("replicas", mysql.replicas.is_some())])), move |p| external::mysql(e, p))),
+            |p| merge_mysql(size, &profile.mysql, &mysql, p),
+        ),
+        redis: ctx.plan(
+            Component::Redis,
+            &redis.common,
+            redis.external.as_ref().map(|e| (ext(with(common_set(&redis.common), vec![("sentinel", redis.sentinel.is_some())])), move |p| external::redis(e, p))),
+            |p| merge_redis(&profile.redis, &redis, p),
+        ),
+        kafka: ctx.plan(
+            Component::Kafka,
+            &kafka.common,
+            kafka.external.as_ref().map(|e| {
+                let managed = vec![("replicas", kafka.replicas.is_some()), ("version", kafka.version.is_some())];
+                (ext(with(common_set(&kafka.common), managed)), move |p| external::kafka(e, p))
+            }),
+            |p| merge_kafka(&profile.kafka, &kafka, p),
+        ),
+        minio: ctx.plan(
+            Component::Minio,
+            &minio.common,
+            minio.external.as_ref().map(|e| (ext(with(common_set(&minio.common), vec![("replicas", minio.replicas.is_some())])), move |p| external::object_storage(e, p))),
+            |p| merge_minio(size, &profile.minio, &minio, p),
+        ),
+        clickhouse: ctx.plan(
+            Component::ClickHouse,
+            &clickhouse.common,
+            clickhouse.external.as_ref().map(|e| {
+                let managed = vec![("replicas", clickhouse.replicas.is_some()), ("version", clickhouse.version.is_some())];
+                (ext(with(common_set(&clickhouse.common), managed)), move |p| external::clickhouse(e, p))
+            }),
+            |p| merge_clickhouse(&profile.clickhouse, &clickhouse, p),
+        ),
         instance,
         size,
     })
@@ -93,12 +134,18 @@ struct MergeContext<'a> {
 }
 
 impl MergeContext<'_> {
-    fn plan<C>(
+    /// The component's plan. `external` carries the managed settings set beside an `external`
+    /// block (a contradiction, reported with the field) and the external resolution.
+    fn plan<C, E>(
         &self,
         component: Component,
         common: &ComponentCommon,
+        external: Option<(Vec<&str>, E)>,
         merge: impl FnOnce(Placement) -> Result<C, ModelError>,
-    ) -> Result<Plan<C>, ModelError> {
+    ) -> Result<Plan<C>, ModelError>
+    where
+        E: FnOnce(Placement) -> Result<ExternalConfig, ModelError>,
+    {
         let key = component.key();
         let namespace = match &common.namespace {
             Some(ns) => {
@@ -109,7 +156,20 @@ impl MergeContext<'_> {
         };
         let on_delete = common.retention_policy.as_ref().and_then(|r| r.on_delete).unwrap_or(self.default_on_delete);
         let placement = Placement { instance: self.instance.clone(), component, namespace, on_delete };
-        if common.enabled { merge(placement).map(Plan::Enabled) } else { Ok(Plan::Disabled(placement)) }
+        if !common.enabled {
+            return Ok(Plan::Disabled(placement));
+        }
+        match external {
+            Some((conflicts, _)) if !conflicts.is_empty() => Err(ModelError::invalid(
+                format!("spec.{key}.external"),
+                format!(
+                    "cannot be combined with the managed settings {}: an external component is not run by the operator",
+                    conflicts.join(", ")
+                ),
+            )),
+            Some((_, resolve)) => resolve(placement).map(Plan::External),
+            None => merge(placement).map(Plan::Enabled),
+        }
     }
 }
 

@@ -6,11 +6,13 @@
 
 mod config;
 mod error;
+pub mod external;
 mod merge;
 pub mod profile;
 pub mod quantity;
 
 pub use config::*;
 pub use error::ModelError;
+pub use external::{Endpoint, ExternalConfig, ExternalService};
 pub use merge::{placements, resolve};
 pub use quantity::Quantity;

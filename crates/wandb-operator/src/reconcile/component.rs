@@ -10,10 +10,13 @@ use serde_json::Value;
 use tracing::{debug, info};
 
 use super::cache::{KindState, is_ours};
-use super::{Context, Progress, ReconcileError, retention, status};
+use super::connection::{self, Synced};
+use super::{Context, Progress, ReconcileError, external, retention, status};
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases, WeightsAndBiasesStatus};
 use crate::model::{self, ModelError, Placed, Plan, Quantity};
+use crate::vendors::external::ExternalConnection;
 use crate::vendors::{DesiredObject, MANAGER, ObjectKey, Observed, Vendor};
+use serde::Serialize;
 
 /// Annotation holding a hash of what we last applied: unchanged desired state is not re-sent.
 pub const APPLIED_HASH_ANNOTATION: &str = "apps.wandb.com/applied-hash";
@@ -27,6 +30,8 @@ pub struct Reconciled {
     /// The first component's API failure, if any: the reconcile fails with it (backoff and a
     /// Warning event) after the status is written.
     pub failure: Option<ReconcileError>,
+    /// Whether some component is external (checked again on the probe interval).
+    pub external: bool,
 }
 
 /// Reconciles every component and folds their statuses. A component whose API calls fail is
@@ -38,7 +43,7 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &P
         Ok(config) => config,
         Err(error) => {
             let status = status::invalid_resource(wandb, &previous, &error);
-            return Reconciled { status, converging: false, failure: None };
+            return Reconciled { status, converging: false, failure: None, external: false };
         }
     };
     let v = &ctx.vendors;
@@ -71,7 +76,7 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &P
             s.ready,
         );
     }
-    Reconciled { status: next, converging, failure }
+    Reconciled { status: next, converging, failure, external: super::external::any_external(&config) }
 }
 
 /// A component's status from its reconcile result; a failure is kept in `failure` (the first
@@ -128,6 +133,7 @@ fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>
         details: vec![detail(state, code, message)],
         connection: previous.and_then(|p| p.connection.clone()),
         credentials_secret: previous.and_then(|p| p.credentials_secret.clone()),
+        connection_secret: previous.and_then(|p| p.connection_secret.clone()),
         last_reconciled: None,
     }
 }
@@ -167,13 +173,31 @@ async fn one<C, K>(
 ) -> Result<ComponentStatus<K>, ReconcileError>
 where
     C: Placed,
+    K: Serialize + ExternalConnection,
 {
+    if !matches!(plan, Ok(Plan::External(_))) {
+        let (namespace, name) = (wandb.namespace().unwrap_or_default(), wandb.name_any());
+        let component = match plan {
+            Ok(Plan::Enabled(c)) => Some(c.placement().component),
+            Ok(Plan::Disabled(p)) => Some(p.component),
+            _ => None,
+        };
+        if let Some(component) = component {
+            ctx.checks.forget(&namespace, &name, component.key());
+        }
+    }
     let status = match plan {
         Err(error) => blocked(vec![detail(State::Error, "InvalidSpec", error.to_string())]),
         Ok(Plan::Disabled(placement)) => {
             let kinds = vendor.kinds();
             let claims = vendor.data_claims(placement);
             retention::disabled(ctx, wandb, placement, &kinds, &claims, previous, progress).await?
+        }
+        Ok(Plan::External(config)) => {
+            let kinds = vendor.kinds();
+            let claims = vendor.data_claims(&config.placement);
+            let leftovers = external::Leftovers { kinds: &kinds, claims: &claims };
+            external::reconcile(ctx, wandb, config, leftovers, previous, progress).await?
         }
         Ok(Plan::Enabled(config)) => enabled(ctx, wandb, vendor, config, previous, progress).await?,
     };
@@ -191,6 +215,7 @@ async fn enabled<C, K>(
 ) -> Result<ComponentStatus<K>, ReconcileError>
 where
     C: Placed,
+    K: Serialize,
 {
     let placement = config.placement();
     let desired = vendor.desired(config)?;
@@ -341,6 +366,9 @@ where
     }
     let previously_ready = previous.is_some_and(|p| p.ready);
     let mut status = vendor.observe(config, &observed, previously_ready);
+    if refusals.is_empty() {
+        publish_connection(ctx, wandb, vendor, config, &mut status, &mut refusals, progress).await?;
+    }
     if !refusals.is_empty() {
         status.ready = false;
         status.state = refusals.iter().fold(status.state, |s, d| s.worst(d.state));
@@ -348,6 +376,59 @@ where
         status.details = refusals;
     }
     Ok(status)
+}
+
+/// Keeps the managed component's connection Secret in sync with its status and credentials.
+/// Until the vendor has created its credentials Secret the component is not ready: clients
+/// would find no connection Secret.
+async fn publish_connection<C, K>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    vendor: &dyn Vendor<Config = C, Connection = K>,
+    config: &C,
+    status: &mut ComponentStatus<K>,
+    refusals: &mut Vec<StatusDetail>,
+    progress: &Progress,
+) -> Result<(), ReconcileError>
+where
+    C: Placed,
+    K: Serialize,
+{
+    let placement = config.placement();
+    let Some(spec) = crate::vendors::connection::managed(placement, status, vendor.connection_extras(config)) else {
+        return Ok(());
+    };
+    let missing = match connection::managed_versions(ctx, placement, &spec).await? {
+        Ok(versions) => match connection::sync(ctx, wandb, placement, &spec, &versions, progress).await? {
+            Synced::NotOwned => {
+                refusals.push(detail(
+                    State::Error,
+                    "NotOwned",
+                    format!("{} exists and is not managed by this WeightsAndBiases; it is left untouched", spec.key),
+                ));
+                return Ok(());
+            }
+            Synced::SourcesMissing(missing) => missing,
+            Synced::Current | Synced::Written => {
+                status.connection_secret = Some(spec.key.name.clone());
+                return Ok(());
+            }
+        },
+        Err(missing) => missing,
+    };
+    status.ready = false;
+    status.state = status.state.worst(State::Updating);
+    status.details.push(detail(
+        State::Updating,
+        "WaitingForCredentials",
+        format!(
+            "{} does not exist yet ({} creates it); the connection Secret {} follows",
+            missing.join(", "),
+            vendor.name(),
+            spec.key.name
+        ),
+    ));
+    Ok(())
 }
 
 /// The labels of an object read from the API (`None` when it does not exist).

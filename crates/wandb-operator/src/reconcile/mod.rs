@@ -4,7 +4,10 @@
 
 pub mod cache;
 mod component;
+mod connection;
+mod external;
 mod finalizers;
+pub mod probe;
 pub mod projection;
 mod retention;
 mod status;
@@ -21,6 +24,8 @@ use tracing::{info, instrument, warn};
 
 pub use cache::{Caches, KindCache, KindState};
 pub use component::APPLIED_HASH_ANNOTATION;
+pub use external::Checks;
+pub use probe::{NetworkProber, Prober};
 
 use crate::api::WeightsAndBiases;
 use crate::vendors::Vendors;
@@ -97,11 +102,21 @@ pub struct Settings {
     pub resync: Duration,
     /// Requeue while some component is still converging.
     pub progress_requeue: Duration,
+    /// How often an external component's Secrets are read and its endpoints probed (not more
+    /// often, whatever the watch events).
+    pub probe_interval: Duration,
+    /// The limit of one probe (connect and greeting).
+    pub probe_timeout: Duration,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { resync: Duration::from_secs(600), progress_requeue: Duration::from_secs(30) }
+        Settings {
+            resync: Duration::from_secs(600),
+            progress_requeue: Duration::from_secs(30),
+            probe_interval: Duration::from_secs(60),
+            probe_timeout: Duration::from_secs(3),
+        }
     }
 }
 
@@ -129,6 +144,10 @@ pub struct Context {
     pub observer: Arc<dyn Observer>,
     /// Settings.
     pub settings: Settings,
+    /// Reachability probes of external endpoints.
+    pub prober: Arc<dyn Prober>,
+    /// The last check of each external component.
+    pub checks: Checks,
     /// When each failing resource's current run of failures began.
     failing_since: Mutex<HashMap<(String, String), Instant>>,
 }
@@ -144,7 +163,10 @@ impl Context {
         settings: Settings,
     ) -> Self {
         let recorder = Recorder::new(client.clone(), reporter.clone());
+        let prober = Arc::new(NetworkProber { timeout: settings.probe_timeout });
         Context {
+            prober,
+            checks: Checks::default(),
             client,
             vendors,
             caches,
@@ -196,6 +218,12 @@ impl Context {
         if let Err(e) = published {
             warn!(error = %e, "cannot publish event");
         }
+    }
+
+    /// The same context probing with `prober` (tests).
+    pub fn with_prober(mut self, prober: Arc<dyn Prober>) -> Self {
+        self.prober = prober;
+        self
     }
 
     fn key(wandb: &WeightsAndBiases) -> (String, String) {
@@ -259,7 +287,8 @@ async fn run(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Re
         progress.record();
         info!("added the cleanup finalizer");
     }
-    let component::Reconciled { status, converging, failure } = component::reconcile_all(wandb, ctx, progress).await;
+    let component::Reconciled { status, converging, failure, external } =
+        component::reconcile_all(wandb, ctx, progress).await;
     if status::waiting_for_caches(&status) {
         // Not a real state change: reporting it would make the status flap after a restart.
         return match failure {
@@ -273,11 +302,13 @@ async fn run(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Re
         // Reported in status; the controller backs off and emits a Warning event.
         return Err(error);
     }
+    // External components are checked again on the probe interval, whatever else happens.
+    let probe = |d: Duration| if external { d.min(ctx.settings.probe_interval) } else { d };
     Ok(match (converging, invalid) {
-        (true, _) => Action::requeue(ctx.settings.progress_requeue),
+        (true, _) => Action::requeue(probe(ctx.settings.progress_requeue)),
         // Nothing changes an invalid spec but the user: wait for their edit.
-        (false, true) => Action::await_change(),
-        (false, false) => Action::requeue(ctx.settings.resync),
+        (false, true) if !external => Action::await_change(),
+        (false, _) => Action::requeue(probe(ctx.settings.resync)),
     })
 }
 

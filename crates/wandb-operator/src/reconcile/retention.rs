@@ -18,7 +18,7 @@ use crate::model::{self, Component, Placement};
 use crate::vendors::{ClaimMatcher, ObjectKey, Vendor, api_resource_of};
 
 /// What retention achieved.
-enum Outcome {
+pub(crate) enum Outcome {
     /// Nothing of ours is left to act on.
     Done,
     /// Deletions are in progress.
@@ -28,7 +28,22 @@ enum Outcome {
 /// The status code of a component whose purge has finished.
 const PURGED: &str = "Purged";
 
-fn objects_of(ctx: &Context, placement: &Placement, kinds: &[ApiResource]) -> Vec<(ApiResource, DynamicObject)> {
+/// How one retention pass runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope<'a> {
+    /// A purge finished before and no vendor object is left: claims are not listed again.
+    pub purged_before: bool,
+    /// Secrets of the component that stay whatever the policy (the connection Secret of a
+    /// component that switched to external).
+    pub keep: &'a [String],
+}
+
+fn objects_of(
+    ctx: &Context,
+    placement: &Placement,
+    kinds: &[ApiResource],
+    keep: &[String],
+) -> Vec<(ApiResource, DynamicObject)> {
     let secret = api_resource_of::<Secret>();
     kinds
         .iter()
@@ -43,6 +58,7 @@ fn objects_of(ctx: &Context, placement: &Placement, kinds: &[ApiResource]) -> Ve
                     )
                 })
                 .into_iter()
+                .filter(|o| kind.kind != "Secret" || !keep.contains(&o.name_any()))
                 .map(move |o| (kind.clone(), (*o).clone()))
         })
         .collect()
@@ -79,22 +95,23 @@ async fn list_claims(
         .collect())
 }
 
-async fn apply(
+/// Applies the component's retention policy to what it has in the cluster.
+pub(crate) async fn apply(
     ctx: &Context,
     wandb: &WeightsAndBiases,
     placement: &Placement,
-    kinds: &[ApiResource],
-    claims: &ClaimMatcher,
-    purged_before: bool,
+    (kinds, claims): (&[ApiResource], &ClaimMatcher),
+    scope: Scope<'_>,
     progress: &Progress,
 ) -> Result<Outcome, ReconcileError> {
+    let purged_before = scope.purged_before;
     // A vendor API that is not served has nothing of ours to act on.
     let served: Vec<ApiResource> = kinds
         .iter()
         .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
         .cloned()
         .collect();
-    let objects = objects_of(ctx, placement, &served);
+    let objects = objects_of(ctx, placement, &served, scope.keep);
     let uid = wandb.meta().uid.clone().unwrap_or_default();
     // Every object is attempted in each pass, and the first failure is returned at the end:
     // under flaky API conditions each pass shrinks the remaining work instead of stopping at
@@ -174,7 +191,7 @@ pub async fn disabled<K>(
     progress: &Progress,
 ) -> Result<ComponentStatus<K>, ReconcileError> {
     let purged_before = previous.is_some_and(|p| p.details.iter().any(|d| d.code == PURGED));
-    let (state, code, message) = match apply(ctx, wandb, placement, kinds, claims, purged_before, progress).await? {
+    let (state, code, message) = match apply(ctx, wandb, placement, (kinds, claims), Scope { purged_before, keep: &[] }, progress).await? {
         Outcome::InProgress(n) => {
             (State::Deleting, "Purging", format!("component disabled: deleting {n} objects and claims"))
         }
@@ -218,7 +235,7 @@ pub async fn finalize(
     for placement in &placements {
         let (kinds, claims) = vendor_of(ctx, placement.component, placement);
         // A component that fails does not stop the others' retention in this pass.
-        match apply(ctx, wandb, placement, &kinds, &claims, false, progress).await {
+        match apply(ctx, wandb, placement, (&kinds, &claims), Scope { purged_before: false, keep: &[] }, progress).await {
             Ok(Outcome::InProgress(n)) => deleting.push((placement.component, n)),
             Ok(Outcome::Done) => {}
             Err(error) => {
@@ -231,6 +248,7 @@ pub async fn finalize(
     }
     if deleting.is_empty() {
         finalizers::release(wandb, api).await?;
+        ctx.checks.forget_resource(&wandb.namespace().unwrap_or_default(), &wandb.name_any());
         return Ok(Action::await_change());
     }
     status::write_if_changed(wandb, api, status::deleting(wandb, &deleting)).await?;

@@ -354,6 +354,10 @@ impl Vendor for Altinity {
         ]
     }
 
+    fn connection_extras(&self, _config: &ClickHouseConfig) -> std::collections::BTreeMap<String, String> {
+        [("CLICKHOUSE_HTTP_PORT".to_owned(), "8123".to_owned())].into()
+    }
+
     fn data_claims(&self, placement: &Placement) -> super::ClaimMatcher {
         let name = placement.object_name();
         let keeper = keeper_name(placement);

@@ -180,6 +180,16 @@ impl Vendor for MinioOperator {
         vec![super::api_resource_of::<Tenant>()]
     }
 
+    fn connection_extras(&self, config: &MinioConfig) -> std::collections::BTreeMap<String, String> {
+        [
+            ("MINIO_BUCKET".to_owned(), BUCKET.to_owned()),
+            ("MINIO_TLS".to_owned(), config.tls.to_string()),
+            // The tenant's service name is not a bucket host: clients address buckets by path.
+            ("MINIO_FORCE_PATH_STYLE".to_owned(), "true".to_owned()),
+        ]
+        .into()
+    }
+
     fn data_claims(&self, placement: &crate::model::Placement) -> super::ClaimMatcher {
         let name = placement.object_name();
         super::ClaimMatcher { prefixes: vec![], labels: vec![("v1.min.io/tenant".to_owned(), name)] }

@@ -5,6 +5,8 @@
 //! implementation held in [`Vendors`], so a vendor can be swapped without touching the others.
 
 pub mod altinity;
+pub mod connection;
+pub mod external;
 mod meta;
 pub mod minio;
 pub mod opstree;
@@ -16,7 +18,7 @@ pub mod strimzi;
 
 pub use meta::{
     ClaimTemplate, ClaimTemplateMeta, LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY,
-    LABEL_PART_OF, MANAGER,
+    LABEL_PART_OF, MANAGER, labels as object_labels,
 };
 pub use readiness::Verdict;
 pub use secret::{GENERATED_KEYS_ANNOTATION, GeneratedSecret, GeneratedValue};
@@ -178,6 +180,12 @@ pub trait Vendor: Send + Sync {
 
     /// The component's data claims, found by the vendor's naming and labels.
     fn data_claims(&self, placement: &crate::model::Placement) -> ClaimMatcher;
+
+    /// Plain keys the connection Secret holds beyond the status connection keys (e.g. the user
+    /// name), for a managed component.
+    fn connection_extras(&self, _config: &Self::Config) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
 
     /// Reads the vendor's status into the component status. `previously_ready` tells whether
     /// the component was `Ready` before, so that a loss of capacity reads as `Degraded`.

@@ -223,6 +223,11 @@ impl Vendor for Percona {
         vec![super::api_resource_of::<PerconaXtraDBCluster>()]
     }
 
+    fn connection_extras(&self, _config: &MySqlConfig) -> std::collections::BTreeMap<String, String> {
+        // `credentialsSecret` holds the password of Percona's `root` user.
+        [("MYSQL_USER".to_owned(), "root".to_owned())].into()
+    }
+
     fn data_claims(&self, placement: &crate::model::Placement) -> super::ClaimMatcher {
         let name = placement.object_name();
         super::ClaimMatcher {

@@ -273,6 +273,10 @@ impl Vendor for Strimzi {
         vec![super::api_resource_of::<Kafka>(), super::api_resource_of::<KafkaNodePool>()]
     }
 
+    fn connection_extras(&self, _config: &KafkaConfig) -> std::collections::BTreeMap<String, String> {
+        [("KAFKA_TLS".to_owned(), "false".to_owned())].into()
+    }
+
     fn data_claims(&self, placement: &crate::model::Placement) -> super::ClaimMatcher {
         let name = placement.object_name();
         super::ClaimMatcher {

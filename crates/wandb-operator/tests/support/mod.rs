@@ -276,7 +276,12 @@ impl Harness {
             namespaces,
             metrics_addr: "127.0.0.1:0".parse().unwrap(),
             concurrency: 4,
-            settings: Settings { resync: Duration::from_secs(600), progress_requeue: Duration::from_millis(500) },
+            settings: Settings {
+                resync: Duration::from_secs(600),
+                progress_requeue: Duration::from_millis(500),
+                probe_interval: Duration::from_secs(1),
+                probe_timeout: Duration::from_secs(2),
+            },
             leader: None,
             instance: "test".to_owned(),
             metrics: Some(self.metrics.clone()),

@@ -145,6 +145,22 @@ async fn ensure_pvc(client: &Client, namespace: &str, name: &str, labels: Value)
     let _ = api.create(&PostParams::default(), &pvc).await;
 }
 
+/// Percona creates `<secretsName>` (default `<cluster>-secrets`) with a password per system
+/// user when it does not exist, without labels of ours.
+async fn ensure_pxc_secrets(client: &Client, namespace: &str, name: &str) {
+    let api: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), namespace);
+    if api.get_metadata_opt(name).await.ok().flatten().is_some() {
+        return;
+    }
+    let mut data = serde_json::Map::new();
+    for user in ["root", "xtrabackup", "monitor", "operator", "replication", "proxyadmin"] {
+        let password: String = (0..20).map(|i| char::from(b'a' + ((user.len() * 7 + i * 13) % 26) as u8)).collect();
+        data.insert(user.to_owned(), json!(password));
+    }
+    let secret = serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data})).unwrap();
+    let _ = api.create(&PostParams::default(), &secret).await;
+}
+
 async fn delete_pvcs(client: &Client, namespace: &str, prefix: &str) {
     let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
     if let Ok(list) = api.list(&Default::default()).await {
@@ -281,6 +297,8 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 }
                 return Some(());
             }
+            let secrets = spec.get("secretsName").and_then(Value::as_str).map_or_else(|| format!("{name}-secrets"), str::to_owned);
+            ensure_pxc_secrets(client, &ns, &secrets).await;
             let templates = [("datadir".to_owned(), json!({"app.kubernetes.io/instance": name}))];
             if !workload(client, controls, &ns, &format!("{name}-pxc"), size, (object, kind, &json!({})), &templates)
                 .await

@@ -1,0 +1,170 @@
+//! Writing the connection Secret `<cr>-<component>-connection` (issue 11).
+//!
+//! The Secret cache keeps key names but no values, so whether the Secret is current is decided
+//! without reading any value: the digest on it covers its plain keys, its sources and the
+//! sources' `resourceVersion`s. Only when that digest differs are the sources read (one GET
+//! each) and the Secret applied: in steady state this makes no request at all.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::events::EventType;
+use kube::ResourceExt;
+use serde_json::json;
+use tracing::info;
+
+use super::cache::is_ours;
+use super::{Context, Progress, ReconcileError};
+use crate::api::WeightsAndBiases;
+use crate::model::Placement;
+use crate::vendors::connection::{ConnectionSecret, SOURCES_HASH_ANNOTATION};
+use crate::vendors::{GENERATED_KEYS_ANNOTATION, MANAGER, ObjectKey, object_labels};
+
+/// What became of the connection Secret in this pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Synced {
+    /// It holds what it should; nothing was written.
+    Current,
+    /// It was created or updated.
+    Written,
+    /// A source Secret or key does not exist (`Secret ns/name` or `key K of Secret ns/name`).
+    SourcesMissing(Vec<String>),
+    /// A Secret of that name exists and is not ours: left untouched.
+    NotOwned,
+}
+
+fn secret_key(namespace: &str, name: &str) -> ObjectKey {
+    ObjectKey::new("v1", "Secret", namespace, name)
+}
+
+/// The `resourceVersion`s of a managed component's source Secrets, from the cache. A source
+/// the cache does not hold was created by the vendor without our labels (Percona's
+/// `<name>-secrets`): it gets our labels (a merge patch, once), so that it is cached and
+/// watched from then on. `Err` lists the sources that do not exist yet.
+pub(crate) async fn managed_versions(
+    ctx: &Context,
+    placement: &Placement,
+    spec: &ConnectionSecret,
+) -> Result<Result<BTreeMap<String, String>, Vec<String>>, ReconcileError> {
+    let mut versions = BTreeMap::new();
+    let mut missing = Vec::new();
+    for name in spec.source_secrets() {
+        let key = secret_key(&placement.namespace, name);
+        if let Some(live) = ctx.caches.get(&key) {
+            versions.insert(name.to_owned(), live.resource_version().unwrap_or_default());
+            continue;
+        }
+        let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &placement.namespace);
+        let patch = json!({"metadata": {"labels": object_labels(placement)}});
+        let params = PatchParams { field_manager: Some(MANAGER.to_owned()), ..Default::default() };
+        match api.patch_metadata(name, &params, &Patch::Merge(patch)).await {
+            Ok(labelled) => {
+                info!(secret = %key, "labelled the vendor's Secret so that it is cached");
+                versions.insert(name.to_owned(), labelled.resource_version().unwrap_or_default());
+            }
+            Err(kube::Error::Api(e)) if e.code == 404 => missing.push(format!("Secret {}/{name}", placement.namespace)),
+            Err(source) => return Err(ReconcileError::Api { action: format!("label {key}"), source }),
+        }
+    }
+    Ok(if missing.is_empty() { Ok(versions) } else { Err(missing) })
+}
+
+/// The data keys of a cached Secret (values are not cached).
+fn cached_keys(live: &kube::api::DynamicObject) -> Vec<String> {
+    let mut keys: Vec<String> =
+        live.data.get("data").and_then(|d| d.as_object()).map(|d| d.keys().cloned().collect()).unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// Makes the connection Secret hold `spec` with the sources' current values. `versions` are
+/// the sources' `resourceVersion`s as last seen (cache or bounded read): when they and the
+/// plain keys match the digest on the live Secret, nothing is read or written.
+pub(crate) async fn sync(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    placement: &Placement,
+    spec: &ConnectionSecret,
+    versions: &BTreeMap<String, String>,
+    progress: &Progress,
+) -> Result<Synced, ReconcileError> {
+    let namespace = &spec.key.namespace;
+    let live = ctx.caches.get(&spec.key);
+    if let Some(live) = &live
+        && live.annotations().get(SOURCES_HASH_ANNOTATION) == Some(&spec.digest(versions))
+        && cached_keys(live) == spec.keys()
+    {
+        return Ok(Synced::Current);
+    }
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    if live.is_none()
+        && let Some(existing) =
+            api.get_metadata_opt(&spec.key.name).await.map_err(ReconcileError::api(format!("read {}", spec.key)))?
+        && !is_ours(existing.labels(), &placement.instance, Some(spec.component.key()))
+    {
+        return Ok(Synced::NotOwned);
+    }
+    // Read each source once; values stay in this function.
+    let mut read = BTreeMap::new();
+    let mut read_versions = BTreeMap::new();
+    let mut missing = Vec::new();
+    for name in spec.source_secrets() {
+        let action = format!("read {}", secret_key(namespace, name));
+        match api.get_opt(name).await.map_err(ReconcileError::api(action))? {
+            Some(secret) => {
+                read_versions.insert(name.to_owned(), secret.resource_version().unwrap_or_default());
+                read.insert(name.to_owned(), secret);
+            }
+            None => missing.push(format!("Secret {namespace}/{name}")),
+        }
+    }
+    let mut values = BTreeMap::new();
+    for (ours, reference) in &spec.sources {
+        let Some(secret) = read.get(&reference.name) else { continue };
+        match value_of(secret, &reference.key) {
+            Some(value) => {
+                values.insert(ours.clone(), value);
+            }
+            None => missing.push(format!("key {} of Secret {namespace}/{}", reference.key, reference.name)),
+        }
+    }
+    if !missing.is_empty() {
+        missing.dedup();
+        return Ok(Synced::SourcesMissing(missing));
+    }
+    let data: BTreeMap<String, ByteString> =
+        spec.compose(&values).into_iter().map(|(k, v)| (k, ByteString(v.into_bytes()))).collect();
+    let mut metadata = spec.metadata.clone();
+    let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
+    annotations.insert(SOURCES_HASH_ANNOTATION.to_owned(), spec.digest(&read_versions));
+    annotations.insert(GENERATED_KEYS_ANNOTATION.to_owned(), spec.keys().join(","));
+    let body = Secret { metadata, type_: Some("Opaque".to_owned()), data: Some(data), ..Default::default() };
+    let body = serde_json::to_value(&body)
+        .map(|mut v| {
+            v["apiVersion"] = json!("v1");
+            v["kind"] = json!("Secret");
+            v
+        })
+        .map_err(|source| crate::vendors::VendorError::Serialize { key: spec.key.to_string(), source })?;
+    api.patch(&spec.key.name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&body))
+        .await
+        .map_err(ReconcileError::api(format!("apply {}", spec.key)))?;
+    progress.record();
+    if live.is_none() {
+        let note = format!("created Secret {namespace}/{} with the connection details", spec.key.name);
+        ctx.event(wandb, EventType::Normal, "Created", note, Some(&spec.key)).await;
+    } else {
+        info!(secret = %spec.key, "updated the connection Secret");
+    }
+    Ok(Synced::Written)
+}
+
+/// A key's value, as text (credentials and PEM certificates are text).
+fn value_of(secret: &Secret, key: &str) -> Option<String> {
+    if let Some(v) = secret.data.as_ref().and_then(|d| d.get(key)) {
+        return String::from_utf8(v.0.clone()).ok();
+    }
+    secret.string_data.as_ref().and_then(|d| d.get(key).cloned())
+}

@@ -1,0 +1,147 @@
+//! Reachability probes of external endpoints: a TCP connect, then the cheapest exchange that
+//! shows the endpoint is the service it should be (see [`Greeting`]).
+//!
+//! The greetings are written here rather than taken from client crates: each is a few bytes of
+//! a documented protocol (the MySQL handshake packet, a RESP `PING`, Kafka `ApiVersions` v0),
+//! and full clients (mysql_async, redis, rdkafka with librdkafka) would add large dependency
+//! trees, and connection logic that authenticates, which a reachability check must not do.
+//! HTTP goes through hyper, which the operator already uses.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use http_body_util::Empty;
+use hyper::body::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::vendors::external::{Greeting, ProbeTarget};
+
+/// Checks that an endpoint answers. The error is a short, stable reason (it goes into status,
+/// which must not change while nothing changes), never a credential: probes send none.
+pub trait Prober: Send + Sync {
+    /// Probes `target`.
+    fn probe<'a>(&'a self, target: &'a ProbeTarget) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+}
+
+/// Probes over the network, each within `timeout` (connect and greeting together).
+#[derive(Debug, Clone)]
+pub struct NetworkProber {
+    /// The limit of one probe.
+    pub timeout: Duration,
+}
+
+impl Default for NetworkProber {
+    fn default() -> Self {
+        NetworkProber { timeout: Duration::from_secs(3) }
+    }
+}
+
+impl Prober for NetworkProber {
+    fn probe<'a>(&'a self, target: &'a ProbeTarget) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            match tokio::time::timeout(self.timeout, exchange(target)).await {
+                Ok(result) => result,
+                Err(_) => Err(format!("no answer within {} s", self.timeout.as_secs_f32())),
+            }
+        })
+    }
+}
+
+async fn exchange(target: &ProbeTarget) -> Result<(), String> {
+    let address = (target.endpoint.host.as_str(), target.endpoint.port);
+    let mut stream = TcpStream::connect(address).await.map_err(|e| format!("cannot connect: {}", io_reason(&e)))?;
+    match &target.greeting {
+        Greeting::Tcp => Ok(()),
+        Greeting::MySql => mysql(&mut stream).await,
+        Greeting::Redis => redis(&mut stream).await,
+        Greeting::Kafka => kafka(&mut stream).await,
+        Greeting::HttpHead { path } => http(stream, &target.endpoint.to_string(), http::Method::HEAD, path, false).await,
+        Greeting::HttpOk { path } => http(stream, &target.endpoint.to_string(), http::Method::GET, path, true).await,
+    }
+}
+
+/// The I/O error without its OS error number, which differs between systems.
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        std::io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
+        std::io::ErrorKind::UnexpectedEof => "the server closed the connection".to_owned(),
+        std::io::ErrorKind::TimedOut => "timed out".to_owned(),
+        _ => {
+            let text = error.to_string();
+            text.split(" (os error").next().unwrap_or(&text).to_owned()
+        }
+    }
+}
+
+/// The server speaks first: a packet whose payload starts with 0x0a (protocol version 10), or
+/// 0xff (an error packet, e.g. "Host is not allowed to connect": a MySQL server that answers).
+async fn mysql(stream: &mut TcpStream) -> Result<(), String> {
+    let mut header = [0u8; 5];
+    stream.read_exact(&mut header).await.map_err(|e| format!("no MySQL handshake: {}", io_reason(&e)))?;
+    let length = u32::from_le_bytes([header[0], header[1], header[2], 0]);
+    match header[4] {
+        0x0a | 0xff if length > 0 => Ok(()),
+        other => Err(format!("not a MySQL server (first payload byte 0x{other:02x})")),
+    }
+}
+
+/// RESP: `PING` answers `+PONG`, or an error such as `-NOAUTH Authentication required.`
+async fn redis(stream: &mut TcpStream) -> Result<(), String> {
+    stream.write_all(b"PING\r\n").await.map_err(|e| format!("cannot send PING: {}", io_reason(&e)))?;
+    let mut first = [0u8; 1];
+    stream.read_exact(&mut first).await.map_err(|e| format!("no reply to PING: {}", io_reason(&e)))?;
+    match first[0] {
+        b'+' | b'-' => Ok(()),
+        other => Err(format!("not a Redis server (reply starts with 0x{other:02x})")),
+    }
+}
+
+const KAFKA_CORRELATION_ID: i32 = 0x7761_6e64;
+
+/// Kafka `ApiVersions` v0 (api key 18): the request every client sends first; the response
+/// echoes the correlation id.
+async fn kafka(stream: &mut TcpStream) -> Result<(), String> {
+    let client_id = b"wandb-operator";
+    let mut body = Vec::with_capacity(24);
+    body.extend_from_slice(&18i16.to_be_bytes());
+    body.extend_from_slice(&0i16.to_be_bytes());
+    body.extend_from_slice(&KAFKA_CORRELATION_ID.to_be_bytes());
+    body.extend_from_slice(&(client_id.len() as i16).to_be_bytes());
+    body.extend_from_slice(client_id);
+    let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    stream.write_all(&frame).await.map_err(|e| format!("cannot send ApiVersions: {}", io_reason(&e)))?;
+    let mut header = [0u8; 8];
+    stream.read_exact(&mut header).await.map_err(|e| format!("no ApiVersions response: {}", io_reason(&e)))?;
+    let size = i32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+    let correlation = i32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    if correlation != KAFKA_CORRELATION_ID || !(4..=16 * 1024 * 1024).contains(&size) {
+        return Err("not a Kafka broker (unexpected ApiVersions response)".to_owned());
+    }
+    Ok(())
+}
+
+async fn http(stream: TcpStream, authority: &str, method: http::Method, path: &str, need_ok: bool) -> Result<(), String> {
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io).await.map_err(|e| format!("HTTP: {e}"))?;
+    let driver = tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method(method.clone())
+        .uri(path)
+        .header(http::header::HOST, authority)
+        .header(http::header::USER_AGENT, "wandb-operator-probe")
+        .body(Empty::new())
+        .map_err(|e| format!("HTTP: {e}"))?;
+    let answer = sender.send_request(request).await;
+    driver.abort();
+    let response = answer.map_err(|e| format!("no HTTP answer: {e}"))?;
+    let status = response.status();
+    if need_ok && status != http::StatusCode::OK {
+        return Err(format!("HTTP {method} {path} answered {}", status.as_u16()));
+    }
+    Ok(())
+}
