@@ -87,7 +87,7 @@ fn defaults_fill_size_and_retention() {
 
 #[test]
 fn valid_examples_are_accepted() {
-    for example in ["wandb-dev", "wandb-small", "wandb-large", "wandb-overrides"] {
+    for example in ["wandb-dev", "wandb-small", "wandb-large", "wandb-overrides", "wandb-external"] {
         let text = std::fs::read_to_string(common::repo_root().join(format!("examples/{example}.yaml"))).unwrap();
         let object: Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(errors(&object), vec![], "{example} rejected");
@@ -100,6 +100,10 @@ fn valid_examples_are_accepted() {
     ] {
         assert_eq!(errors(&resource("sixteen-chars-ok", spec.clone())), vec![], "{spec} rejected");
     }
+}
+
+fn mysql_external() -> Value {
+    json!({"host": "db.example.com", "database": "wandb", "user": "wandb", "passwordSecret": {"name": "db", "key": "password"}})
 }
 
 /// Invalid resources, each with the field its error must name.
@@ -137,6 +141,21 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "spec.redis.sentinel.config.masterName",
         ),
         ("w", json!({"clickhouse": {"replicas": 33}}), "spec.clickhouse.replicas"),
+        // External infrastructure (issue 11).
+        ("w", json!({"mysql": {"replicas": 3, "external": mysql_external()}}), "spec.mysql.external"),
+        ("w", json!({"kafka": {"storageSize": "10Gi", "external": {"bootstrapServers": ["k:9092"]}}}), "spec.kafka.external"),
+        ("w", json!({"mysql": {"external": {"database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}), "spec.mysql.external.host"),
+        ("w", json!({"mysql": {"external": {"host": "db", "port": 70000, "database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}), "spec.mysql.external.port"),
+        ("w", json!({"mysql": {"external": {"host": "db:3306", "database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}), "spec.mysql.external.host"),
+        ("w", json!({"mysql": {"external": {"host": "db", "database": "d", "user": "u"}}}), "spec.mysql.external.passwordSecret"),
+        ("w", json!({"minio": {"external": {"provider": "s3", "region": "us-east-1"}}}), "spec.minio.external.bucket"),
+        ("w", json!({"minio": {"external": {"provider": "s3-compatible", "bucket": "wandb"}}}), "spec.minio.external.endpoint"),
+        ("w", json!({"minio": {"external": {"provider": "dropbox", "bucket": "wandb"}}}), "spec.minio.external.provider"),
+        ("w", json!({"redis": {"external": {"port": 6379}}}), "spec.redis.external"),
+        ("w", json!({"redis": {"external": {"host": "r", "sentinel": {"hosts": ["s:26379"], "masterName": "m"}}}}), "spec.redis.external"),
+        ("w", json!({"kafka": {"external": {"bootstrapServers": ["no-port"]}}}), "spec.kafka.external.bootstrapServers[0]"),
+        ("w", json!({"kafka": {"external": {"bootstrapServers": []}}}), "spec.kafka.external.bootstrapServers"),
+        ("w", json!({"clickhouse": {"external": {"host": "ch", "httpPort": 0, "database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}), "spec.clickhouse.external.httpPort"),
     ]
 }
 

@@ -7,22 +7,6 @@
 
 mod support;
 
-/// Runs each scenario `async fn NAME(h: Harness)` as two tests, `NAME::emulator` and `NAME::real`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => { $(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn emulator() {
-                super::$name(super::Harness::start(&[]).await).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn real() {
-                super::$name(super::Harness::start_real().await).await
-            }
-        }
-    )* };
-}
-
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use support::Harness;

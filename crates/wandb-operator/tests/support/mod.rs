@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared test helpers
 
 pub mod process;
+pub mod servers;
 pub mod simulators;
 
 use std::path::PathBuf;
@@ -18,6 +19,24 @@ use wandb_operator::api::{State, WeightsAndBiases};
 use wandb_operator::controller::RunOptions;
 use wandb_operator::reconcile::Settings;
 use wandb_operator::vendors::{altinity, minio, opstree, percona, strimzi};
+
+/// Runs each scenario `async fn NAME(h: Harness)` as two tests, `NAME::emulator` and `NAME::real`
+/// (the scenario's file must `use support::Harness`).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => { $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn emulator() {
+                super::$name(super::Harness::start(&[]).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn real() {
+                super::$name(super::Harness::start_real().await).await
+            }
+        }
+    )* };
+}
 
 /// User agent of the in-process operator's requests.
 pub const OPERATOR_USER_AGENT: &str = "wandb-operator-under-test";
@@ -431,6 +450,29 @@ impl Harness {
         <K as kube::Resource>::DynamicType: Default,
     {
         Api::namespaced(self.client.clone(), &self.ns(namespace))
+    }
+
+    /// Creates (or replaces) an Opaque Secret with `data` in this test's namespace `namespace`.
+    pub async fn secret(&self, namespace: &str, name: &str, data: &[(&str, &str)]) {
+        let api: Api<k8s_openapi::api::core::v1::Secret> = self.api(namespace);
+        let string_data: serde_json::Map<String, Value> =
+            data.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect();
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": string_data});
+        api.patch(name, &kube::api::PatchParams::apply("test").force(), &kube::api::Patch::Apply(&secret)).await.unwrap();
+    }
+
+    /// A Secret's data as text, if it exists.
+    pub async fn secret_data(&self, namespace: &str, name: &str) -> Option<std::collections::BTreeMap<String, String>> {
+        let api: Api<k8s_openapi::api::core::v1::Secret> = self.api(namespace);
+        let secret = api.get_opt(name).await.unwrap()?;
+        Some(
+            secret
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, String::from_utf8(v.0).unwrap()))
+                .collect(),
+        )
     }
 
     /// PVC names in a namespace.

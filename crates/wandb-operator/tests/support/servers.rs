@@ -1,0 +1,282 @@
+//! Real servers for the external-infrastructure tests, on 127.0.0.1, started and stopped by
+//! the tests: MariaDB, redis-server and ClickHouse from Debian's packages
+//! (`scripts/test-servers install`), and two protocol-level fakes where Debian packages no
+//! server: a Kafka broker that answers `ApiVersions` (Kafka needs a JVM and Apache's release
+//! tarball) and an S3 endpoint that answers HTTP (MinIO is not packaged).
+//!
+//! Debian's servers cannot be told to pick a port themselves (port 0 turns off TCP in Redis
+//! and means "default" to MariaDB), so each gets a port the kernel chose for a socket bound to
+//! 127.0.0.1:0 and then released.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A port the kernel picked on 127.0.0.1.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Finds a server binary; a missing one fails the test loudly.
+fn binary(name: &str) -> PathBuf {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':').chain(["/usr/sbin", "/usr/bin", "/sbin"]) {
+        let path = Path::new(dir).join(name);
+        if path.is_file() {
+            return path;
+        }
+    }
+    panic!("{name} is not installed: run scripts/test-servers install (Debian packages mariadb-server, redis-server, clickhouse-server)");
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited with {status}: {}", std::fs::read_to_string(log).unwrap_or_default());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on 127.0.0.1:{port} within 60 s: {}", std::fs::read_to_string(log).unwrap_or_default());
+}
+
+fn temp_dir(what: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wandb-{what}-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One server process with its data folder; stopped (and the folder removed) when dropped.
+pub struct Server {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    dir: PathBuf,
+    command: Vec<String>,
+    what: &'static str,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn spawn(what: &'static str, dir: PathBuf, port: u16, command: Vec<String>) -> Server {
+        let mut server = Server { port, dir, command, what, child: None };
+        server.start();
+        server
+    }
+
+    /// Starts the process (again, on the same port and data).
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "{} already runs", self.what);
+        let log = self.dir.join("server.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let mut child = Command::new(&self.command[0])
+            .args(&self.command[1..])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.what));
+        wait_for_port(self.port, &mut child, self.what, &log);
+        self.child = Some(child);
+    }
+
+    /// Stops the process and waits for it; the data stays.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        // The port is free once nothing accepts on it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// MariaDB (the MySQL protocol), with a fresh data folder.
+pub fn mariadb() -> Server {
+    let dir = temp_dir("mariadb");
+    let data = dir.join("data");
+    let install = Command::new(binary("mariadb-install-db"))
+        .args(["--no-defaults", "--auth-root-authentication-method=normal", "--skip-test-db", "--user=root"])
+        .arg(format!("--datadir={}", data.display()))
+        .output()
+        .unwrap();
+    assert!(install.status.success(), "mariadb-install-db: {}", String::from_utf8_lossy(&install.stderr));
+    let port = free_port();
+    let command = vec![
+        binary("mariadbd").display().to_string(),
+        "--no-defaults".to_owned(),
+        format!("--datadir={}", data.display()),
+        format!("--port={port}"),
+        "--bind-address=127.0.0.1".to_owned(),
+        format!("--socket={}", dir.join("mysqld.sock").display()),
+        format!("--pid-file={}", dir.join("mysqld.pid").display()),
+        "--user=root".to_owned(),
+        "--skip-log-error".to_owned(),
+    ];
+    Server::spawn("mariadbd", dir, port, command)
+}
+
+/// redis-server, with `password` required when given; no persistence.
+pub fn redis(password: Option<&str>) -> Server {
+    let dir = temp_dir("redis");
+    let port = free_port();
+    let mut command = vec![
+        binary("redis-server").display().to_string(),
+        "--port".to_owned(),
+        port.to_string(),
+        "--bind".to_owned(),
+        "127.0.0.1".to_owned(),
+        "--save".to_owned(),
+        String::new(),
+        "--appendonly".to_owned(),
+        "no".to_owned(),
+        "--dir".to_owned(),
+        dir.display().to_string(),
+    ];
+    if let Some(p) = password {
+        command.extend(["--requirepass".to_owned(), p.to_owned()]);
+    }
+    Server::spawn("redis-server", dir, port, command)
+}
+
+/// ClickHouse: native protocol on `port`, HTTP on [`ClickHouse::http_port`].
+pub struct ClickHouse {
+    /// The server (native protocol port).
+    pub server: Server,
+    /// The HTTP port.
+    pub http_port: u16,
+}
+
+/// ClickHouse from Debian (18.16: old, but its native port and `/ping` are those of today's).
+pub fn clickhouse() -> ClickHouse {
+    let dir = temp_dir("clickhouse");
+    let (tcp, http) = (free_port(), free_port());
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    let config = format!(
+        r#"<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><console>1</console></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>{http}</http_port>
+  <tcp_port>{tcp}</tcp_port>
+  <path>{data}/</path>
+  <tmp_path>{tmp}/</tmp_path>
+  <mark_cache_size>5368709</mark_cache_size>
+  <users_config>{users}</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+</yandex>
+"#,
+        data = dir.join("data").display(),
+        tmp = dir.join("tmp").display(),
+        users = dir.join("users.xml").display(),
+    );
+    std::fs::write(dir.join("config.xml"), config).unwrap();
+    let users = r#"<?xml version="1.0"?>
+<yandex>
+  <profiles><default></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>
+"#;
+    std::fs::write(dir.join("users.xml"), users).unwrap();
+    let command = vec![
+        binary("clickhouse-server").display().to_string(),
+        format!("--config-file={}", dir.join("config.xml").display()),
+    ];
+    let server = Server::spawn("clickhouse-server", dir, tcp, command);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", http)).is_err() {
+        assert!(Instant::now() < deadline, "ClickHouse HTTP port {http} did not open");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    ClickHouse { server, http_port: http }
+}
+
+/// A protocol-level fake: a task answering on 127.0.0.1, aborted when dropped.
+pub struct Fake {
+    /// Its port.
+    pub port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A Kafka broker as far as `ApiVersions` v0 goes: the response echoes the correlation id
+/// with error code 0 and an empty list of API versions.
+pub async fn kafka() -> Fake {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut size = [0u8; 4];
+                if stream.read_exact(&mut size).await.is_err() {
+                    return;
+                }
+                let mut request = vec![0u8; i32::from_be_bytes(size).clamp(0, 1 << 16) as usize];
+                if stream.read_exact(&mut request).await.is_err() || request.len() < 8 {
+                    return;
+                }
+                let api_key = i16::from_be_bytes([request[0], request[1]]);
+                let correlation = &request[4..8];
+                if api_key != 18 {
+                    return;
+                }
+                // correlation id, error_code 0, api_versions: empty array.
+                let mut body = correlation.to_vec();
+                body.extend_from_slice(&0i16.to_be_bytes());
+                body.extend_from_slice(&0i32.to_be_bytes());
+                let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+                frame.extend_from_slice(&body);
+                let _ = stream.write_all(&frame).await;
+            });
+        }
+    });
+    Fake { port, task }
+}
+
+/// An S3 endpoint as far as a `HEAD` of a bucket goes: `403` (no credentials were sent), as S3
+/// answers for a bucket that exists.
+pub async fn s3() -> Fake {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream
+                    .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    Fake { port, task }
+}
