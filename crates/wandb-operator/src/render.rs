@@ -182,8 +182,7 @@ where
             }
             objects.extend(desired.objects.into_iter().map(|o| o.body));
             let status = vendor.observe(config, &Observed::default(), false);
-            if let Some(connection) =
-                connection::managed(config.placement(), &status, vendor.connection_extras(config))
+            if let Some(connection) = connection::managed(config.placement(), &status, vendor.connection_extras(config))
             {
                 objects.push(secret_body(connection.without_values())?);
             }

@@ -143,19 +143,59 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
         ("w", json!({"clickhouse": {"replicas": 33}}), "spec.clickhouse.replicas"),
         // External infrastructure (issue 11).
         ("w", json!({"mysql": {"replicas": 3, "external": mysql_external()}}), "spec.mysql.external"),
-        ("w", json!({"kafka": {"storageSize": "10Gi", "external": {"bootstrapServers": ["k:9092"]}}}), "spec.kafka.external"),
-        ("w", json!({"mysql": {"external": {"database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}), "spec.mysql.external.host"),
-        ("w", json!({"mysql": {"external": {"host": "db", "port": 70000, "database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}), "spec.mysql.external.port"),
-        ("w", json!({"mysql": {"external": {"host": "db:3306", "database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}), "spec.mysql.external.host"),
-        ("w", json!({"mysql": {"external": {"host": "db", "database": "d", "user": "u"}}}), "spec.mysql.external.passwordSecret"),
+        (
+            "w",
+            json!({"kafka": {"storageSize": "10Gi", "external": {"bootstrapServers": ["k:9092"]}}}),
+            "spec.kafka.external",
+        ),
+        (
+            "w",
+            json!({"mysql": {"external": {"database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}),
+            "spec.mysql.external.host",
+        ),
+        (
+            "w",
+            json!({"mysql": {"external": {"host": "db", "port": 70000, "database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}),
+            "spec.mysql.external.port",
+        ),
+        (
+            "w",
+            json!({"mysql": {"external": {"host": "db:3306", "database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}),
+            "spec.mysql.external.host",
+        ),
+        (
+            "w",
+            json!({"mysql": {"external": {"host": "db", "database": "d", "user": "u"}}}),
+            "spec.mysql.external.passwordSecret",
+        ),
         ("w", json!({"minio": {"external": {"provider": "s3", "region": "us-east-1"}}}), "spec.minio.external.bucket"),
-        ("w", json!({"minio": {"external": {"provider": "s3-compatible", "bucket": "wandb"}}}), "spec.minio.external.endpoint"),
-        ("w", json!({"minio": {"external": {"provider": "dropbox", "bucket": "wandb"}}}), "spec.minio.external.provider"),
+        (
+            "w",
+            json!({"minio": {"external": {"provider": "s3-compatible", "bucket": "wandb"}}}),
+            "spec.minio.external.endpoint",
+        ),
+        (
+            "w",
+            json!({"minio": {"external": {"provider": "dropbox", "bucket": "wandb"}}}),
+            "spec.minio.external.provider",
+        ),
         ("w", json!({"redis": {"external": {"port": 6379}}}), "spec.redis.external"),
-        ("w", json!({"redis": {"external": {"host": "r", "sentinel": {"hosts": ["s:26379"], "masterName": "m"}}}}), "spec.redis.external"),
-        ("w", json!({"kafka": {"external": {"bootstrapServers": ["no-port"]}}}), "spec.kafka.external.bootstrapServers[0]"),
+        (
+            "w",
+            json!({"redis": {"external": {"host": "r", "sentinel": {"hosts": ["s:26379"], "masterName": "m"}}}}),
+            "spec.redis.external",
+        ),
+        (
+            "w",
+            json!({"kafka": {"external": {"bootstrapServers": ["no-port"]}}}),
+            "spec.kafka.external.bootstrapServers[0]",
+        ),
         ("w", json!({"kafka": {"external": {"bootstrapServers": []}}}), "spec.kafka.external.bootstrapServers"),
-        ("w", json!({"clickhouse": {"external": {"host": "ch", "httpPort": 0, "database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}), "spec.clickhouse.external.httpPort"),
+        (
+            "w",
+            json!({"clickhouse": {"external": {"host": "ch", "httpPort": 0, "database": "d", "user": "u", "passwordSecret": {"name": "s", "key": "k"}}}}),
+            "spec.clickhouse.external.httpPort",
+        ),
     ]
 }
 

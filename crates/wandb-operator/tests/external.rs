@@ -13,7 +13,10 @@ use wandb_operator::api::{State, WeightsAndBiases};
 
 fn redis_status(w: &WeightsAndBiases) -> (State, Vec<String>) {
     let s = w.status.as_ref().and_then(|s| s.redis_status.as_ref());
-    (s.map_or(State::Unknown, |s| s.state), s.map(|s| s.details.iter().map(|d| d.code.clone()).collect()).unwrap_or_default())
+    (
+        s.map_or(State::Unknown, |s| s.state),
+        s.map(|s| s.details.iter().map(|d| d.code.clone()).collect()).unwrap_or_default(),
+    )
 }
 
 /// Only Redis is used; the other components are off so that the scenario is about it alone.
@@ -72,7 +75,11 @@ spec:
     assert_eq!((c.host.as_str(), c.port.clone()), ("127.0.0.1", mysql.port.to_string()));
     assert_eq!(m.credentials_secret.unwrap().name, "db");
     assert_eq!(m.connection_secret.as_deref(), Some("wandb-mysql-connection"));
-    assert!(m.details.iter().any(|d| d.code == "Reachable" && d.message.contains("MySQL handshake")), "{:?}", m.details);
+    assert!(
+        m.details.iter().any(|d| d.code == "Reachable" && d.message.contains("MySQL handshake")),
+        "{:?}",
+        m.details
+    );
     let r = s.redis_status.unwrap();
     assert_eq!(r.connection.unwrap().port, Some(redis.port.to_string()));
     assert!(r.details.iter().any(|d| d.code == "Reachable" && d.message.contains("Redis PING")));
@@ -95,7 +102,10 @@ spec:
     assert_eq!(secret["KAFKA_BOOTSTRAP_SERVERS"], format!("127.0.0.1:{}", kafka.port));
     assert_eq!(secret["URL"], format!("kafka://wandb:kafka-pw@127.0.0.1:{}?mechanism=SCRAM-SHA-512", kafka.port));
     let secret = h.secret_data("apps", "wandb-minio-connection").await.unwrap();
-    assert_eq!((secret["MINIO_ACCESS_KEY"].as_str(), secret["MINIO_SECRET_KEY"].as_str()), ("AKIAEXAMPLE", "s3/secret"));
+    assert_eq!(
+        (secret["MINIO_ACCESS_KEY"].as_str(), secret["MINIO_SECRET_KEY"].as_str()),
+        ("AKIAEXAMPLE", "s3/secret")
+    );
     assert_eq!(
         secret["URL"],
         format!("s3://AKIAEXAMPLE:s3%2Fsecret@127.0.0.1:{}/wandb-files?region=us-east-1", s3.port)
@@ -126,7 +136,9 @@ async fn ext02_a_missing_secret_or_key_is_credentials_missing_until_created(h: H
     h.apply_yaml("apps", &yaml).await;
     let apps = h.ns("apps");
     let w = h
-        .wait_for("apps", "wandb", "CredentialsMissing", |w| redis_status(w).1.contains(&"CredentialsMissing".to_owned()))
+        .wait_for("apps", "wandb", "CredentialsMissing", |w| {
+            redis_status(w).1.contains(&"CredentialsMissing".to_owned())
+        })
         .await;
     let detail = w.status.unwrap().redis_status.unwrap().details.into_iter().find(|d| d.code == "CredentialsMissing");
     assert!(detail.unwrap().message.contains(&format!("Secret {apps}/cache does not exist")));
@@ -140,7 +152,10 @@ async fn ext02_a_missing_secret_or_key_is_credentials_missing_until_created(h: H
         })
         .await;
     assert_eq!(redis_status(&w).0, State::Error);
-    assert!(h.secret_data("apps", "wandb-redis-connection").await.is_none(), "no connection Secret without credentials");
+    assert!(
+        h.secret_data("apps", "wandb-redis-connection").await.is_none(),
+        "no connection Secret without credentials"
+    );
     h.secret("apps", "cache", &[("auth", "pw-1")]).await;
     let w = h.wait_ready("apps", "wandb").await;
     assert_eq!(w.status.unwrap().redis_status.unwrap().connection_secret.as_deref(), Some("wandb-redis-connection"));
@@ -161,14 +176,21 @@ async fn ext03_a_stopped_server_is_unreachable_and_ready_again_once_restarted(h:
     // Nothing changes: probes go on every second, the status is not rewritten.
     let version = ready.resource_version();
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-    assert_eq!(h.wandb_api("apps").get("wandb").await.unwrap().resource_version(), version, "status rewritten while nothing changed");
+    assert_eq!(
+        h.wandb_api("apps").get("wandb").await.unwrap().resource_version(),
+        version,
+        "status rewritten while nothing changed"
+    );
 
     redis.stop();
     let w = h.wait_for("apps", "wandb", "Unreachable", |w| redis_status(w).1.contains(&"Unreachable".to_owned())).await;
     let r = w.status.unwrap().redis_status.unwrap();
     assert_eq!(r.state, State::Degraded, "it was ready: losing it is Degraded");
     let message = &r.details.iter().find(|d| d.code == "Unreachable").unwrap().message;
-    assert!(message.contains(&format!("127.0.0.1:{}", redis.port)) && message.contains("connection refused"), "{message}");
+    assert!(
+        message.contains(&format!("127.0.0.1:{}", redis.port)) && message.contains("connection refused"),
+        "{message}"
+    );
     // Still Degraded on the following probes (not flapping to Updating).
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(redis_status(&h.wandb_api("apps").get("wandb").await.unwrap()).0, State::Degraded);
@@ -250,7 +272,10 @@ async fn ext05_managed_components_publish_connection_secrets_that_follow_their_c
     let percona = h.secret_data("apps", "wandb-mysql-secrets").await.unwrap();
     let mysql = h.secret_data("apps", "wandb-mysql-connection").await.unwrap();
     assert_eq!(mysql["MYSQL_PASSWORD"], percona["root"]);
-    assert_eq!(mysql["URL"], format!("mysql://root:{}@wandb-mysql-pxc.{apps}.svc.cluster.local:3306/", percona["root"]));
+    assert_eq!(
+        mysql["URL"],
+        format!("mysql://root:{}@wandb-mysql-pxc.{apps}.svc.cluster.local:3306/", percona["root"])
+    );
     let minio_config = h.secret_data("apps", "wandb-minio-config").await.unwrap();
     let minio = h.secret_data("apps", "wandb-minio-connection").await.unwrap();
     assert_eq!(minio["MINIO_SECRET_KEY"], minio_config["MINIO_ROOT_PASSWORD"]);

@@ -254,7 +254,7 @@ fn b38_disabled_components_produce_nothing() {
     let off = |_: ()| ComponentCommon { enabled: false, ..Default::default() };
     let spec = WeightsAndBiasesSpec {
         kafka: Some(KafkaSpec { common: off(()), ..Default::default() }),
-        redis: Some(RedisSpec { common: off(()), sentinel: None }),
+        redis: Some(RedisSpec { common: off(()), ..Default::default() }),
         ..Default::default()
     };
     let objects = render(spec, "ns");

@@ -104,7 +104,7 @@ fn resources_merge_key_by_key_with_user_keys_winning() {
                 }),
                 ..Default::default()
             },
-            replicas: None,
+            ..Default::default()
         });
     });
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
@@ -144,7 +144,7 @@ fn an_invalid_component_does_not_affect_the_others() {
     let spec = spec_with(|s| {
         s.mysql = Some(MySqlSpec {
             common: ComponentCommon { storage_size: Some("lots".to_owned()), ..Default::default() },
-            replicas: None,
+            ..Default::default()
         });
     });
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
@@ -235,11 +235,11 @@ proptest! {
         let spec = WeightsAndBiasesSpec {
             size,
             retention_policy: None,
-            mysql: Some(MySqlSpec { common: common(true), replicas: Some(mysql_replicas) }),
-            redis: Some(RedisSpec { common: common(false), sentinel: None }),
-            kafka: Some(KafkaSpec { common: common(false), replicas: Some(kafka_replicas), version: None }),
-            minio: Some(MinioSpec { common: common(false), replicas: Some(minio_servers) }),
-            clickhouse: Some(ClickHouseSpec { common: common(false), replicas: Some(clickhouse_replicas), version: None }),
+            mysql: Some(MySqlSpec { common: common(true), replicas: Some(mysql_replicas), external: None }),
+            redis: Some(RedisSpec { common: common(false), sentinel: None, external: None }),
+            kafka: Some(KafkaSpec { common: common(false), replicas: Some(kafka_replicas), version: None, external: None }),
+            minio: Some(MinioSpec { common: common(false), replicas: Some(minio_servers), external: None }),
+            clickhouse: Some(ClickHouseSpec { common: common(false), replicas: Some(clickhouse_replicas), version: None, external: None }),
         };
         let config = resolve(&common::wandb("w", "home", spec)).unwrap();
         prop_assert!(config.errors().is_empty(), "{:?}", config.errors());
@@ -273,10 +273,10 @@ proptest! {
         let mut spec = WeightsAndBiasesSpec::default();
         let key = ["mysql", "redis", "kafka", "minio", "clickhouse"][which];
         match which {
-            0 => spec.mysql = Some(MySqlSpec { common, replicas: None }),
-            1 => spec.redis = Some(RedisSpec { common, sentinel: None }),
+            0 => spec.mysql = Some(MySqlSpec { common, ..Default::default() }),
+            1 => spec.redis = Some(RedisSpec { common, ..Default::default() }),
             2 => spec.kafka = Some(KafkaSpec { common, ..Default::default() }),
-            3 => spec.minio = Some(MinioSpec { common, replicas: None }),
+            3 => spec.minio = Some(MinioSpec { common, ..Default::default() }),
             _ => spec.clickhouse = Some(ClickHouseSpec { common, ..Default::default() }),
         }
         let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
@@ -285,4 +285,106 @@ proptest! {
         let expected = format!("spec.{key}.storageSize");
         prop_assert_eq!(errors[0].field(), expected.as_str());
     }
+}
+
+fn external_mysql() -> ExternalMySql {
+    ExternalMySql {
+        host: "db.example.com".to_owned(),
+        port: 3307,
+        database: "wandb".to_owned(),
+        user: "wandb".to_owned(),
+        password_secret: SecretKeySelector { name: "db".to_owned(), key: "password".to_owned() },
+        tls: None,
+    }
+}
+
+#[test]
+fn an_external_component_resolves_to_its_endpoint_and_references() {
+    let spec = spec_with(|s| {
+        s.mysql = Some(MySqlSpec { external: Some(external_mysql()), ..Default::default() });
+    });
+    let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
+    let Ok(Plan::External(external)) = &config.mysql else { panic!("mysql not external: {:?}", config.mysql) };
+    let wandb_operator::model::ExternalService::MySql { endpoint, password, tls, .. } = &external.service else {
+        panic!("{external:?}")
+    };
+    assert_eq!((endpoint.host.as_str(), endpoint.port), ("db.example.com", 3307));
+    assert_eq!((password.name.as_str(), password.key.as_str()), ("db", "password"));
+    assert!(!tls.enabled);
+    assert_eq!(external.secret_references().len(), 1);
+    assert!(matches!(config.redis, Ok(Plan::Enabled(_))), "other components stay managed");
+}
+
+#[test]
+fn external_contradictions_and_bad_values_name_the_field() {
+    let cases: Vec<(WeightsAndBiasesSpec, &str)> = vec![
+        (
+            spec_with(|s| {
+                s.mysql = Some(MySqlSpec { replicas: Some(3), external: Some(external_mysql()), ..Default::default() })
+            }),
+            "spec.mysql.external",
+        ),
+        (
+            spec_with(|s| {
+                let mut e = external_mysql();
+                e.host = "db:3306".to_owned();
+                s.mysql = Some(MySqlSpec { external: Some(e), ..Default::default() });
+            }),
+            "spec.mysql.external.host",
+        ),
+        (
+            spec_with(|s| {
+                let mut e = external_mysql();
+                e.port = 0;
+                s.mysql = Some(MySqlSpec { external: Some(e), ..Default::default() });
+            }),
+            "spec.mysql.external.port",
+        ),
+        (
+            spec_with(|s| {
+                s.minio = Some(MinioSpec {
+                    external: Some(ExternalObjectStorage {
+                        provider: ObjectStorageProvider::S3Compatible,
+                        bucket: "wandb".to_owned(),
+                        region: None,
+                        endpoint: None,
+                        path: None,
+                        credentials_secret: None,
+                        force_path_style: false,
+                        tls: None,
+                    }),
+                    ..Default::default()
+                })
+            }),
+            "spec.minio.external.endpoint",
+        ),
+        (
+            spec_with(|s| {
+                s.kafka = Some(KafkaSpec {
+                    external: Some(ExternalKafka { bootstrap_servers: vec!["k:0".to_owned()], sasl: None, tls: None }),
+                    ..Default::default()
+                })
+            }),
+            "spec.kafka.external.bootstrapServers[0]",
+        ),
+    ];
+    for (spec, field) in cases {
+        let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
+        let errors = config.errors();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field(), field, "{errors:?}");
+    }
+}
+
+#[test]
+fn a_disabled_component_ignores_its_external_block() {
+    let spec = spec_with(|s| {
+        s.mysql = Some(MySqlSpec {
+            common: ComponentCommon { enabled: false, ..Default::default() },
+            external: Some(external_mysql()),
+            ..Default::default()
+        });
+    });
+    let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
+    assert!(matches!(config.mysql, Ok(Plan::Disabled(_))));
 }

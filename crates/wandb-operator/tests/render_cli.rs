@@ -33,7 +33,7 @@ fn render_ok(args: &[&str], stdin: Option<&str>) -> String {
 
 #[test]
 fn render_examples_snapshots() {
-    for example in ["wandb-dev", "wandb-small", "wandb-large", "wandb-overrides"] {
+    for example in ["wandb-dev", "wandb-small", "wandb-large", "wandb-overrides", "wandb-external"] {
         let output = render_ok(&["render", "-f", &format!("examples/{example}.yaml")], None);
         insta::assert_snapshot!(format!("render_{example}"), output);
     }
@@ -88,6 +88,36 @@ fn small_renders_the_ha_topology() {
         3
     );
     assert_eq!(common::find(&objects, "ClickHouseKeeperInstallation")["metadata"]["name"], "wandb-keeper");
+}
+
+#[test]
+fn an_external_component_renders_only_its_connection_secret_without_values() {
+    let out = render_ok(&["render", "-f", "examples/wandb-external.yaml"], None);
+    let documents: Vec<serde_json::Value> =
+        out.split("---\n").filter(|d| !d.trim().is_empty()).map(|d| serde_saphyr::from_str(d).unwrap()).collect();
+    let names: Vec<(&str, &str)> =
+        documents.iter().map(|d| (d["kind"].as_str().unwrap(), d["metadata"]["name"].as_str().unwrap())).collect();
+    assert_eq!(
+        names,
+        [
+            ("Secret", "wandb-mysql-connection"),
+            ("Secret", "wandb-redis-connection"),
+            ("Secret", "wandb-kafka-connection"),
+            ("Secret", "wandb-minio-connection"),
+            ("Secret", "wandb-clickhouse-connection"),
+        ]
+    );
+    for d in &documents {
+        assert!(d.get("data").is_none() && d.get("stringData").is_none(), "a value was rendered: {d}");
+    }
+    let keys = documents[0]["metadata"]["annotations"]["apps.wandb.com/generated-keys"].as_str().unwrap();
+    assert_eq!(keys, "MYSQL_CA_CERT,MYSQL_DATABASE,MYSQL_HOST,MYSQL_PASSWORD,MYSQL_PORT,MYSQL_TLS,MYSQL_USER,URL");
+    // A managed component's connection Secret follows its vendor objects.
+    let dev = render_ok(&["render", "-f", "examples/wandb-dev.yaml"], None);
+    assert!(
+        dev.contains("name: wandb-mysql-connection")
+            && dev.contains("MYSQL_HOST,MYSQL_PASSWORD,MYSQL_PORT,MYSQL_USER,URL")
+    );
 }
 
 #[test]
@@ -151,6 +181,42 @@ fn bad_input_fails_with_one_line_naming_the_problem_and_no_output() {
                 "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: a-very-long-name-x}\nspec: {}\n",
             ),
             "metadata.name",
+        ),
+        // External components: contradictions and incomplete input name the field.
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {mysql: {replicas: 3, external: {host: db, database: d, user: u, passwordSecret: {name: s, key: k}}}}\n",
+            ),
+            "spec.mysql.external: cannot be combined with the managed settings replicas",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {minio: {external: {provider: s3-compatible, bucket: wandb}}}\n",
+            ),
+            "spec.minio.external.endpoint: is required with provider s3-compatible",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {kafka: {external: {bootstrapServers: ['k:99999']}}}\n",
+            ),
+            "spec.kafka.external.bootstrapServers[0]",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {redis: {external: {port: 6379}}}\n",
+            ),
+            "spec.redis.external: set either host",
+        ),
+        (
+            vec!["render", "-f", "-"],
+            Some(
+                "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: x}\nspec: {minio: {external: {provider: s3}}}\n",
+            ),
+            "bucket",
         ),
     ];
     for (args, stdin, expected) in cases {

@@ -242,7 +242,10 @@ pub struct ExternalObjectStorage {
     /// for `s3-compatible` and `azure` (`<account>.blob.core.windows.net`). Omitted: the
     /// provider's public endpoint (`s3.<region>.amazonaws.com`, `storage.googleapis.com`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$"), length(min = 1, max = 253))]
+    #[schemars(
+        regex(pattern = r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$"),
+        length(min = 1, max = 253)
+    )]
     pub endpoint: Option<String>,
     /// A prefix inside the bucket, e.g. `wandb/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

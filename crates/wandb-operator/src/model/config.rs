@@ -115,7 +115,7 @@ pub enum Plan<C> {
     /// Managed with this configuration.
     Enabled(C),
     /// Run elsewhere: the operator checks it and publishes its connection.
-    External(super::ExternalConfig),
+    External(Box<super::ExternalConfig>),
     /// `enabled: false`: not managed; the retention policy applies to what exists.
     Disabled(Placement),
 }

@@ -217,9 +217,8 @@ fn port(value: i32, field: &str) -> Result<u16, ModelError> {
 
 /// `host:port`, with both parts validated.
 fn host_port(value: &str, field: &str) -> Result<Endpoint, ModelError> {
-    let (h, p) = value
-        .rsplit_once(':')
-        .ok_or_else(|| ModelError::invalid(field, format!("{value:?} is not host:port")))?;
+    let (h, p) =
+        value.rsplit_once(':').ok_or_else(|| ModelError::invalid(field, format!("{value:?} is not host:port")))?;
     let number: i32 = p.parse().map_err(|_| ModelError::invalid(field, format!("{value:?} has no numeric port")))?;
     Ok(Endpoint { host: host(h, field)?, port: port(number, field)? })
 }
@@ -245,7 +244,10 @@ fn tls(value: Option<&ExternalTls>, field: &str, default_on: bool) -> Result<Tls
 pub fn mysql(spec: &ExternalMySql, placement: Placement) -> Result<ExternalConfig, ModelError> {
     let f = "spec.mysql.external";
     let service = ExternalService::MySql {
-        endpoint: Endpoint { host: host(&spec.host, &format!("{f}.host"))?, port: port(spec.port, &format!("{f}.port"))? },
+        endpoint: Endpoint {
+            host: host(&spec.host, &format!("{f}.host"))?,
+            port: port(spec.port, &format!("{f}.port"))?,
+        },
         database: non_empty(&spec.database, &format!("{f}.database"))?,
         user: non_empty(&spec.user, &format!("{f}.user"))?,
         password: reference(&spec.password_secret, &format!("{f}.passwordSecret"))?,
@@ -332,10 +334,15 @@ pub fn object_storage(spec: &ExternalObjectStorage, placement: Placement) -> Res
             return Err(ModelError::invalid(format!("{f}.endpoint"), "is required with provider s3-compatible"));
         }
         (None, ObjectStorageProvider::S3) => Endpoint {
-            host: spec.region.as_ref().map_or_else(|| "s3.amazonaws.com".to_owned(), |r| format!("s3.{r}.amazonaws.com")),
+            host: spec
+                .region
+                .as_ref()
+                .map_or_else(|| "s3.amazonaws.com".to_owned(), |r| format!("s3.{r}.amazonaws.com")),
             port: default_port,
         },
-        (None, ObjectStorageProvider::Gcs) => Endpoint { host: "storage.googleapis.com".to_owned(), port: default_port },
+        (None, ObjectStorageProvider::Gcs) => {
+            Endpoint { host: "storage.googleapis.com".to_owned(), port: default_port }
+        }
         (None, ObjectStorageProvider::Azure) => {
             return Err(ModelError::invalid(
                 format!("{f}.endpoint"),

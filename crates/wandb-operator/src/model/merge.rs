@@ -57,13 +57,21 @@ pub fn resolve(wandb: &WeightsAndBiases) -> Result<InfraConfig, ModelError> {
         mysql: ctx.plan(
             Component::MySql,
             &mysql.common,
-            mysql.external.as_ref().map(|e| (ext(with(common_set(&mysql.common), vec![("replicas", mysql.replicas.is_some())])), move |p| external::mysql(e, p))),
+            mysql.external.as_ref().map(|e| {
+                (ext(with(common_set(&mysql.common), vec![("replicas", mysql.replicas.is_some())])), move |p| {
+                    external::mysql(e, p)
+                })
+            }),
             |p| merge_mysql(size, &profile.mysql, &mysql, p),
         ),
         redis: ctx.plan(
             Component::Redis,
             &redis.common,
-            redis.external.as_ref().map(|e| (ext(with(common_set(&redis.common), vec![("sentinel", redis.sentinel.is_some())])), move |p| external::redis(e, p))),
+            redis.external.as_ref().map(|e| {
+                (ext(with(common_set(&redis.common), vec![("sentinel", redis.sentinel.is_some())])), move |p| {
+                    external::redis(e, p)
+                })
+            }),
             |p| merge_redis(&profile.redis, &redis, p),
         ),
         kafka: ctx.plan(
@@ -78,14 +86,19 @@ pub fn resolve(wandb: &WeightsAndBiases) -> Result<InfraConfig, ModelError> {
         minio: ctx.plan(
             Component::Minio,
             &minio.common,
-            minio.external.as_ref().map(|e| (ext(with(common_set(&minio.common), vec![("replicas", minio.replicas.is_some())])), move |p| external::object_storage(e, p))),
+            minio.external.as_ref().map(|e| {
+                (ext(with(common_set(&minio.common), vec![("replicas", minio.replicas.is_some())])), move |p| {
+                    external::object_storage(e, p)
+                })
+            }),
             |p| merge_minio(size, &profile.minio, &minio, p),
         ),
         clickhouse: ctx.plan(
             Component::ClickHouse,
             &clickhouse.common,
             clickhouse.external.as_ref().map(|e| {
-                let managed = vec![("replicas", clickhouse.replicas.is_some()), ("version", clickhouse.version.is_some())];
+                let managed =
+                    vec![("replicas", clickhouse.replicas.is_some()), ("version", clickhouse.version.is_some())];
                 (ext(with(common_set(&clickhouse.common), managed)), move |p| external::clickhouse(e, p))
             }),
             |p| merge_clickhouse(&profile.clickhouse, &clickhouse, p),
@@ -167,7 +180,7 @@ impl MergeContext<'_> {
                     conflicts.join(", ")
                 ),
             )),
-            Some((_, resolve)) => resolve(placement).map(Plan::External),
+            Some((_, resolve)) => resolve(placement).map(|c| Plan::External(Box::new(c))),
             None => merge(placement).map(Plan::Enabled),
         }
     }

@@ -7,9 +7,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
 use kube::api::Api;
 use kube::core::ApiResource;
-use kube::ResourceExt;
 use tracing::{debug, info};
 
 use super::connection::{self, Synced};
@@ -49,10 +49,7 @@ impl Checks {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         // A requeue after exactly one interval must find the entry stale: 5 % slack.
         let limit = interval.mul_f32(0.95);
-        entries
-            .get(key)
-            .filter(|e| e.fingerprint == fingerprint && e.at.elapsed() < limit)
-            .map(|e| e.findings.clone())
+        entries.get(key).filter(|e| e.fingerprint == fingerprint && e.at.elapsed() < limit).map(|e| e.findings.clone())
     }
 
     fn store(&self, key: (String, String, &'static str), fingerprint: String, findings: Findings) {
@@ -171,7 +168,11 @@ where
         details.push(detail(
             State::Error,
             "CredentialsMissing",
-            format!("{what} does not exist: create it in namespace {} (re-checked every {} s)", placement.namespace, ctx.settings.probe_interval.as_secs()),
+            format!(
+                "{what} does not exist: create it in namespace {} (re-checked every {} s)",
+                placement.namespace,
+                ctx.settings.probe_interval.as_secs()
+            ),
         ));
     }
     let was_ready = previous.is_some_and(|p| p.ready || p.state == State::Degraded);
@@ -180,7 +181,9 @@ where
         let greeting = target.greeting.describe();
         details.push(match failure {
             None => detail(State::Ready, "Reachable", format!("{} answers ({greeting})", target.endpoint)),
-            Some(reason) => detail(lost, "Unreachable", format!("{} does not answer ({greeting}): {reason}", target.endpoint)),
+            Some(reason) => {
+                detail(lost, "Unreachable", format!("{} does not answer ({greeting}): {reason}", target.endpoint))
+            }
         });
     }
 

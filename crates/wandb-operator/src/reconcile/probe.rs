@@ -57,7 +57,9 @@ async fn exchange(target: &ProbeTarget) -> Result<(), String> {
         Greeting::MySql => mysql(&mut stream).await,
         Greeting::Redis => redis(&mut stream).await,
         Greeting::Kafka => kafka(&mut stream).await,
-        Greeting::HttpHead { path } => http(stream, &target.endpoint.to_string(), http::Method::HEAD, path, false).await,
+        Greeting::HttpHead { path } => {
+            http(stream, &target.endpoint.to_string(), http::Method::HEAD, path, false).await
+        }
         Greeting::HttpOk { path } => http(stream, &target.endpoint.to_string(), http::Method::GET, path, true).await,
     }
 }
@@ -124,7 +126,13 @@ async fn kafka(stream: &mut TcpStream) -> Result<(), String> {
     Ok(())
 }
 
-async fn http(stream: TcpStream, authority: &str, method: http::Method, path: &str, need_ok: bool) -> Result<(), String> {
+async fn http(
+    stream: TcpStream,
+    authority: &str,
+    method: http::Method,
+    path: &str,
+    need_ok: bool,
+) -> Result<(), String> {
     let io = hyper_util::rt::TokioIo::new(stream);
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io).await.map_err(|e| format!("HTTP: {e}"))?;

@@ -191,15 +191,18 @@ pub async fn disabled<K>(
     progress: &Progress,
 ) -> Result<ComponentStatus<K>, ReconcileError> {
     let purged_before = previous.is_some_and(|p| p.details.iter().any(|d| d.code == PURGED));
-    let (state, code, message) = match apply(ctx, wandb, placement, (kinds, claims), Scope { purged_before, keep: &[] }, progress).await? {
-        Outcome::InProgress(n) => {
-            (State::Deleting, "Purging", format!("component disabled: deleting {n} objects and claims"))
-        }
-        Outcome::Done if placement.on_delete == OnDelete::Purge => {
-            (State::Offline, PURGED, "component disabled; its objects and data were deleted".to_owned())
-        }
-        Outcome::Done => (State::Offline, "Detached", "component disabled; its objects and data are kept".to_owned()),
-    };
+    let (state, code, message) =
+        match apply(ctx, wandb, placement, (kinds, claims), Scope { purged_before, keep: &[] }, progress).await? {
+            Outcome::InProgress(n) => {
+                (State::Deleting, "Purging", format!("component disabled: deleting {n} objects and claims"))
+            }
+            Outcome::Done if placement.on_delete == OnDelete::Purge => {
+                (State::Offline, PURGED, "component disabled; its objects and data were deleted".to_owned())
+            }
+            Outcome::Done => {
+                (State::Offline, "Detached", "component disabled; its objects and data are kept".to_owned())
+            }
+        };
     Ok(ComponentStatus {
         ready: false,
         state,
@@ -235,7 +238,8 @@ pub async fn finalize(
     for placement in &placements {
         let (kinds, claims) = vendor_of(ctx, placement.component, placement);
         // A component that fails does not stop the others' retention in this pass.
-        match apply(ctx, wandb, placement, (&kinds, &claims), Scope { purged_before: false, keep: &[] }, progress).await {
+        match apply(ctx, wandb, placement, (&kinds, &claims), Scope { purged_before: false, keep: &[] }, progress).await
+        {
             Ok(Outcome::InProgress(n)) => deleting.push((placement.component, n)),
             Ok(Outcome::Done) => {}
             Err(error) => {

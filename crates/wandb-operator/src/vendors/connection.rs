@@ -72,7 +72,8 @@ impl ConnectionSecret {
 
     /// Every key the Secret has, `URL` included, sorted.
     pub fn keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = self.plain.keys().cloned().chain(self.sources.iter().map(|(k, _)| k.clone())).collect();
+        let mut keys: Vec<String> =
+            self.plain.keys().cloned().chain(self.sources.iter().map(|(k, _)| k.clone())).collect();
         keys.push(URL_KEY.to_owned());
         keys.sort();
         keys.dedup();
@@ -122,7 +123,10 @@ impl ConnectionSecret {
     /// The Secret with its metadata only, naming its keys: what `render` prints.
     pub fn without_values(&self) -> Secret {
         let mut metadata = self.metadata.clone();
-        metadata.annotations.get_or_insert_with(BTreeMap::new).insert(GENERATED_KEYS_ANNOTATION.to_owned(), self.keys().join(","));
+        metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(GENERATED_KEYS_ANNOTATION.to_owned(), self.keys().join(","));
         Secret { metadata, type_: Some("Opaque".to_owned()), ..Default::default() }
     }
 }
@@ -201,9 +205,10 @@ pub fn url(component: Component, keys: &BTreeMap<String, String>) -> String {
             let auth = userinfo(None, keys.get("REDIS_PASSWORD"));
             match keys.get("REDIS_MASTER_NAME") {
                 Some(master) => {
-                    let hosts = keys.get("REDIS_SENTINEL_HOSTS").cloned().unwrap_or_else(|| {
-                        format!("{}:{}", get("REDIS_SENTINEL_HOST"), get("REDIS_SENTINEL_PORT"))
-                    });
+                    let hosts = keys
+                        .get("REDIS_SENTINEL_HOSTS")
+                        .cloned()
+                        .unwrap_or_else(|| format!("{}:{}", get("REDIS_SENTINEL_HOST"), get("REDIS_SENTINEL_PORT")));
                     format!("{scheme}://{auth}{hosts}{}", query(&[("master", Some(master))]))
                 }
                 None => format!("{scheme}://{auth}{}:{}", get("REDIS_HOST"), get("REDIS_PORT")),
@@ -226,9 +231,10 @@ pub fn url(component: Component, keys: &BTreeMap<String, String>) -> String {
             Some("gcs") => format!("gs://{}", bucket_path(keys)),
             Some("azure") => {
                 let host = get("MINIO_HOST");
-                let account = keys.get("MINIO_ACCESS_KEY").cloned().unwrap_or_else(|| {
-                    host.split('.').next().unwrap_or_default().to_owned()
-                });
+                let account = keys
+                    .get("MINIO_ACCESS_KEY")
+                    .cloned()
+                    .unwrap_or_else(|| host.split('.').next().unwrap_or_default().to_owned());
                 format!("az://{account}/{}", bucket_path(keys))
             }
             // The managed MinIO and any S3-compatible endpoint: keys, host and bucket in one URL.
@@ -276,10 +282,14 @@ mod tests {
             ("MYSQL_DATABASE", "wandb_local"),
             ("MYSQL_TLS", "true"),
         ]);
-        assert_eq!(url(Component::MySql, &mysql), "mysql://wandb:p%40ss%3Aw%2Frd@db.example.com:3306/wandb_local?tls=true");
+        assert_eq!(
+            url(Component::MySql, &mysql),
+            "mysql://wandb:p%40ss%3Aw%2Frd@db.example.com:3306/wandb_local?tls=true"
+        );
         let sentinel = map(&[("REDIS_SENTINEL_HOSTS", "a:26379,b:26379"), ("REDIS_MASTER_NAME", "gorilla")]);
         assert_eq!(url(Component::Redis, &sentinel), "redis://a:26379,b:26379?master=gorilla");
-        let standalone = map(&[("REDIS_HOST", "r"), ("REDIS_PORT", "6380"), ("REDIS_PASSWORD", "x"), ("REDIS_TLS", "true")]);
+        let standalone =
+            map(&[("REDIS_HOST", "r"), ("REDIS_PORT", "6380"), ("REDIS_PASSWORD", "x"), ("REDIS_TLS", "true")]);
         assert_eq!(url(Component::Redis, &standalone), "rediss://:x@r:6380");
         let kafka = map(&[
             ("KAFKA_BOOTSTRAP_SERVERS", "b1:9096,b2:9096"),
@@ -289,11 +299,17 @@ mod tests {
             ("KAFKA_TLS", "true"),
         ]);
         assert_eq!(url(Component::Kafka, &kafka), "kafka://u:p@b1:9096,b2:9096?mechanism=SCRAM-SHA-512&tls=true");
-        let s3 = map(&[("MINIO_PROVIDER", "s3"), ("MINIO_BUCKET", "b"), ("MINIO_PATH", "/wandb/"), ("MINIO_REGION", "eu-west-1")]);
+        let s3 = map(&[
+            ("MINIO_PROVIDER", "s3"),
+            ("MINIO_BUCKET", "b"),
+            ("MINIO_PATH", "/wandb/"),
+            ("MINIO_REGION", "eu-west-1"),
+        ]);
         assert_eq!(url(Component::Minio, &s3), "s3://b/wandb?region=eu-west-1");
         let gcs = map(&[("MINIO_PROVIDER", "gcs"), ("MINIO_BUCKET", "b")]);
         assert_eq!(url(Component::Minio, &gcs), "gs://b");
-        let azure = map(&[("MINIO_PROVIDER", "azure"), ("MINIO_BUCKET", "c"), ("MINIO_HOST", "acct.blob.core.windows.net")]);
+        let azure =
+            map(&[("MINIO_PROVIDER", "azure"), ("MINIO_BUCKET", "c"), ("MINIO_HOST", "acct.blob.core.windows.net")]);
         assert_eq!(url(Component::Minio, &azure), "az://acct/c");
         let minio = map(&[
             ("MINIO_HOST", "minio.ns.svc.cluster.local"),
@@ -341,6 +357,9 @@ mod tests {
         assert_eq!(composed["URL"], "mysql://root:pw@h:3306/");
         let rendered = secret.without_values();
         assert!(rendered.data.is_none() && rendered.string_data.is_none());
-        assert_eq!(rendered.metadata.annotations.unwrap()[GENERATED_KEYS_ANNOTATION], "MYSQL_HOST,MYSQL_PASSWORD,MYSQL_PORT,MYSQL_USER,URL");
+        assert_eq!(
+            rendered.metadata.annotations.unwrap()[GENERATED_KEYS_ANNOTATION],
+            "MYSQL_HOST,MYSQL_PASSWORD,MYSQL_PORT,MYSQL_USER,URL"
+        );
     }
 }

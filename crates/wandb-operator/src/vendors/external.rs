@@ -66,18 +66,28 @@ fn target(endpoint: &Endpoint, tls: &Tls, greeting: Greeting) -> ProbeTarget {
 pub fn probe_targets(config: &ExternalConfig) -> Vec<ProbeTarget> {
     match &config.service {
         // The MySQL server speaks first, in plain text, even when clients then switch to TLS.
-        ExternalService::MySql { endpoint, .. } => vec![ProbeTarget { endpoint: endpoint.clone(), greeting: Greeting::MySql }],
+        ExternalService::MySql { endpoint, .. } => {
+            vec![ProbeTarget { endpoint: endpoint.clone(), greeting: Greeting::MySql }]
+        }
         ExternalService::Redis { topology, tls, .. } => match topology {
             ExternalRedisTopology::Standalone(e) => vec![target(e, tls, Greeting::Redis)],
-            ExternalRedisTopology::Sentinel { hosts, .. } => hosts.iter().map(|e| target(e, tls, Greeting::Redis)).collect(),
+            ExternalRedisTopology::Sentinel { hosts, .. } => {
+                hosts.iter().map(|e| target(e, tls, Greeting::Redis)).collect()
+            }
         },
-        ExternalService::Kafka { bootstrap, tls, .. } => bootstrap.iter().map(|e| target(e, tls, Greeting::Kafka)).collect(),
+        ExternalService::Kafka { bootstrap, tls, .. } => {
+            bootstrap.iter().map(|e| target(e, tls, Greeting::Kafka)).collect()
+        }
         ExternalService::ObjectStorage { endpoint, bucket, tls, .. } => {
             vec![target(endpoint, tls, Greeting::HttpHead { path: format!("/{bucket}") })]
         }
         ExternalService::ClickHouse { tcp, http_port, tls, .. } => vec![
             ProbeTarget { endpoint: tcp.clone(), greeting: Greeting::Tcp },
-            target(&Endpoint { host: tcp.host.clone(), port: *http_port }, tls, Greeting::HttpOk { path: "/ping".to_owned() }),
+            target(
+                &Endpoint { host: tcp.host.clone(), port: *http_port },
+                tls,
+                Greeting::HttpOk { path: "/ping".to_owned() },
+            ),
         ],
     }
 }
@@ -85,7 +95,9 @@ pub fn probe_targets(config: &ExternalConfig) -> Vec<ProbeTarget> {
 /// The Secret key status names for clients' password, when there is one.
 pub fn credentials_secret(config: &ExternalConfig) -> Option<SecretKeyReference> {
     match &config.service {
-        ExternalService::MySql { password, .. } | ExternalService::ClickHouse { password, .. } => Some(password.clone()),
+        ExternalService::MySql { password, .. } | ExternalService::ClickHouse { password, .. } => {
+            Some(password.clone())
+        }
         ExternalService::Redis { password, .. } => password.clone(),
         ExternalService::Kafka { sasl, .. } => sasl.as_ref().map(|s| s.password.clone()),
         ExternalService::ObjectStorage { credentials, .. } => credentials.as_ref().map(|c| c.secret_key.clone()),

@@ -457,22 +457,18 @@ impl Harness {
         let api: Api<k8s_openapi::api::core::v1::Secret> = self.api(namespace);
         let string_data: serde_json::Map<String, Value> =
             data.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect();
-        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": string_data});
-        api.patch(name, &kube::api::PatchParams::apply("test").force(), &kube::api::Patch::Apply(&secret)).await.unwrap();
+        let secret =
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": string_data});
+        api.patch(name, &kube::api::PatchParams::apply("test").force(), &kube::api::Patch::Apply(&secret))
+            .await
+            .unwrap();
     }
 
     /// A Secret's data as text, if it exists.
     pub async fn secret_data(&self, namespace: &str, name: &str) -> Option<std::collections::BTreeMap<String, String>> {
         let api: Api<k8s_openapi::api::core::v1::Secret> = self.api(namespace);
         let secret = api.get_opt(name).await.unwrap()?;
-        Some(
-            secret
-                .data
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, String::from_utf8(v.0).unwrap()))
-                .collect(),
-        )
+        Some(secret.data.unwrap_or_default().into_iter().map(|(k, v)| (k, String::from_utf8(v.0).unwrap())).collect())
     }
 
     /// PVC names in a namespace.

@@ -29,7 +29,9 @@ fn binary(name: &str) -> PathBuf {
             return path;
         }
     }
-    panic!("{name} is not installed: run scripts/test-servers install (Debian packages mariadb-server, redis-server, clickhouse-server)");
+    panic!(
+        "{name} is not installed: run scripts/test-servers install (Debian packages mariadb-server, redis-server, clickhouse-server)"
+    );
 }
 
 fn wait_for_port(port: u16, child: &mut Child, what: &str, log: &Path) {
@@ -43,7 +45,10 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str, log: &Path) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("{what} did not listen on 127.0.0.1:{port} within 60 s: {}", std::fs::read_to_string(log).unwrap_or_default());
+    panic!(
+        "{what} did not listen on 127.0.0.1:{port} within 60 s: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }
 
 fn temp_dir(what: &str) -> PathBuf {
@@ -272,9 +277,8 @@ pub async fn s3() -> Fake {
                         Ok(n) => request.extend_from_slice(&buf[..n]),
                     }
                 }
-                let _ = stream
-                    .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .await;
+                let _ =
+                    stream.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
             });
         }
     });

@@ -297,7 +297,10 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 }
                 return Some(());
             }
-            let secrets = spec.get("secretsName").and_then(Value::as_str).map_or_else(|| format!("{name}-secrets"), str::to_owned);
+            let secrets = spec
+                .get("secretsName")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("{name}-secrets"), str::to_owned);
             ensure_pxc_secrets(client, &ns, &secrets).await;
             let templates = [("datadir".to_owned(), json!({"app.kubernetes.io/instance": name}))];
             if !workload(client, controls, &ns, &format!("{name}-pxc"), size, (object, kind, &json!({})), &templates)
