@@ -78,7 +78,7 @@ pub const RULES: &[Rule] = &[
         group: "",
         resources: &["secrets"],
         verbs: &["get", "list", "watch", "create", "patch", "delete"],
-        why: "generated credentials: create once, detach, purge",
+        why: "generated credentials and connection Secrets: create once or apply, label the vendor's credentials Secret, read credential sources and external components' Secrets, detach, purge",
     },
     Rule {
         group: "",

@@ -21,17 +21,34 @@ pub fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// Finds a server binary; a missing one fails the test loudly.
+fn find(name: &str) -> Option<PathBuf> {
+    std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .chain(["/usr/sbin", "/usr/bin", "/sbin"])
+        .map(|dir| Path::new(dir).join(name))
+        .find(|path| path.is_file())
+}
+
+/// Finds a server binary. A missing one is installed once by `scripts/test-servers install`
+/// (as the control plane is built when missing), so that the test command passes on a fresh
+/// machine; if it is still missing the test fails loudly.
 fn binary(name: &str) -> PathBuf {
-    for dir in std::env::var("PATH").unwrap_or_default().split(':').chain(["/usr/sbin", "/usr/bin", "/sbin"]) {
-        let path = Path::new(dir).join(name);
-        if path.is_file() {
-            return path;
-        }
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    if let Some(path) = find(name) {
+        return path;
     }
-    panic!(
-        "{name} is not installed: run scripts/test-servers install (Debian packages mariadb-server, redis-server, clickhouse-server)"
-    );
+    INSTALL.call_once(|| {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test-servers");
+        eprintln!("NOTICE: {name} is missing: running {} install", script.display());
+        let status = Command::new(&script).arg("install").status();
+        eprintln!("NOTICE: scripts/test-servers install: {status:?}");
+    });
+    find(name).unwrap_or_else(|| {
+        panic!(
+            "{name} is not installed and scripts/test-servers install did not install it (Debian packages mariadb-server, redis-server, clickhouse-server; needs root or sudo and apt)"
+        )
+    })
 }
 
 fn wait_for_port(port: u16, child: &mut Child, what: &str, log: &Path) {
