@@ -148,6 +148,12 @@ pub fn render_objects(wandb: &WeightsAndBiases, vendors: &Vendors) -> Result<Vec
     let mut objects = Vec::new();
     // `errors()` was empty, so every plan is Ok.
     component_objects(&*vendors.mysql, &config.mysql, &mut objects)?;
+    // MySQL backups: the S3 credentials Secret Percona reads (copied, so without values here).
+    if let Ok(Plan::Enabled(c)) = &config.mysql
+        && let Some(secret) = vendors.mysql_backups.credentials_secret(c)
+    {
+        objects.push(secret_body(secret.without_values())?);
+    }
     component_objects(&*vendors.redis, &config.redis, &mut objects)?;
     component_objects(&*vendors.kafka, &config.kafka, &mut objects)?;
     component_objects(&*vendors.minio, &config.minio, &mut objects)?;

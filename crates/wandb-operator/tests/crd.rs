@@ -141,6 +141,18 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "spec.redis.sentinel.config.masterName",
         ),
         ("w", json!({"clickhouse": {"replicas": 33}}), "spec.clickhouse.replicas"),
+        // MySQL backups and restore (issue 12).
+        ("w", json!({"mysql": {"backup": {"schedule": "every day"}}}), "spec.mysql.backup.schedule"),
+        ("w", json!({"mysql": {"backup": {"keep": 0}}}), "spec.mysql.backup.keep"),
+        ("w", json!({"mysql": {"backup": {"enabled": true}}, "minio": {"enabled": false}}), "spec.mysql.backup"),
+        (
+            "w",
+            json!({"mysql": {"backup": {"storage": {"external": {"provider": "gcs", "bucket": "backups"}}}}}),
+            "spec.mysql.backup.storage.external.provider",
+        ),
+        ("w", json!({"mysql": {"restore": {"backupName": "a", "destination": "s3://bucket/c"}}}), "spec.mysql.restore"),
+        ("w", json!({"mysql": {"restore": {"destination": "/local/path"}}}), "spec.mysql.restore.destination"),
+        ("w", json!({"mysql": {"backup": {"enabled": true}, "external": mysql_external()}}), "spec.mysql.external"),
         // External infrastructure (issue 11).
         ("w", json!({"mysql": {"replicas": 3, "external": mysql_external()}}), "spec.mysql.external"),
         (

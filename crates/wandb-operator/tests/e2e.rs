@@ -416,10 +416,7 @@ async fn e2e13_faults_converge_to_the_same_end_state() {
         unique.dedup();
         assert_eq!(names, unique, "duplicates of {kind}");
     }
-    assert_eq!(
-        h.names("v1", "Secret", "secrets", "apps").await,
-        vec!["wandb-clickhouse-credentials", "wandb-minio-config"]
-    );
+    assert_eq!(h.names("v1", "Secret", "secrets", "apps").await, support::expected_secrets(false));
     let failed: Vec<u16> =
         h.emulator().request_log().iter().map(|r| r.status).filter(|s| *s >= 500 || *s == 409).collect();
     assert!(failed.len() >= 7, "the faults were hit: {failed:?}");

@@ -195,8 +195,5 @@ async fn e2e_binary15_killed_mid_convergence_and_restarted_converges() {
     let _operator = c.operator(port, &[]);
     let w = c.harness.wait_ready("apps", "wandb").await;
     assert_eq!(w.status.unwrap().state, Some(State::Ready));
-    assert_eq!(
-        c.harness.names("v1", "Secret", "secrets", "apps").await,
-        vec!["wandb-clickhouse-credentials", "wandb-minio-config"]
-    );
+    assert_eq!(c.harness.names("v1", "Secret", "secrets", "apps").await, support::expected_secrets(true));
 }

@@ -267,7 +267,7 @@ async fn real_binary02_chart_cluster_wide_small_killed_mid_convergence_restarts_
     assert_eq!(w.status.unwrap().state, Some(State::Ready));
     assert_eq!(
         install.harness.names("v1", "Secret", "secrets", "apps").await,
-        vec!["wandb-clickhouse-credentials", "wandb-minio-config"],
+        support::expected_secrets(true),
         "credentials generated once"
     );
     // Pods and claims were made by the real StatefulSet controller.

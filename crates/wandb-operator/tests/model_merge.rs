@@ -235,7 +235,7 @@ proptest! {
         let spec = WeightsAndBiasesSpec {
             size,
             retention_policy: None,
-            mysql: Some(MySqlSpec { common: common(true), replicas: Some(mysql_replicas), external: None }),
+            mysql: Some(MySqlSpec { common: common(true), replicas: Some(mysql_replicas), ..Default::default() }),
             redis: Some(RedisSpec { common: common(false), sentinel: None, external: None }),
             kafka: Some(KafkaSpec { common: common(false), replicas: Some(kafka_replicas), version: None, external: None }),
             minio: Some(MinioSpec { common: common(false), replicas: Some(minio_servers), external: None }),
@@ -387,4 +387,71 @@ fn a_disabled_component_ignores_its_external_block() {
     });
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
     assert!(matches!(config.mysql, Ok(Plan::Disabled(_))));
+}
+
+fn mysql_of(
+    spec: WeightsAndBiasesSpec,
+) -> Result<wandb_operator::model::MySqlConfig, wandb_operator::model::ModelError> {
+    let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
+    config.mysql.map(|p| p.enabled().cloned().expect("mysql enabled"))
+}
+
+#[test]
+fn backups_default_on_for_small_and_large_to_the_managed_minio_and_off_for_dev() {
+    use wandb_operator::model::backup::BackupTarget;
+    for size in Size::ALL {
+        let mysql = mysql_of(spec_with(|s| s.size = size)).unwrap();
+        assert_eq!(mysql.backup.is_some(), size != Size::Dev, "{size:?}");
+        if let Some(b) = mysql.backup {
+            assert_eq!((b.schedule.as_str(), b.keep), ("0 3 * * *", 7));
+            assert!(matches!(b.target, BackupTarget::ManagedMinio { tls: true, .. }));
+        }
+    }
+    // small without a managed MinIO: off, and status says why.
+    let mysql = mysql_of(spec_with(|s| {
+        s.size = Size::Small;
+        s.minio =
+            Some(MinioSpec { common: ComponentCommon { enabled: false, ..Default::default() }, ..Default::default() });
+    }))
+    .unwrap();
+    assert!(mysql.backup.is_none());
+    assert!(mysql.backup_off_reason.unwrap().contains("spec.mysql.backup.storage.external"));
+}
+
+#[test]
+fn bad_backup_settings_name_the_field() {
+    let backup =
+        |b: MySqlBackupSpec| spec_with(|s| s.mysql = Some(MySqlSpec { backup: Some(b), ..Default::default() }));
+    let on = || MySqlBackupSpec { enabled: Some(true), ..Default::default() };
+    let cases = [
+        (backup(MySqlBackupSpec { schedule: Some("61 * * * *".to_owned()), ..on() }), "spec.mysql.backup.schedule"),
+        (backup(MySqlBackupSpec { schedule: Some("0 0 * * * *".to_owned()), ..on() }), "spec.mysql.backup.schedule"),
+        (backup(MySqlBackupSpec { keep: Some(0), ..on() }), "spec.mysql.backup.keep"),
+        (
+            spec_with(|s| {
+                s.mysql = Some(MySqlSpec { backup: Some(on()), ..Default::default() });
+                s.minio = Some(MinioSpec {
+                    common: ComponentCommon { enabled: false, ..Default::default() },
+                    ..Default::default()
+                });
+            }),
+            "spec.mysql.backup",
+        ),
+        (
+            spec_with(|s| {
+                s.mysql = Some(MySqlSpec {
+                    restore: Some(MySqlRestoreSpec {
+                        backup_name: Some("a".to_owned()),
+                        destination: Some("s3://b/c".to_owned()),
+                    }),
+                    ..Default::default()
+                })
+            }),
+            "spec.mysql.restore",
+        ),
+    ];
+    for (spec, field) in cases {
+        let error = mysql_of(spec).unwrap_err();
+        assert_eq!(error.field(), field, "{error}");
+    }
 }

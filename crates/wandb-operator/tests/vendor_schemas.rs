@@ -82,6 +82,32 @@ fn rendered_objects_validate_against_the_real_vendor_crds() {
     }
 }
 
+/// The one-off objects of MySQL backups (issue 12): an on-demand backup and both kinds of
+/// restore, for the managed MinIO and for an external bucket, against Percona's real CRDs.
+#[test]
+fn backup_and_restore_objects_validate_against_the_real_percona_crds() {
+    let Some(root) = common::vendor_crds_dir() else { return };
+    let crds = schemas(&root, RELEASES[0]);
+    let vendors = Vendors::default();
+    let external = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: wandb, namespace: ns}\nspec:\n  size: small\n  mysql:\n    backup:\n      schedule: '@daily'\n      storage:\n        external: {provider: s3-compatible, bucket: backups, endpoint: 's3.example.com:9000', path: wandb/mysql, credentialsSecret: {name: bucket-keys}}\n";
+    let mut objects = Vec::new();
+    for (restore, wandb) in [
+        ("backupName: cron-wandb-mysql-wandb-backups-1", common::sized(Size::Small)),
+        ("destination: s3://backups/wandb/mysql/cron-x", common::from_yaml(external)),
+    ] {
+        let mut wandb = wandb;
+        let mysql = wandb.spec.mysql.get_or_insert_with(Default::default);
+        mysql.restore = Some(serde_saphyr::from_str(restore).unwrap());
+        let config = wandb_operator::model::resolve(&wandb).unwrap();
+        let Ok(wandb_operator::model::Plan::Enabled(mysql)) = &config.mysql else { panic!("{:?}", config.mysql) };
+        objects.push(vendors.mysql_backups.on_demand(mysql, "1").unwrap().body);
+        objects.push(vendors.mysql_backups.restore(mysql).unwrap().unwrap().body);
+    }
+    assert_eq!(check(&objects, &crds, "backups"), 4);
+    assert_eq!(objects[3]["spec"]["backupSource"]["s3"]["endpointUrl"], "https://s3.example.com:9000");
+    assert_eq!(objects[3]["spec"]["backupSource"]["s3"]["credentialsSecret"], "wandb-mysql-backup-s3");
+}
+
 #[test]
 fn every_vendor_kind_we_write_is_covered_by_a_real_crd() {
     let Some(root) = common::vendor_crds_dir() else { return };

@@ -3,11 +3,13 @@
 //! The rustdoc on the types in this module becomes the CRD's OpenAPI descriptions, so it is
 //! written for users (`kubectl explain wandb.spec`). Rust-only notes use `//` comments.
 
+mod backup;
 mod external;
 pub mod reference;
 mod spec;
 mod status;
 
+pub use backup::*;
 pub use external::*;
 pub use spec::*;
 pub use status::*;

@@ -5,6 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::WeightsAndBiasesStatus;
+use super::backup::{MySqlBackupSpec, MySqlRestoreSpec};
 use super::external::{ExternalClickHouse, ExternalKafka, ExternalMySql, ExternalObjectStorage, ExternalRedis};
 
 // A Kubernetes quantity that is strictly positive (the mantissa has a non-zero digit). This is the
@@ -41,6 +42,7 @@ pub(crate) const DNS1123_LABEL_PATTERN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$
 )]
 #[x_kube(
     validation = Rule::new("!has(self.mysql) || !has(self.mysql.replicas) || self.mysql.replicas != 1 || self.size == 'dev'").message("mysql.replicas: 1 is only allowed with size dev").field_path(".mysql.replicas").reason(Reason::FieldValueInvalid),
+    validation = Rule::new("!has(self.mysql) || !has(self.mysql.backup) || !has(self.mysql.backup.enabled) || !self.mysql.backup.enabled || has(self.mysql.backup.storage) || !has(self.minio) || ((!has(self.minio.enabled) || self.minio.enabled) && !has(self.minio.external))").message("mysql.backup: without storage, backups go to the managed MinIO, which is disabled or external here; set mysql.backup.storage.external").field_path(".mysql.backup").reason(Reason::FieldValueInvalid),
     validation = Rule::new("!has(self.minio) || !has(self.minio.replicas) || self.size != 'dev' || self.minio.replicas == 1 || self.minio.replicas >= 6").message("minio.replicas: with size dev (one volume per server) MinIO's erasure coding needs 1 server or at least 6").field_path(".minio.replicas").reason(Reason::FieldValueInvalid)
 )]
 #[serde(rename_all = "camelCase")]
@@ -205,7 +207,7 @@ pub struct ComponentConfig {
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(
-    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.storageSize) && !has(self.config))").message("external cannot be combined with the managed settings replicas, storageSize and config: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
+    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.storageSize) && !has(self.config) && !has(self.backup) && !has(self.restore))").message("external cannot be combined with the managed settings replicas, storageSize, config, backup and restore: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
 )]
 pub struct MySqlSpec {
     #[serde(flatten)]
@@ -217,6 +219,16 @@ pub struct MySqlSpec {
     /// connection Secret. Cannot be combined with the managed settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalMySql>,
+
+    /// Scheduled backups to object storage (Percona `spec.backup`). Omitted: on for `small`
+    /// and `large` (to the managed MinIO), off for `dev`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<MySqlBackupSpec>,
+
+    /// Restores MySQL from one backup, once: a new value runs a new restore, the same value
+    /// never runs twice. Restoring replaces the cluster's data; it never deletes a backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<MySqlRestoreSpec>,
 
     /// Number of PXC nodes: odd, 1 to 7; 1 only with size `dev`. Omitted: 1 (dev) or 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]

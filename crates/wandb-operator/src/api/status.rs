@@ -152,6 +152,9 @@ pub struct ComponentStatus<C> {
     /// the operator has written it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_secret: Option<String>,
+    /// Backups and restores (MySQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<super::BackupStatus>,
 }
 
 impl<C> Default for ComponentStatus<C> {
@@ -164,6 +167,7 @@ impl<C> Default for ComponentStatus<C> {
             connection: None,
             credentials_secret: None,
             connection_secret: None,
+            backup: None,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Prometheus metrics in OpenMetrics text: reconciles, errors by reason, reconcile duration,
-//! and per-component readiness.
+//! per-component readiness, and the time of the last successful MySQL backup.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -19,6 +19,12 @@ struct ErrorLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResourceLabels {
+    namespace: String,
+    name: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ComponentLabels {
     namespace: String,
     name: String,
@@ -32,6 +38,7 @@ pub struct Metrics {
     errors: Family<ErrorLabels, Counter>,
     duration: Histogram,
     ready: Family<ComponentLabels, Gauge>,
+    last_backup: Family<ResourceLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -51,7 +58,13 @@ impl Default for Metrics {
         registry.register("reconcile_errors", "Failed reconciles by reason", errors.clone());
         registry.register("reconcile_duration_seconds", "Reconcile duration", duration.clone());
         registry.register("component_ready", "1 when a component is ready", ready.clone());
-        Metrics { registry: Mutex::new(registry), reconciles, errors, duration, ready }
+        let last_backup = Family::<ResourceLabels, Gauge>::default();
+        registry.register(
+            "mysql_last_backup_timestamp_seconds",
+            "Completion time (Unix seconds) of the last successful MySQL backup",
+            last_backup.clone(),
+        );
+        Metrics { registry: Mutex::new(registry), reconciles, errors, duration, ready, last_backup }
     }
 }
 
@@ -84,5 +97,10 @@ impl Observer for Metrics {
         let labels =
             ComponentLabels { namespace: namespace.to_owned(), name: name.to_owned(), component: component.to_owned() };
         self.ready.get_or_create(&labels).set(i64::from(ready));
+    }
+
+    fn backup_succeeded(&self, namespace: &str, name: &str, unix_seconds: i64) {
+        let labels = ResourceLabels { namespace: namespace.to_owned(), name: name.to_owned() };
+        self.last_backup.get_or_create(&labels).set(unix_seconds);
     }
 }

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::api::WeightsAndBiases;
-use crate::reconcile::projection::{Projection, metadata, project};
+use crate::reconcile::projection::{Projection, expand, metadata, project};
 use crate::reconcile::{Caches, Context, KindCache, KindState, Settings, error_policy, reconcile};
 use crate::vendors::{self, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey, Vendors};
 
@@ -68,10 +68,11 @@ pub enum ControllerError {
 }
 
 /// How a watched kind is cut down before it is cached (`reconcile::projection`).
-fn projection_of(kind: &ApiResource) -> Projection {
+fn projection_of(kind: &ApiResource, records: &[ApiResource]) -> Projection {
     match (kind.api_version.as_str(), kind.kind.as_str()) {
         ("v1", "Secret") => Projection::Secret { public_keys: vendors::NON_SECRET_KEYS },
         ("apps/v1", "StatefulSet") => Projection::StatefulSet,
+        _ if records.contains(kind) => Projection::Record,
         _ => Projection::Applied,
     }
 }
@@ -87,11 +88,20 @@ fn owner_of(cached: &DynamicObject, caches: &Caches) -> Option<ObjectRef<Weights
         return Some(ObjectRef::new(name).within(ns));
     }
     let namespace = meta.namespace?;
-    meta.owner_references.unwrap_or_default().iter().find_map(|owner| {
-        let key = ObjectKey::new(&owner.api_version, &owner.kind, &namespace, &owner.name);
+    let resource_of = |key: ObjectKey| {
         let parent = caches.get(&key)?;
         let labels = parent.labels();
         Some(ObjectRef::new(labels.get(LABEL_INSTANCE)?).within(labels.get(LABEL_INSTANCE_NAMESPACE)?))
+    };
+    let owned = meta
+        .owner_references
+        .unwrap_or_default()
+        .iter()
+        .find_map(|owner| resource_of(ObjectKey::new(&owner.api_version, &owner.kind, &namespace, &owner.name)));
+    // A Percona backup names its cluster in `spec.pxcCluster`.
+    owned.or_else(|| {
+        let cluster = expand(cached).data.pointer("/spec/pxcCluster")?.as_str()?.to_owned();
+        resource_of(ObjectKey::new("pxc.percona.com/v1", "PerconaXtraDBCluster", &namespace, &cluster))
     })
 }
 
@@ -99,6 +109,7 @@ fn kind_stream(
     client: &Client,
     kind: &ApiResource,
     scope: Option<&str>,
+    records: &[ApiResource],
 ) -> (KindCache, BoxStream<'static, DynamicObject>) {
     let writer = Writer::new(kind.clone());
     let cache = KindCache::new(kind.clone(), scope.map(str::to_owned), writer.as_reader());
@@ -109,10 +120,16 @@ fn kind_stream(
     // Every kind we watch carries our labels: the objects we write, and the StatefulSets
     // Opstree makes, which copy the labels of their Redis resource. Other applications'
     // objects never reach the operator.
-    let config = watcher::Config::default().labels(&format!("{LABEL_MANAGED_BY}={MANAGER}"));
+    // The exception: records a vendor makes on its own (Percona's scheduled backups), few per
+    // cluster, watched whole.
+    let config = if records.contains(kind) {
+        watcher::Config::default()
+    } else {
+        watcher::Config::default().labels(&format!("{LABEL_MANAGED_BY}={MANAGER}"))
+    };
     let state = cache.clone();
     let name = format!("{} {}", kind.api_version, kind.kind);
-    let projection = projection_of(kind);
+    let projection = projection_of(kind, records);
     let watch = watcher::watcher(api, config).default_backoff().modify(move |o| project(o, projection));
     let stream = reflector(writer, watch)
         .inspect(move |event| match event {
@@ -170,9 +187,10 @@ pub async fn run(
         if options.namespaces.is_empty() { vec![None] } else { options.namespaces.iter().cloned().map(Some).collect() };
     let mut caches = Vec::new();
     let mut triggers = Vec::new();
+    let records = vendors::record_kinds(&vendors);
     for kind in vendors::watched_kinds(&vendors) {
         for scope in &scopes {
-            let (cache, stream) = kind_stream(&client, &kind, scope.as_deref());
+            let (cache, stream) = kind_stream(&client, &kind, scope.as_deref(), &records);
             caches.push(cache);
             triggers.push(stream);
         }

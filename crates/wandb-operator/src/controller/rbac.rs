@@ -45,6 +45,18 @@ pub const RULES: &[Rule] = &[
         why: "MySQL: apply, read status, detach, purge",
     },
     Rule {
+        group: "pxc.percona.com",
+        resources: &["perconaxtradbclusterbackups"],
+        verbs: &["get", "list", "watch", "create", "patch"],
+        why: "MySQL backups: read the schedule's backups, create on-demand ones, keep their data out of a purge (never deleted)",
+    },
+    Rule {
+        group: "pxc.percona.com",
+        resources: &["perconaxtradbclusterrestores"],
+        verbs: VENDOR,
+        why: "MySQL restore: create once, read progress, detach, purge",
+    },
+    Rule {
         group: "kafka.strimzi.io",
         resources: &["kafkas", "kafkanodepools"],
         verbs: VENDOR,

@@ -209,6 +209,12 @@ pub struct MySqlConfig {
     pub unsafe_flags: PxcUnsafeFlags,
     /// Percona `crVersion`.
     pub cr_version: String,
+    /// Scheduled backups, when on.
+    pub backup: Option<super::backup::BackupConfig>,
+    /// Why backups are off although the size turns them on (no default storage).
+    pub backup_off_reason: Option<String>,
+    /// A restore asked for.
+    pub restore: Option<super::backup::RestoreConfig>,
 }
 
 /// Redis sentinel settings.

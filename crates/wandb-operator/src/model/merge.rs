@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ResourceRequirements;
 
+use super::backup;
 use super::external::{self, ExternalConfig};
 use super::profile::{self, ResourceProfile};
 use super::{
@@ -53,16 +54,36 @@ pub fn resolve(wandb: &WeightsAndBiases) -> Result<InfraConfig, ModelError> {
         v.extend(more);
         v
     };
+    // MySQL backups default to the managed MinIO: resolve it first.
+    let minio_plan = ctx.plan(
+        Component::Minio,
+        &minio.common,
+        minio.external.as_ref().map(|e| {
+            (ext(with(common_set(&minio.common), vec![("replicas", minio.replicas.is_some())])), move |p| {
+                external::object_storage(e, p)
+            })
+        }),
+        |p| merge_minio(size, &profile.minio, &minio, p),
+    );
+    let managed_minio = minio_plan.as_ref().ok().and_then(Plan::enabled).map(|c| (c.placement.clone(), c.tls));
     Ok(InfraConfig {
         mysql: ctx.plan(
             Component::MySql,
             &mysql.common,
             mysql.external.as_ref().map(|e| {
-                (ext(with(common_set(&mysql.common), vec![("replicas", mysql.replicas.is_some())])), move |p| {
-                    external::mysql(e, p)
-                })
+                (
+                    ext(with(
+                        common_set(&mysql.common),
+                        vec![
+                            ("replicas", mysql.replicas.is_some()),
+                            ("backup", mysql.backup.is_some()),
+                            ("restore", mysql.restore.is_some()),
+                        ],
+                    )),
+                    move |p| external::mysql(e, p),
+                )
             }),
-            |p| merge_mysql(size, &profile.mysql, &mysql, p),
+            |p| merge_mysql(size, &profile.mysql, &mysql, managed_minio, p),
         ),
         redis: ctx.plan(
             Component::Redis,
@@ -83,16 +104,7 @@ pub fn resolve(wandb: &WeightsAndBiases) -> Result<InfraConfig, ModelError> {
             }),
             |p| merge_kafka(&profile.kafka, &kafka, p),
         ),
-        minio: ctx.plan(
-            Component::Minio,
-            &minio.common,
-            minio.external.as_ref().map(|e| {
-                (ext(with(common_set(&minio.common), vec![("replicas", minio.replicas.is_some())])), move |p| {
-                    external::object_storage(e, p)
-                })
-            }),
-            |p| merge_minio(size, &profile.minio, &minio, p),
-        ),
+        minio: minio_plan,
         clickhouse: ctx.plan(
             Component::ClickHouse,
             &clickhouse.common,
@@ -277,6 +289,7 @@ fn merge_mysql(
     size: Size,
     p: &profile::MySqlProfile,
     spec: &crate::api::MySqlSpec,
+    minio: Option<(Placement, bool)>,
     placement: Placement,
 ) -> Result<MySqlConfig, ModelError> {
     let c = Component::MySql;
@@ -292,7 +305,11 @@ fn merge_mysql(
     }
     // Percona refuses sizes outside 3..=5 unless `unsafeFlags.pxcSize` is set: 7 nodes need it.
     let pxc_size_unsafe = p.unsafe_flags || !(3..=5).contains(&replicas);
+    let backups = backup::resolve(size, spec.backup.as_ref(), minio, &placement)?;
     Ok(MySqlConfig {
+        backup: backups.backup,
+        backup_off_reason: backups.off_reason,
+        restore: backup::restore(spec.restore.as_ref())?,
         storage: storage(&spec.common, p.storage, c)?,
         replicas,
         resources: resources(user_resources(&spec.common), &p.resources, "spec.mysql.config.resources")?,

@@ -4,6 +4,7 @@
 //! key by key over the profile; an invalid user value is an error naming the field, never
 //! silently replaced by the profile's value.
 
+pub mod backup;
 mod config;
 mod error;
 pub mod external;

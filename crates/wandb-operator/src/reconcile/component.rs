@@ -55,6 +55,14 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &P
         one(ctx, wandb, &*v.minio, &config.minio, previous.minio_status.as_ref(), p),
         one(ctx, wandb, &*v.clickhouse, &config.clickhouse, previous.clickhouse_status.as_ref(), p),
     );
+    // MySQL's backups and restore, once its cluster is reconciled.
+    let mysql = match (mysql, &config.mysql) {
+        (Ok(mut status), Ok(Plan::Enabled(c))) => {
+            let previous_backup = previous.mysql_status.as_ref().and_then(|s| s.backup.as_ref());
+            super::backup::reconcile(ctx, wandb, c, &mut status, previous_backup, p).await.map(|()| status)
+        }
+        (other, _) => other,
+    };
     let mut failure = None;
     let next = WeightsAndBiasesStatus {
         mysql_status: settle(&mut failure, mysql, previous.mysql_status.as_ref()),
@@ -134,6 +142,7 @@ fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>
         connection: previous.and_then(|p| p.connection.clone()),
         credentials_secret: previous.and_then(|p| p.credentials_secret.clone()),
         connection_secret: previous.and_then(|p| p.connection_secret.clone()),
+        backup: previous.and_then(|p| p.backup.clone()),
         last_reconciled: None,
     }
 }

@@ -50,13 +50,14 @@ pub(crate) async fn managed_versions(
 ) -> Result<Result<BTreeMap<String, String>, Vec<String>>, ReconcileError> {
     let mut versions = BTreeMap::new();
     let mut missing = Vec::new();
+    let namespace = &spec.source_namespace;
     for name in spec.source_secrets() {
-        let key = secret_key(&placement.namespace, name);
+        let key = secret_key(namespace, name);
         if let Some(live) = ctx.caches.get(&key) {
             versions.insert(name.to_owned(), live.resource_version().unwrap_or_default());
             continue;
         }
-        let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &placement.namespace);
+        let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
         let patch = json!({"metadata": {"labels": object_labels(placement)}});
         let params = PatchParams { field_manager: Some(MANAGER.to_owned()), ..Default::default() };
         match api.patch_metadata(name, &params, &Patch::Merge(patch)).await {
@@ -64,7 +65,7 @@ pub(crate) async fn managed_versions(
                 info!(secret = %key, "labelled the vendor's Secret so that it is cached");
                 versions.insert(name.to_owned(), labelled.resource_version().unwrap_or_default());
             }
-            Err(kube::Error::Api(e)) if e.code == 404 => missing.push(format!("Secret {}/{name}", placement.namespace)),
+            Err(kube::Error::Api(e)) if e.code == 404 => missing.push(format!("Secret {namespace}/{name}")),
             Err(source) => return Err(ReconcileError::Api { action: format!("label {key}"), source }),
         }
     }
@@ -107,17 +108,19 @@ pub(crate) async fn sync(
         return Ok(Synced::NotOwned);
     }
     // Read each source once; values stay in this function.
+    let sources: Api<Secret> = Api::namespaced(ctx.client.clone(), &spec.source_namespace);
+    let source_ns = &spec.source_namespace;
     let mut read = BTreeMap::new();
     let mut read_versions = BTreeMap::new();
     let mut missing = Vec::new();
     for name in spec.source_secrets() {
-        let action = format!("read {}", secret_key(namespace, name));
-        match api.get_opt(name).await.map_err(ReconcileError::api(action))? {
+        let action = format!("read {}", secret_key(source_ns, name));
+        match sources.get_opt(name).await.map_err(ReconcileError::api(action))? {
             Some(secret) => {
                 read_versions.insert(name.to_owned(), secret.resource_version().unwrap_or_default());
                 read.insert(name.to_owned(), secret);
             }
-            None => missing.push(format!("Secret {namespace}/{name}")),
+            None => missing.push(format!("Secret {source_ns}/{name}")),
         }
     }
     let mut values = BTreeMap::new();
@@ -127,7 +130,7 @@ pub(crate) async fn sync(
             Some(value) => {
                 values.insert(ours.clone(), value);
             }
-            None => missing.push(format!("key {} of Secret {namespace}/{}", reference.key, reference.name)),
+            None => missing.push(format!("key {} of Secret {source_ns}/{}", reference.key, reference.name)),
         }
     }
     if !missing.is_empty() {
@@ -153,7 +156,8 @@ pub(crate) async fn sync(
         .map_err(ReconcileError::api(format!("apply {}", spec.key)))?;
     progress.record();
     if live.is_none() {
-        let note = format!("created Secret {namespace}/{} with the connection details", spec.key.name);
+        let what = if spec.with_url { "the connection details" } else { "copied credentials" };
+        let note = format!("created Secret {namespace}/{} with {what}", spec.key.name);
         ctx.event(wandb, EventType::Normal, "Created", note, Some(&spec.key)).await;
     } else {
         info!(secret = %spec.key, "updated the connection Secret");

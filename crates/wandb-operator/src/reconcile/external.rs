@@ -103,6 +103,39 @@ async fn check(ctx: &Context, config: &ExternalConfig, targets: &[ProbeTarget]) 
     Ok(Findings { missing, versions, probes })
 }
 
+/// The `resourceVersion`s of Secrets the user owns (not watched, never labelled: labelling
+/// would make them ours, and purge would delete them), read at most once per probe interval.
+/// `Err` lists those that do not exist.
+pub(crate) async fn user_secret_versions(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    purpose: &'static str,
+    namespace: &str,
+    names: &[&str],
+) -> Result<Result<BTreeMap<String, String>, Vec<String>>, ReconcileError> {
+    let key = (wandb.namespace().unwrap_or_default(), wandb.name_any(), purpose);
+    let print = format!("{namespace}|{names:?}");
+    let findings = match ctx.checks.fresh(&key, &print, ctx.settings.probe_interval) {
+        Some(findings) => findings,
+        None => {
+            let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+            let mut findings = Findings { missing: Vec::new(), versions: BTreeMap::new(), probes: Vec::new() };
+            for name in names {
+                let action = format!("read Secret {namespace}/{name}");
+                match api.get_metadata_opt(name).await.map_err(ReconcileError::api(action))? {
+                    Some(secret) => {
+                        findings.versions.insert((*name).to_owned(), secret.resource_version().unwrap_or_default());
+                    }
+                    None => findings.missing.push(format!("Secret {namespace}/{name}")),
+                }
+            }
+            ctx.checks.store(key, print, findings.clone());
+            findings
+        }
+    };
+    Ok(if findings.missing.is_empty() { Ok(findings.versions) } else { Err(findings.missing) })
+}
+
 fn fingerprint(config: &ExternalConfig, targets: &[ProbeTarget]) -> String {
     format!("{:?}|{:?}", config.service, targets)
 }
@@ -220,6 +253,7 @@ where
         connection: K::external(&config.service),
         credentials_secret: plan::credentials_secret(config),
         connection_secret,
+        backup: None,
     })
 }
 

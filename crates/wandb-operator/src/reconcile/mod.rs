@@ -2,6 +2,7 @@
 //! objects, create generated Secrets once, apply retention, write status (at most once per
 //! reconcile and only when it changed).
 
+mod backup;
 pub mod cache;
 mod component;
 mod connection;
@@ -126,6 +127,8 @@ pub trait Observer: Send + Sync {
     fn reconciled(&self, duration: Duration, error: Option<&'static str>);
     /// A component's readiness.
     fn component_ready(&self, namespace: &str, name: &str, component: &str, ready: bool);
+    /// The completion time of a resource's last successful MySQL backup.
+    fn backup_succeeded(&self, namespace: &str, name: &str, unix_seconds: i64);
 }
 
 /// Everything a reconcile needs.

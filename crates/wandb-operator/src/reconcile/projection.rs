@@ -30,6 +30,9 @@ pub enum Projection {
     Applied,
     /// A StatefulSet a vendor made: replicas, update strategy and status.
     StatefulSet,
+    /// A record a vendor makes on its own (Percona's backups): `spec`, `status` and the
+    /// creation time, which status reports.
+    Record,
     /// A Secret we generated: keys without values, except `public_keys`.
     Secret {
         /// Keys whose values are not credentials and are kept (e.g. a user name).
@@ -44,7 +47,7 @@ const OWN_ANNOTATION_PREFIX: &str = "apps.wandb.com/";
 pub fn project(object: &mut DynamicObject, projection: Projection) {
     let owned = match projection {
         Projection::Applied => owned_fields(object),
-        Projection::StatefulSet | Projection::Secret { .. } => None,
+        Projection::StatefulSet | Projection::Secret { .. } | Projection::Record => None,
     };
     // Annotations: ours by prefix, and any other we set through apply.
     let owned_annotations: Vec<String> = owned
@@ -63,7 +66,9 @@ pub fn project(object: &mut DynamicObject, projection: Projection) {
                 .collect::<std::collections::BTreeMap<_, _>>()
         })
         .filter(|kept| !kept.is_empty());
-    meta.creation_timestamp = None;
+    if projection != Projection::Record {
+        meta.creation_timestamp = None;
+    }
     meta.generate_name = None;
     let Value::Object(data) = std::mem::take(&mut object.data) else { return };
     let mut kept = Map::new();
@@ -83,6 +88,13 @@ pub fn project(object: &mut DynamicObject, projection: Projection) {
             }
             if let Some(status) = data.get("status") {
                 kept.insert("status".to_owned(), status.clone());
+            }
+        }
+        Projection::Record => {
+            for field in ["spec", "status"] {
+                if let Some(value) = data.get(field) {
+                    kept.insert(field.to_owned(), value.clone());
+                }
             }
         }
         Projection::StatefulSet => {

@@ -152,6 +152,9 @@ pub(crate) async fn apply(
             if objects.is_empty() && purged_before {
                 return Ok(Outcome::Done);
             }
+            if placement.component == Component::MySql && !objects.is_empty() {
+                super::backup::protect(ctx, placement).await?;
+            }
             let claims = list_claims(ctx, placement, claims).await?;
             let remaining = objects.len() + claims.len();
             if remaining == 0 {

@@ -55,6 +55,11 @@ pub struct ConnectionSecret {
     pub plain: BTreeMap<String, String>,
     /// Keys copied from another Secret: `(our key, where the value is)`.
     pub sources: Vec<(String, SecretKeyReference)>,
+    /// The namespace of the source Secrets.
+    pub source_namespace: String,
+    /// Whether the Secret has a composed `URL` (connection Secrets do; derived credentials
+    /// Secrets, such as the S3 keys of backups, do not).
+    pub with_url: bool,
 }
 
 impl ConnectionSecret {
@@ -67,6 +72,22 @@ impl ConnectionSecret {
             component: placement.component,
             plain: BTreeMap::new(),
             sources: Vec::new(),
+            source_namespace: placement.namespace.clone(),
+            with_url: true,
+        }
+    }
+
+    /// A Secret named `name` in the component's namespace holding only values copied from
+    /// Secrets in `source_namespace` (no `URL`).
+    pub fn derived(placement: &Placement, name: &str, source_namespace: &str) -> Self {
+        ConnectionSecret {
+            key: ObjectKey::new("v1", "Secret", &placement.namespace, name),
+            metadata: meta::object_meta(placement, name),
+            component: placement.component,
+            plain: BTreeMap::new(),
+            sources: Vec::new(),
+            source_namespace: source_namespace.to_owned(),
+            with_url: false,
         }
     }
 
@@ -95,6 +116,7 @@ impl ConnectionSecret {
         let text = serde_json::json!({
             "plain": self.plain,
             "sources": self.sources.iter().map(|(k, r)| (k, &r.name, &r.key)).collect::<Vec<_>>(),
+            "namespace": self.source_namespace,
             "versions": versions,
         })
         .to_string();
@@ -115,8 +137,10 @@ impl ConnectionSecret {
                 all.insert(key.clone(), v.clone());
             }
         }
-        let url = url(self.component, &all);
-        all.insert(URL_KEY.to_owned(), url);
+        if self.with_url {
+            let url = url(self.component, &all);
+            all.insert(URL_KEY.to_owned(), url);
+        }
         all
     }
 

@@ -101,7 +101,13 @@ fn tenant_key(config: &MinioConfig) -> ObjectKey {
 }
 
 fn secret_name(config: &MinioConfig) -> String {
-    format!("{}-config", config.placement.object_name())
+    secret_name_for(&config.placement)
+}
+
+/// The generated configuration Secret of the MinIO component at `placement`: `<cr>-minio-config`
+/// (root user and password; MySQL backups copy them).
+pub fn secret_name_for(placement: &crate::model::Placement) -> String {
+    format!("{}-config", placement.object_name())
 }
 
 impl MinioOperator {

@@ -11,6 +11,7 @@ mod meta;
 pub mod minio;
 pub mod opstree;
 pub mod percona;
+pub mod percona_backup;
 mod readiness;
 mod secret;
 pub mod status;
@@ -178,6 +179,13 @@ pub trait Vendor: Send + Sync {
     /// The kinds this vendor writes (for caches, watches and CRD checks).
     fn kinds(&self) -> Vec<kube::core::ApiResource>;
 
+    /// Kinds the vendor makes on its own, without our labels, that status reads (Percona's
+    /// scheduled backups). They are watched without a label selector, and retention never
+    /// deletes them: they describe data outside the cluster.
+    fn record_kinds(&self) -> Vec<kube::core::ApiResource> {
+        Vec::new()
+    }
+
     /// The component's data claims, found by the vendor's naming and labels.
     fn data_claims(&self, placement: &crate::model::Placement) -> ClaimMatcher;
 
@@ -197,6 +205,35 @@ pub trait Vendor: Send + Sync {
     ) -> ComponentStatus<Self::Connection>;
 }
 
+/// Backups and restores of MySQL: the seam to the vendor that takes them.
+pub trait BackupVendor: Send + Sync {
+    /// The kind of one backup.
+    fn backup_kind(&self) -> kube::core::ApiResource;
+    /// The kind of one restore.
+    fn restore_kind(&self) -> kube::core::ApiResource;
+    /// The credentials Secret the vendor reads for the backup storage, copied from the
+    /// storage's own Secret; `None` without backups or credentials.
+    fn credentials_secret(&self, config: &MySqlConfig) -> Option<connection::ConnectionSecret>;
+    /// The on-demand backup for a request.
+    fn on_demand(&self, config: &MySqlConfig, request: &str) -> Result<DesiredObject, VendorError>;
+    /// The restore asked for in `config`, if any; `Err` says why it cannot be built.
+    fn restore(&self, config: &MySqlConfig) -> Result<Option<DesiredObject>, String>;
+    /// The cluster a backup record belongs to.
+    fn cluster_of(&self, record: &Value) -> Option<String>;
+    /// The cluster's backup records read into status, with the details they imply.
+    fn summarize(
+        &self,
+        config: &MySqlConfig,
+        records: &[Value],
+        previous: Option<&crate::api::BackupStatus>,
+        now: jiff::Timestamp,
+    ) -> (crate::api::BackupStatus, Vec<crate::api::StatusDetail>);
+    /// A one-off object's state.
+    fn request_state(&self, request: &str, name: &str, object: Option<&Value>) -> crate::api::BackupRequestStatus;
+    /// Finalizers with which the vendor deletes a backup's data along with its record.
+    fn data_deleting_finalizers(&self) -> &'static [&'static str];
+}
+
 /// The vendor chosen for each component.
 pub struct Vendors {
     /// MySQL.
@@ -209,6 +246,8 @@ pub struct Vendors {
     pub minio: Box<dyn Vendor<Config = MinioConfig, Connection = MinioConnection>>,
     /// ClickHouse.
     pub clickhouse: Box<dyn Vendor<Config = ClickHouseConfig, Connection = ClickHouseConnection>>,
+    /// MySQL backups.
+    pub mysql_backups: Box<dyn BackupVendor>,
 }
 
 impl Default for Vendors {
@@ -220,6 +259,7 @@ impl Default for Vendors {
             kafka: Box::new(strimzi::Strimzi),
             minio: Box::new(minio::MinioOperator),
             clickhouse: Box::new(altinity::Altinity),
+            mysql_backups: Box::new(percona_backup::PerconaBackups),
         }
     }
 }
@@ -239,8 +279,19 @@ pub fn watched_kinds(vendors: &Vendors) -> Vec<kube::core::ApiResource> {
     kinds.extend(vendors.kafka.kinds());
     kinds.extend(vendors.minio.kinds());
     kinds.extend(vendors.clickhouse.kinds());
+    kinds.extend(record_kinds(vendors));
     kinds.push(api_resource_of::<Secret>());
     kinds.push(api_resource_of::<StatefulSet>());
+    kinds
+}
+
+/// The vendors' record kinds (see [`Vendor::record_kinds`]).
+pub fn record_kinds(vendors: &Vendors) -> Vec<kube::core::ApiResource> {
+    let mut kinds = vendors.mysql.record_kinds();
+    kinds.extend(vendors.redis.record_kinds());
+    kinds.extend(vendors.kafka.record_kinds());
+    kinds.extend(vendors.minio.record_kinds());
+    kinds.extend(vendors.clickhouse.record_kinds());
     kinds
 }
 

@@ -42,6 +42,9 @@ pub struct PerconaXtraDBClusterSpec {
     /// Log collector sidecar.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logcollector: Option<PxcLogCollector>,
+    /// Scheduled backups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<super::percona_backup::PxcBackup>,
 }
 
 /// `spec.unsafeFlags`.
@@ -193,6 +196,7 @@ impl Percona {
                 .log_collector_image
                 .as_ref()
                 .map(|image| PxcLogCollector { enabled: true, image: image.clone() }),
+            backup: super::percona_backup::backup_section(config),
         };
         let mut cluster = PerconaXtraDBCluster::new(&name, spec);
         *cluster.meta_mut() = meta::object_meta(&config.placement, &name);
@@ -220,7 +224,15 @@ impl Vendor for Percona {
     }
 
     fn kinds(&self) -> Vec<kube::core::ApiResource> {
-        vec![super::api_resource_of::<PerconaXtraDBCluster>()]
+        vec![
+            super::api_resource_of::<PerconaXtraDBCluster>(),
+            super::api_resource_of::<super::percona_backup::PerconaXtraDBClusterRestore>(),
+        ]
+    }
+
+    fn record_kinds(&self) -> Vec<kube::core::ApiResource> {
+        // Scheduled backups are made by Percona without our labels.
+        vec![super::api_resource_of::<super::percona_backup::PerconaXtraDBClusterBackup>()]
     }
 
     fn connection_extras(&self, _config: &MySqlConfig) -> std::collections::BTreeMap<String, String> {

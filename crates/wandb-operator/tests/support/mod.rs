@@ -3,6 +3,7 @@
 //! vendor operator simulators, and the operator running in-process against it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared test helpers
 
+pub mod percona_backups;
 pub mod process;
 pub mod servers;
 pub mod simulators;
@@ -36,6 +37,29 @@ macro_rules! on_both_backends {
             }
         }
     )* };
+}
+
+/// Every Secret a resource named `wandb` has in its namespace once Ready: the generated ones
+/// (each created once), Percona's users Secret, one connection Secret per component, and with
+/// backups (`small`, `large`) the S3 credentials Percona's backups use.
+pub fn expected_secrets(backups: bool) -> Vec<String> {
+    let mut names: Vec<String> = [
+        "wandb-clickhouse-connection",
+        "wandb-clickhouse-credentials",
+        "wandb-kafka-connection",
+        "wandb-minio-config",
+        "wandb-minio-connection",
+        "wandb-mysql-connection",
+        "wandb-mysql-secrets",
+        "wandb-redis-connection",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if backups {
+        names.push("wandb-mysql-backup-s3".to_owned());
+    }
+    names.sort();
+    names
 }
 
 /// User agent of the in-process operator's requests.

@@ -35,6 +35,10 @@ pub struct Controls {
     pub real: bool,
     /// Namespaces to watch (empty: all).
     pub namespaces: Vec<String>,
+    /// Percona's backup schedule makes no backup (tests of staleness).
+    pub schedule_off: std::sync::atomic::AtomicBool,
+    /// Restores started.
+    pub restores: std::sync::atomic::AtomicU32,
 }
 
 impl Controls {
@@ -48,7 +52,7 @@ impl Controls {
         }
     }
 
-    fn failing(&self, kind: &str) -> bool {
+    pub(crate) fn failing(&self, kind: &str) -> bool {
         self.failing.lock().unwrap().contains(kind)
     }
 }
@@ -64,6 +68,8 @@ const CHI_FINALIZER: &str = "finalizer.clickhouseinstallation.altinity.com";
 pub async fn run(client: Client, controls: std::sync::Arc<Controls>) {
     let kinds = vec![
         ar("pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters"),
+        ar("pxc.percona.com/v1", "PerconaXtraDBClusterBackup", "perconaxtradbclusterbackups"),
+        ar("pxc.percona.com/v1", "PerconaXtraDBClusterRestore", "perconaxtradbclusterrestores"),
         ar("kafka.strimzi.io/v1", "Kafka", "kafkas"),
         ar("kafka.strimzi.io/v1", "KafkaNodePool", "kafkanodepools"),
         ar("redis.redis.opstreelabs.in/v1beta2", "Redis", "redis"),
@@ -170,7 +176,7 @@ async fn delete_pvcs(client: &Client, namespace: &str, prefix: &str) {
     }
 }
 
-async fn write_status(client: &Client, kind: &ApiResource, object: &DynamicObject, status: Value) {
+pub(crate) async fn write_status(client: &Client, kind: &ApiResource, object: &DynamicObject, status: Value) {
     if object.data.get("status") == Some(&status) {
         return;
     }
@@ -314,6 +320,16 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 json!({"state": "ready", "observedGeneration": generation, "pxc": {"size": size, "ready": size, "status": "ready"}, "host": format!("{name}-pxc.{ns}"), "ready": size, "size": size})
             };
             write_status(client, kind, object, status).await;
+            if !failing {
+                let backups = ar("pxc.percona.com/v1", "PerconaXtraDBClusterBackup", "perconaxtradbclusterbackups");
+                super::percona_backups::ensure_scheduled(client, &backups, object, controls).await;
+            }
+        }
+        "PerconaXtraDBClusterBackup" if !deleting => {
+            super::percona_backups::backup(client, kind, object, controls).await
+        }
+        "PerconaXtraDBClusterRestore" if !deleting => {
+            super::percona_backups::restore(client, kind, object, controls).await
         }
         "Kafka" => {
             if deleting {
