@@ -3,10 +3,10 @@
 //! and one restore per new `spec.mysql.restore`. The schedule itself is part of the cluster
 //! object (`vendors::percona_backup`).
 
-use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use kube::ResourceExt;
+use kube::api::{Api, DynamicObject, PostParams};
 use kube::runtime::events::EventType;
-use kube::{Resource, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing::info;
 
 use super::connection::{self, Synced};
@@ -14,8 +14,8 @@ use super::{Context, Progress, ReconcileError};
 use crate::api::{
     BACKUP_NOW_ANNOTATION, BackupStatus, ComponentStatus, MySqlConnection, State, StatusDetail, WeightsAndBiases,
 };
+use crate::model::MySqlConfig;
 use crate::model::backup::BackupTarget;
-use crate::model::{MySqlConfig, Placement};
 use crate::vendors::{DesiredObject, MANAGER, ObjectKey};
 
 fn detail(state: State, code: &str, message: String) -> StatusDetail {
@@ -239,44 +239,5 @@ async fn restore(
         }
     }
     backup.restore = Some(state);
-    Ok(())
-}
-
-/// Before a purge deletes the cluster, its backup records are detached from it and lose the
-/// finalizers with which the vendor would delete their data: a purge never deletes backups
-/// in object storage.
-pub(crate) async fn protect(ctx: &Context, placement: &Placement) -> Result<(), ReconcileError> {
-    let vendor = &*ctx.vendors.mysql_backups;
-    let kind = vendor.backup_kind();
-    let cluster = placement.object_name();
-    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
-    for record in ctx.caches.list(&kind.api_version, &kind.kind, &placement.namespace, |_| true) {
-        let value = serde_json::to_value(&*record).unwrap_or_default();
-        if vendor.cluster_of(&value).as_deref() != Some(cluster.as_str()) {
-            continue;
-        }
-        let finalizers = record.finalizers();
-        let owners = record.owner_references();
-        let deleting = finalizers.iter().any(|f| vendor.data_deleting_finalizers().contains(&f.as_str()));
-        if !deleting && owners.is_empty() {
-            continue;
-        }
-        let kept: Vec<&String> =
-            finalizers.iter().filter(|f| !vendor.data_deleting_finalizers().contains(&f.as_str())).collect();
-        let patch = json!({"metadata": {
-            "finalizers": kept,
-            "ownerReferences": Value::Null,
-            "resourceVersion": record.meta().resource_version,
-        }});
-        let name = record.name_any();
-        api.patch(
-            &name,
-            &PatchParams { field_manager: Some(MANAGER.to_owned()), ..Default::default() },
-            &Patch::Merge(patch),
-        )
-        .await
-        .map_err(ReconcileError::api(format!("protect backup {}/{name}", placement.namespace)))?;
-        info!(backup = %name, "kept the backup record and its data out of the purge");
-    }
     Ok(())
 }

@@ -153,7 +153,7 @@ pub(crate) async fn apply(
                 return Ok(Outcome::Done);
             }
             if placement.component == Component::MySql && !objects.is_empty() {
-                super::backup::protect(ctx, placement).await?;
+                protect_backups(ctx, placement).await?;
             }
             let claims = list_claims(ctx, placement, claims).await?;
             let remaining = objects.len() + claims.len();
@@ -260,4 +260,43 @@ pub async fn finalize(
     }
     status::write_if_changed(wandb, api, status::deleting(wandb, &deleting)).await?;
     Ok(Action::requeue(Duration::from_secs(2)))
+}
+
+/// Before a purge deletes the cluster, its backup records are detached from it and lose the
+/// finalizers with which the vendor would delete their data: a purge never deletes backups
+/// in object storage.
+async fn protect_backups(ctx: &Context, placement: &Placement) -> Result<(), ReconcileError> {
+    let vendor = &*ctx.vendors.mysql_backups;
+    let kind = vendor.backup_kind();
+    let cluster = placement.object_name();
+    let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
+    for record in ctx.caches.list(&kind.api_version, &kind.kind, &placement.namespace, |_| true) {
+        let value = serde_json::to_value(&*record).unwrap_or_default();
+        if vendor.cluster_of(&value).as_deref() != Some(cluster.as_str()) {
+            continue;
+        }
+        let finalizers = record.finalizers();
+        let owners = record.owner_references();
+        let deleting = finalizers.iter().any(|f| vendor.data_deleting_finalizers().contains(&f.as_str()));
+        if !deleting && owners.is_empty() {
+            continue;
+        }
+        let kept: Vec<&String> =
+            finalizers.iter().filter(|f| !vendor.data_deleting_finalizers().contains(&f.as_str())).collect();
+        let patch = json!({"metadata": {
+            "finalizers": kept,
+            "ownerReferences": serde_json::Value::Null,
+            "resourceVersion": record.meta().resource_version,
+        }});
+        let name = record.name_any();
+        api.patch(
+            &name,
+            &PatchParams { field_manager: Some(crate::vendors::MANAGER.to_owned()), ..Default::default() },
+            &Patch::Merge(patch),
+        )
+        .await
+        .map_err(ReconcileError::api(format!("protect backup {}/{name}", placement.namespace)))?;
+        tracing::info!(backup = %name, "kept the backup record and its data out of the purge");
+    }
+    Ok(())
 }
