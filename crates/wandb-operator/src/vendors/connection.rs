@@ -95,7 +95,9 @@ impl ConnectionSecret {
     pub fn keys(&self) -> Vec<String> {
         let mut keys: Vec<String> =
             self.plain.keys().cloned().chain(self.sources.iter().map(|(k, _)| k.clone())).collect();
-        keys.push(URL_KEY.to_owned());
+        if self.with_url {
+            keys.push(URL_KEY.to_owned());
+        }
         keys.sort();
         keys.dedup();
         keys
@@ -385,5 +387,10 @@ mod tests {
             rendered.metadata.annotations.unwrap()[GENERATED_KEYS_ANNOTATION],
             "MYSQL_HOST,MYSQL_PASSWORD,MYSQL_PORT,MYSQL_USER,URL"
         );
+        // A derived Secret (backup credentials) has no URL.
+        let mut derived = ConnectionSecret::derived(&placement(), "wandb-mysql-backup-s3", "apps");
+        derived.sources.push(("AWS_ACCESS_KEY_ID".into(), SecretKeyReference { name: "m".into(), key: "u".into() }));
+        assert_eq!(derived.keys(), ["AWS_ACCESS_KEY_ID"]);
+        assert_eq!(derived.compose(&map(&[("AWS_ACCESS_KEY_ID", "x")])), map(&[("AWS_ACCESS_KEY_ID", "x")]));
     }
 }
