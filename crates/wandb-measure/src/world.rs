@@ -89,12 +89,14 @@ fn wandb_summary(w: &WeightsAndBiases) -> Value {
 /// annotations, owners, finalizers; key names only for Secrets; the CRs' status summary).
 pub async fn snapshot(client: &Client) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
-    for kind in end_state_kinds() {
+    // What the vendors make themselves (their records, such as Percona's scheduled backups, and
+    // Percona's users Secret, here from the simulator) is not the operator's end state, and
+    // `render` omits it.
+    let records = wandb_operator::vendors::record_kinds(&Vendors::default());
+    for kind in end_state_kinds().into_iter().filter(|k| !records.contains(k)) {
         for object in list_all(client, &kind).await {
             let key = object_key(&kind.kind, &object.namespace().unwrap_or_default(), &object.name_any());
-            // What the vendors make themselves (Percona's users Secret and scheduled backups,
-            // here from the simulator) is not the operator's end state and `render` omits it.
-            if kind.kind == "PerconaXtraDBClusterBackup" || (kind.kind == "Secret" && key.ends_with("-mysql-secrets")) {
+            if kind.kind == "Secret" && key.ends_with("-mysql-secrets") {
                 continue;
             }
             out.insert(key, normalise(&kind, &object));

@@ -42,10 +42,6 @@ fn tls_on() -> bool {
     true
 }
 
-fn port(default: i32) -> i32 {
-    default
-}
-
 /// An external MySQL (e.g. Amazon RDS or Aurora, Cloud SQL, Azure Database for MySQL).
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -71,7 +67,7 @@ pub struct ExternalMySql {
 }
 
 fn mysql_port() -> i32 {
-    port(3306)
+    3306
 }
 
 /// An external Redis (e.g. Amazon ElastiCache, Google Memorystore): one `host`, or `sentinel`.
@@ -101,7 +97,7 @@ pub struct ExternalRedis {
 }
 
 fn redis_port() -> i32 {
-    port(6379)
+    6379
 }
 
 /// External Redis Sentinel.
@@ -292,9 +288,9 @@ pub struct ExternalClickHouse {
 }
 
 fn clickhouse_tcp_port() -> i32 {
-    port(9000)
+    9000
 }
 
 fn clickhouse_http_port() -> i32 {
-    port(8123)
+    8123
 }

@@ -79,7 +79,11 @@ fn projection_of(kind: &ApiResource, records: &[ApiResource]) -> Projection {
 
 /// The `WeightsAndBiases` an object belongs to: from our labels, or for vendor-made
 /// StatefulSets through their owning vendor object.
-fn owner_of(cached: &DynamicObject, caches: &Caches) -> Option<ObjectRef<WeightsAndBiases>> {
+fn owner_of(
+    cached: &DynamicObject,
+    caches: &Caches,
+    backups: &dyn vendors::BackupVendor,
+) -> Option<ObjectRef<WeightsAndBiases>> {
     let meta = metadata(cached);
     let labels = meta.labels.unwrap_or_default();
     if labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGER)
@@ -98,10 +102,11 @@ fn owner_of(cached: &DynamicObject, caches: &Caches) -> Option<ObjectRef<Weights
         .unwrap_or_default()
         .iter()
         .find_map(|owner| resource_of(ObjectKey::new(&owner.api_version, &owner.kind, &namespace, &owner.name)));
-    // A Percona backup names its cluster in `spec.pxcCluster`.
+    // A backup record the vendor made names its cluster.
     owned.or_else(|| {
-        let cluster = expand(cached).data.pointer("/spec/pxcCluster")?.as_str()?.to_owned();
-        resource_of(ObjectKey::new("pxc.percona.com/v1", "PerconaXtraDBCluster", &namespace, &cluster))
+        let cluster = backups.cluster_of(&serde_json::to_value(expand(cached)).ok()?)?;
+        let kind = backups.cluster_kind();
+        resource_of(ObjectKey::new(&kind.api_version, &kind.kind, &namespace, &cluster))
     })
 }
 
@@ -278,9 +283,11 @@ pub async fn run(
         controllers.push((store, controller.run(reconcile, error_policy, ctx.clone())));
     }
     let dispatch_caches = caches.clone();
+    let dispatch_ctx = ctx.clone();
     tokio::spawn(async move {
         while let Some(object) = trigger_rx.recv().await {
-            let Some(target) = owner_of(&object, &dispatch_caches) else { continue };
+            let backups = &*dispatch_ctx.vendors.mysql_backups;
+            let Some(target) = owner_of(&object, &dispatch_caches, backups) else { continue };
             let ns = target.namespace.clone().unwrap_or_default();
             if let Some((_, tx)) = senders.iter().find(|(scope, _)| scope.as_deref().is_none_or(|s| s == ns)) {
                 let _ = tx.send(target).await;

@@ -43,8 +43,9 @@ impl Schedule {
         }
         let cron = croner::Cron::from_str(text).map_err(|e| format!("{text:?} is not a valid cron expression: {e}"))?;
         let schedule = Schedule { text: text.to_owned(), cron };
-        // A schedule that never fires (e.g. 30 February) is no schedule.
-        if schedule.next_after(jiff::Timestamp::now()).is_none() {
+        // A schedule that never fires (e.g. 30 February) is no schedule. Checked from a fixed
+        // instant, not the clock: the model stays pure.
+        if schedule.next_after(jiff::Timestamp::UNIX_EPOCH).is_none() {
             return Err(format!("{text:?} never fires"));
         }
         Ok(schedule)
@@ -234,14 +235,9 @@ pub(super) fn restore(spec: Option<&MySqlRestoreSpec>) -> Result<Option<RestoreC
     Ok(Some(RestoreConfig { request: digest(&text), source }))
 }
 
-/// FNV-1a, 8 hex digits: names one-off objects after their request (not a security measure).
+/// 8 hex digits of the request's digest: names one-off objects after their request.
 pub fn digest(text: &str) -> String {
-    let mut h: u32 = 0x811c_9dc5;
-    for byte in text.bytes() {
-        h ^= u32::from(byte);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    format!("{h:08x}")
+    super::digest::fnv1a(text)[..8].to_owned()
 }
 
 #[cfg(test)]

@@ -128,6 +128,18 @@ impl<C> Plan<C> {
             Plan::External(_) | Plan::Disabled(_) => None,
         }
     }
+
+    /// Where the component lives, whatever the plan.
+    pub fn placement(&self) -> &Placement
+    where
+        C: Placed,
+    {
+        match self {
+            Plan::Enabled(c) => c.placement(),
+            Plan::External(e) => &e.placement,
+            Plan::Disabled(p) => p,
+        }
+    }
 }
 
 /// Everything the operator decides for one `WeightsAndBiases`, per component. A component whose

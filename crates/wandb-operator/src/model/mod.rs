@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod config;
+pub mod digest;
 mod error;
 pub mod external;
 mod merge;

@@ -9,6 +9,7 @@ use kube::runtime::events::EventType;
 use serde_json::Value;
 use tracing::info;
 
+use super::component::{detail, not_owned};
 use super::connection::{self, Synced};
 use super::{Context, Progress, ReconcileError};
 use crate::api::{
@@ -17,10 +18,6 @@ use crate::api::{
 use crate::model::MySqlConfig;
 use crate::model::backup::BackupTarget;
 use crate::vendors::{DesiredObject, MANAGER, ObjectKey};
-
-fn detail(state: State, code: &str, message: String) -> StatusDetail {
-    StatusDetail { state, code: code.to_owned(), message }
-}
 
 /// The cluster's backup records in the cache, as JSON (with their creation times).
 fn records(ctx: &Context, config: &MySqlConfig) -> Vec<Value> {
@@ -83,31 +80,22 @@ pub(crate) async fn reconcile(
             }
             _ => connection::managed_versions(ctx, &config.placement, &secret).await?,
         };
-        let versions = match sources {
-            Ok(versions) => Some(versions),
-            Err(missing) => {
-                details.push(detail(
-                    State::Updating,
-                    "WaitingForCredentials",
-                    format!("{} does not exist yet; backups need it", missing.join(", ")),
-                ));
-                None
+        let missing = match sources {
+            Err(missing) => Some(missing),
+            Ok(versions) => {
+                match connection::sync(ctx, wandb, &config.placement, &secret, &versions, progress).await? {
+                    Synced::Current | Synced::Written => None,
+                    Synced::SourcesMissing(missing) => Some(missing),
+                    Synced::NotOwned => {
+                        details.push(not_owned(&secret.key));
+                        None
+                    }
+                }
             }
         };
-        if let Some(versions) = versions {
-            match connection::sync(ctx, wandb, &config.placement, &secret, &versions, progress).await? {
-                Synced::Current | Synced::Written => {}
-                Synced::SourcesMissing(missing) => details.push(detail(
-                    State::Updating,
-                    "WaitingForCredentials",
-                    format!("{} does not exist yet; backups need it", missing.join(", ")),
-                )),
-                Synced::NotOwned => details.push(detail(
-                    State::Error,
-                    "NotOwned",
-                    format!("{} exists and is not managed by this WeightsAndBiases; it is left untouched", secret.key),
-                )),
-            }
+        if let Some(missing) = missing {
+            let message = format!("{} does not exist yet; backups need it", missing.join(", "));
+            details.push(detail(State::Updating, "WaitingForCredentials", message));
         }
     }
 

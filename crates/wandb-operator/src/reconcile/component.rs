@@ -147,8 +147,17 @@ fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>
     }
 }
 
-fn detail(state: State, code: &str, message: String) -> StatusDetail {
+pub(crate) fn detail(state: State, code: &str, message: String) -> StatusDetail {
     StatusDetail { state, code: code.to_owned(), message }
+}
+
+/// `NotOwned`: an object we would write exists without our labels.
+pub(crate) fn not_owned(key: &ObjectKey) -> StatusDetail {
+    detail(
+        State::Error,
+        "NotOwned",
+        format!("{key} exists and is not managed by this WeightsAndBiases; it is left untouched"),
+    )
 }
 
 fn blocked<K>(details: Vec<StatusDetail>) -> ComponentStatus<K> {
@@ -184,16 +193,12 @@ where
     C: Placed,
     K: Serialize + ExternalConnection,
 {
-    if !matches!(plan, Ok(Plan::External(_))) {
-        let (namespace, name) = (wandb.namespace().unwrap_or_default(), wandb.name_any());
-        let component = match plan {
-            Ok(Plan::Enabled(c)) => Some(c.placement().component),
-            Ok(Plan::Disabled(p)) => Some(p.component),
-            _ => None,
-        };
-        if let Some(component) = component {
-            ctx.checks.forget(&namespace, &name, component.key());
-        }
+    // A component that is no longer external drops its last check.
+    if let Ok(plan) = plan
+        && !matches!(plan, Plan::External(_))
+    {
+        let key = plan.placement().component.key();
+        ctx.checks.forget(&wandb.namespace().unwrap_or_default(), &wandb.name_any(), key);
     }
     let status = match plan {
         Err(error) => blocked(vec![detail(State::Error, "InvalidSpec", error.to_string())]),
@@ -276,11 +281,7 @@ where
             None => read_labels(ctx, key).await?.map(|labels| is_ours(&labels, &placement.instance, Some(component))),
         };
         if owner == Some(false) {
-            refusals.push(detail(
-                State::Error,
-                "NotOwned",
-                format!("{key} exists and is not managed by this WeightsAndBiases; it is left untouched"),
-            ));
+            refusals.push(not_owned(key));
         }
     }
     for key in &desired.exclusive_with {
@@ -410,11 +411,7 @@ where
     let missing = match connection::managed_versions(ctx, placement, &spec).await? {
         Ok(versions) => match connection::sync(ctx, wandb, placement, &spec, &versions, progress).await? {
             Synced::NotOwned => {
-                refusals.push(detail(
-                    State::Error,
-                    "NotOwned",
-                    format!("{} exists and is not managed by this WeightsAndBiases; it is left untouched", spec.key),
-                ));
+                refusals.push(not_owned(&spec.key));
                 return Ok(());
             }
             Synced::SourcesMissing(missing) => missing,
@@ -474,12 +471,7 @@ enum Outcome {
 /// FNV-1a over the serialized body: stable (serde_json maps are sorted) and cheap. Not a
 /// security measure: only detects that our desired state changed.
 fn hash(body: &Value) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in body.to_string().bytes() {
-        h ^= u64::from(byte);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    crate::model::digest::fnv1a(&body.to_string())
 }
 
 /// Whether `live` contains everything `desired` sets, with equal values. Lists must match

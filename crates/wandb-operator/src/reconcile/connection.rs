@@ -20,7 +20,7 @@ use super::{Context, Progress, ReconcileError};
 use crate::api::WeightsAndBiases;
 use crate::model::Placement;
 use crate::vendors::connection::{ConnectionSecret, SOURCES_HASH_ANNOTATION};
-use crate::vendors::{GENERATED_KEYS_ANNOTATION, MANAGER, ObjectKey, object_labels};
+use crate::vendors::{GENERATED_KEYS_ANNOTATION, MANAGER, ObjectKey, object_labels, secret_value};
 
 /// What became of the connection Secret in this pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +126,7 @@ pub(crate) async fn sync(
     let mut values = BTreeMap::new();
     for (ours, reference) in &spec.sources {
         let Some(secret) = read.get(&reference.name) else { continue };
-        match value_of(secret, &reference.key) {
+        match secret_value(secret, &reference.key) {
             Some(value) => {
                 values.insert(ours.clone(), value);
             }
@@ -163,12 +163,4 @@ pub(crate) async fn sync(
         info!(secret = %spec.key, "updated the connection Secret");
     }
     Ok(Synced::Written)
-}
-
-/// A key's value, as text (credentials and PEM certificates are text).
-fn value_of(secret: &Secret, key: &str) -> Option<String> {
-    if let Some(v) = secret.data.as_ref().and_then(|d| d.get(key)) {
-        return String::from_utf8(v.0.clone()).ok();
-    }
-    secret.string_data.as_ref().and_then(|d| d.get(key).cloned())
 }

@@ -12,9 +12,10 @@ use kube::api::Api;
 use kube::core::ApiResource;
 use tracing::{debug, info};
 
+use super::component::{detail, not_owned};
 use super::connection::{self, Synced};
 use super::{Context, Progress, ReconcileError, retention};
-use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases};
+use crate::api::{ComponentStatus, State, WeightsAndBiases};
 use crate::model::ExternalConfig;
 use crate::vendors::ClaimMatcher;
 use crate::vendors::external::{self as plan, ExternalConnection, ProbeTarget};
@@ -140,10 +141,6 @@ fn fingerprint(config: &ExternalConfig, targets: &[ProbeTarget]) -> String {
     format!("{:?}|{:?}", config.service, targets)
 }
 
-fn detail(state: State, code: &str, message: String) -> StatusDetail {
-    StatusDetail { state, code: code.to_owned(), message }
-}
-
 /// The vendor kinds and claims of the component when it was managed: what retention acts on.
 pub(crate) struct Leftovers<'a> {
     /// The vendor's kinds.
@@ -230,11 +227,7 @@ where
                     details.push(detail(State::Error, "CredentialsMissing", format!("{what} does not exist")));
                 }
             }
-            Synced::NotOwned => details.push(detail(
-                State::Error,
-                "NotOwned",
-                format!("{} exists and is not managed by this WeightsAndBiases; it is left untouched", spec.key),
-            )),
+            Synced::NotOwned => details.push(not_owned(&spec.key)),
             synced => {
                 if synced == Synced::Written {
                     info!(component, "connection Secret written");

@@ -223,12 +223,6 @@ impl Context {
         }
     }
 
-    /// The same context probing with `prober` (tests).
-    pub fn with_prober(mut self, prober: Arc<dyn Prober>) -> Self {
-        self.prober = prober;
-        self
-    }
-
     fn key(wandb: &WeightsAndBiases) -> (String, String) {
         (wandb.namespace().unwrap_or_default(), wandb.name_any())
     }

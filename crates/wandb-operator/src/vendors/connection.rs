@@ -112,8 +112,7 @@ impl ConnectionSecret {
     }
 
     /// The digest recorded on the Secret, from the plain keys, the sources and their
-    /// `resourceVersion`s (`versions`: Secret name → version). FNV-1a: not a security measure,
-    /// and no value is hashed.
+    /// `resourceVersion`s (`versions`: Secret name → version); no value is hashed.
     pub fn digest(&self, versions: &BTreeMap<String, String>) -> String {
         let text = serde_json::json!({
             "plain": self.plain,
@@ -122,12 +121,7 @@ impl ConnectionSecret {
             "versions": versions,
         })
         .to_string();
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in text.bytes() {
-            h ^= u64::from(byte);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        crate::model::digest::fnv1a(&text)
     }
 
     /// Every key with its value: the plain keys, the copied `values` (our key → value) and the

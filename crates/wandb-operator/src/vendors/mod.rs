@@ -22,7 +22,7 @@ pub use meta::{
     LABEL_PART_OF, MANAGER, labels as object_labels,
 };
 pub use readiness::Verdict;
-pub use secret::{GENERATED_KEYS_ANNOTATION, GeneratedSecret, GeneratedValue};
+pub use secret::{GENERATED_KEYS_ANNOTATION, GeneratedSecret, GeneratedValue, secret_value};
 
 use std::collections::BTreeMap;
 
@@ -218,7 +218,9 @@ pub trait BackupVendor: Send + Sync {
     fn on_demand(&self, config: &MySqlConfig, request: &str) -> Result<DesiredObject, VendorError>;
     /// The restore asked for in `config`, if any; `Err` says why it cannot be built.
     fn restore(&self, config: &MySqlConfig) -> Result<Option<DesiredObject>, String>;
-    /// The cluster a backup record belongs to.
+    /// The kind of the cluster a backup record belongs to.
+    fn cluster_kind(&self) -> kube::core::ApiResource;
+    /// The name of the cluster a backup record belongs to (same namespace).
     fn cluster_of(&self, record: &Value) -> Option<String>;
     /// The cluster's backup records read into status, with the details they imply.
     fn summarize(

@@ -417,6 +417,10 @@ impl super::BackupVendor for PerconaBackups {
         restore(config)
     }
 
+    fn cluster_kind(&self) -> kube::core::ApiResource {
+        super::api_resource_of::<super::percona::PerconaXtraDBCluster>()
+    }
+
     fn cluster_of(&self, record: &serde_json::Value) -> Option<String> {
         record.pointer("/spec/pxcCluster").and_then(serde_json::Value::as_str).map(str::to_owned)
     }

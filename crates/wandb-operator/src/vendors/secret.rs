@@ -86,11 +86,16 @@ impl GeneratedSecret {
     /// `data`, or `stringData` as created).
     pub fn read_key(existing: &serde_json::Value, key: &str) -> Option<String> {
         let secret: Secret = serde_json::from_value(existing.clone()).ok()?;
-        if let Some(value) = secret.data.as_ref().and_then(|d| d.get(key)) {
-            return String::from_utf8(value.0.clone()).ok();
-        }
-        secret.string_data.as_ref().and_then(|d| d.get(key).cloned())
+        secret_value(&secret, key)
     }
+}
+
+/// A key's value in a Secret, as text (`data`, or `stringData` as created).
+pub fn secret_value(secret: &Secret, key: &str) -> Option<String> {
+    if let Some(value) = secret.data.as_ref().and_then(|d| d.get(key)) {
+        return String::from_utf8(value.0.clone()).ok();
+    }
+    secret.string_data.as_ref().and_then(|d| d.get(key).cloned())
 }
 
 #[cfg(test)]
