@@ -9,8 +9,8 @@ use kube::runtime::events::EventType;
 use serde_json::Value;
 use tracing::info;
 
-use super::component::{detail, not_owned};
 use super::connection::{self, Synced};
+use super::status::{detail, not_owned};
 use super::{Context, Progress, ReconcileError};
 use crate::api::{
     BACKUP_NOW_ANNOTATION, BackupStatus, ComponentStatus, MySqlConnection, State, StatusDetail, WeightsAndBiases,

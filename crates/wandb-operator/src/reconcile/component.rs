@@ -11,6 +11,7 @@ use tracing::{debug, info};
 
 use super::cache::{KindState, is_ours};
 use super::connection::{self, Synced};
+use super::status::{detail, not_owned};
 use super::{Context, Progress, ReconcileError, external, retention, status};
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases, WeightsAndBiasesStatus};
 use crate::model::{self, ModelError, Placed, Plan, Quantity};
@@ -145,19 +146,6 @@ fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>
         backup: previous.and_then(|p| p.backup.clone()),
         last_reconciled: None,
     }
-}
-
-pub(crate) fn detail(state: State, code: &str, message: String) -> StatusDetail {
-    StatusDetail { state, code: code.to_owned(), message }
-}
-
-/// `NotOwned`: an object we would write exists without our labels.
-pub(crate) fn not_owned(key: &ObjectKey) -> StatusDetail {
-    detail(
-        State::Error,
-        "NotOwned",
-        format!("{key} exists and is not managed by this WeightsAndBiases; it is left untouched"),
-    )
 }
 
 fn blocked<K>(details: Vec<StatusDetail>) -> ComponentStatus<K> {

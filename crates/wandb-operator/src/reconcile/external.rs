@@ -12,8 +12,8 @@ use kube::api::Api;
 use kube::core::ApiResource;
 use tracing::{debug, info};
 
-use super::component::{detail, not_owned};
 use super::connection::{self, Synced};
+use super::status::{detail, not_owned};
 use super::{Context, Progress, ReconcileError, retention};
 use crate::api::{ComponentStatus, State, WeightsAndBiases};
 use crate::model::ExternalConfig;

@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::ReconcileError;
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases, WeightsAndBiasesStatus};
 use crate::model::{Component, ModelError};
-use crate::vendors::MANAGER;
 use crate::vendors::status::summarize;
+use crate::vendors::{MANAGER, ObjectKey};
 
 fn now() -> Time {
     // Kubernetes times have second precision; sub-second parts would churn the status.
@@ -152,4 +152,18 @@ pub async fn write_if_changed(
     .await
     .map_err(ReconcileError::api("write status"))?;
     Ok(())
+}
+
+/// A status detail.
+pub(crate) fn detail(state: State, code: &str, message: String) -> StatusDetail {
+    StatusDetail { state, code: code.to_owned(), message }
+}
+
+/// `NotOwned`: an object we would write exists without our labels.
+pub(crate) fn not_owned(key: &ObjectKey) -> StatusDetail {
+    detail(
+        State::Error,
+        "NotOwned",
+        format!("{key} exists and is not managed by this WeightsAndBiases; it is left untouched"),
+    )
 }

@@ -418,7 +418,12 @@ impl super::BackupVendor for PerconaBackups {
     }
 
     fn cluster_kind(&self) -> kube::core::ApiResource {
-        super::api_resource_of::<super::percona::PerconaXtraDBCluster>()
+        // By name, not through `percona`, which builds its `spec.backup` from this module.
+        kube::core::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
+            "pxc.percona.com",
+            "v1",
+            "PerconaXtraDBCluster",
+        ))
     }
 
     fn cluster_of(&self, record: &serde_json::Value) -> Option<String> {
