@@ -5,6 +5,7 @@
 //! Generated Secrets are printed without any value. Owner references are omitted, since a
 //! manifest that was never applied has no UID.
 
+use k8s_openapi::api::core::v1::Secret;
 use serde_json::Value;
 
 use crate::api::WeightsAndBiases;
@@ -187,7 +188,17 @@ where
                 objects.push(secret_body(secret.without_values())?);
             }
             objects.extend(desired.objects.into_iter().map(|o| o.body));
-            let status = vendor.observe(config, &Observed::default(), false);
+            // The generated Secrets as they will exist (keys only, empty values), so that the
+            // status, and the connection Secret's keys, name what comes from them (MinIO's
+            // access key); render prints no value.
+            let mut observed = Observed::default();
+            for secret in &desired.secrets {
+                let keys = secret.entries.iter().map(|(key, _)| (key.clone(), String::new())).collect();
+                let placeholder = Secret { string_data: Some(keys), ..secret.without_values() };
+                let body = serde_json::to_value(placeholder).map_err(|e| RenderError::Output(e.to_string()))?;
+                observed.insert(secret.key.clone(), body);
+            }
+            let status = vendor.observe(config, &observed, false);
             if let Some(connection) = connection::managed(config.placement(), &status, vendor.connection_extras(config))
             {
                 objects.push(secret_body(connection.without_values())?);

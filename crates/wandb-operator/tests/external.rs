@@ -297,3 +297,27 @@ async fn ext05_managed_components_publish_connection_secrets_that_follow_their_c
     })
     .await;
 }
+
+on_both_backends!(ext06_a_hand_edit_of_a_connection_secret_is_reverted);
+async fn ext06_a_hand_edit_of_a_connection_secret_is_reverted(h: Harness) {
+    h.namespace("apps").await;
+    let minio_only = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: dev\n  mysql: {enabled: false}\n  redis: {enabled: false}\n  kafka: {enabled: false}\n  clickhouse: {enabled: false}\n";
+    h.apply_yaml("apps", minio_only).await;
+    h.wait_ready("apps", "wandb").await;
+    let before = h.secret_data("apps", "wandb-minio-connection").await.unwrap();
+    let generated = h.secret_data("apps", "wandb-minio-config").await.unwrap();
+    // `kubectl edit` (an update by another field manager) of one value, then of a deleted key.
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = h.api("apps");
+    let params = PatchParams { field_manager: Some("kubectl-edit".into()), ..Default::default() };
+    for edit in [
+        serde_json::json!({"stringData": {"MINIO_SECRET_KEY": "hand-edited"}}),
+        serde_json::json!({"data": {"URL": null}}),
+    ] {
+        secrets.patch("wandb-minio-connection", &params, &Patch::Merge(&edit)).await.unwrap();
+        h.eventually("the connection Secret holds the operator's values again", || async {
+            h.secret_data("apps", "wandb-minio-connection").await.is_some_and(|s| s == before)
+        })
+        .await;
+    }
+    assert_eq!(h.secret_data("apps", "wandb-minio-config").await.unwrap(), generated, "generated values are kept");
+}

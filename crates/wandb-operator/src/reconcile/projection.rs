@@ -11,17 +11,20 @@
 //! - for StatefulSets (read for Opstree readiness only): `spec.replicas`, `spec.updateStrategy`
 //!   and `status`;
 //! - for our generated Secrets: their keys, with every value blanked except the few that are
-//!   not credentials (user names the status reports).
+//!   not credentials (user names the status reports); for connection Secrets, only the keys
+//!   our field manager owns (a value someone edited by hand is then missing, and applied again).
 //!
 //! What is kept is stored as compact JSON text and parsed back when read ([`expand`]).
 //!
 //! Pure: no I/O, unit-tested below.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::ResourceExt;
 use kube::api::DynamicObject;
 use serde_json::{Map, Value};
 
 use crate::vendors::MANAGER;
+use crate::vendors::connection::SOURCES_HASH_ANNOTATION;
 
 /// How a kind is cut down before it is cached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,11 @@ const OWN_ANNOTATION_PREFIX: &str = "apps.wandb.com/";
 pub fn project(object: &mut DynamicObject, projection: Projection) {
     let owned = match projection {
         Projection::Applied => owned_fields(object),
+        // A connection Secret (it carries our connection digest): its values are copies we
+        // apply, so a key another manager took over (`kubectl edit` of a value) leaves the
+        // cached keys, and the reconcile sees the Secret as not current and applies it again.
+        // Generated Secrets keep every key: their values are never rewritten.
+        Projection::Secret { .. } if object.annotations().contains_key(SOURCES_HASH_ANNOTATION) => owned_fields(object),
         Projection::StatefulSet | Projection::Secret { .. } | Projection::Record => None,
     };
     // Annotations: ours by prefix, and any other we set through apply.
@@ -114,8 +122,13 @@ pub fn project(object: &mut DynamicObject, projection: Projection) {
                 kept.insert("type".to_owned(), kind.clone());
             }
             if let Some(Value::Object(values)) = data.get("data") {
+                let owned_keys = owned.as_ref().map(|o| o.get("f:data").and_then(Value::as_object));
                 let blanked: Map<String, Value> = values
                     .iter()
+                    .filter(|(k, _)| match owned_keys {
+                        None => true,
+                        Some(keys) => keys.is_some_and(|keys| keys.contains_key(&format!("f:{k}"))),
+                    })
                     .map(|(k, v)| {
                         let keep = public_keys.contains(&k.as_str());
                         (k.clone(), if keep { v.clone() } else { Value::from("") })
@@ -364,5 +377,28 @@ mod tests {
             expand(&o).data,
             json!({"type": "Opaque", "data": {"MINIO_ROOT_USER": "dXNlcg==", "MINIO_ROOT_PASSWORD": "", "config.env": ""}})
         );
+    }
+
+    fn secret_with_managers(annotations: Value, managers: Value) -> DynamicObject {
+        object(json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "s", "namespace": "ns", "annotations": annotations, "managedFields": managers},
+            "data": {"REDIS_HOST": "aA==", "REDIS_PASSWORD": "cA==", "URL": "dQ=="}}))
+    }
+
+    #[test]
+    fn a_connection_secret_keeps_only_the_keys_we_own_and_a_generated_secret_keeps_all() {
+        // `kubectl edit` of REDIS_PASSWORD: the editor's Update entry owns it, ours no longer.
+        let managers = json!([
+            {"manager": MANAGER, "operation": "Apply", "fieldsType": "FieldsV1",
+             "fieldsV1": {"f:data": {"f:REDIS_HOST": {}, "f:URL": {}}}},
+            {"manager": "kubectl-edit", "operation": "Update", "fieldsType": "FieldsV1",
+             "fieldsV1": {"f:data": {"f:REDIS_PASSWORD": {}}}}
+        ]);
+        let mut connection = secret_with_managers(json!({SOURCES_HASH_ANNOTATION: "d"}), managers.clone());
+        project(&mut connection, Projection::Secret { public_keys: &[] });
+        assert_eq!(expand(&connection).data["data"], json!({"REDIS_HOST": "", "URL": ""}));
+        let mut generated = secret_with_managers(json!({"apps.wandb.com/generated-keys": "x"}), managers);
+        project(&mut generated, Projection::Secret { public_keys: &[] });
+        assert_eq!(expand(&generated).data["data"], json!({"REDIS_HOST": "", "REDIS_PASSWORD": "", "URL": ""}));
     }
 }
