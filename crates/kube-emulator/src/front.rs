@@ -14,8 +14,8 @@ use hyper::body::Frame;
 use tokio::net::TcpListener;
 use tokio_stream_shim::ReceiverStream;
 
+use crate::emulator::Emulator;
 use crate::request::{ApiRequest, ApiResponse};
-use crate::server::Emulator;
 
 /// The response body both front doors send.
 pub type ResponseBody = BoxBody<Bytes, Infallible>;

@@ -8,11 +8,12 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
+use crate::emulator::Emulator;
 use crate::errors::ApiError;
 use crate::registry::ResourceType;
 use crate::request::{ApiResponse, Format};
+use crate::routes::{Query, selectors};
 use crate::selectors::{FieldSelector, LabelSelector};
-use crate::server::{Emulator, Query, selectors};
 use crate::store::{Broadcast, Change, EventType};
 use crate::views::to_view;
 
