@@ -90,13 +90,14 @@ fn wandb_summary(w: &WeightsAndBiases) -> Value {
 pub async fn snapshot(client: &Client) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     // What the vendors make themselves (their records, such as Percona's scheduled backups, and
-    // Percona's users Secret, here from the simulator) is not the operator's end state, and
-    // `render` omits it.
+    // Secrets such as Percona's users Secret, here from the simulator) is not the operator's end
+    // state, and `render` omits it. Every Secret the operator writes names its keys in
+    // `apps.wandb.com/generated-keys`; a Secret without it is a vendor's.
     let records = wandb_operator::vendors::record_kinds(&Vendors::default());
     for kind in end_state_kinds().into_iter().filter(|k| !records.contains(k)) {
         for object in list_all(client, &kind).await {
             let key = object_key(&kind.kind, &object.namespace().unwrap_or_default(), &object.name_any());
-            if kind.kind == "Secret" && key.ends_with("-mysql-secrets") {
+            if kind.kind == "Secret" && !object.annotations().contains_key(GENERATED_KEYS_ANNOTATION) {
                 continue;
             }
             out.insert(key, normalise(&kind, &object));

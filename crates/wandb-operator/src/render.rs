@@ -5,7 +5,6 @@
 //! Generated Secrets are printed without any value. Owner references are omitted, since a
 //! manifest that was never applied has no UID.
 
-use k8s_openapi::api::core::v1::Secret;
 use serde_json::Value;
 
 use crate::api::WeightsAndBiases;
@@ -193,9 +192,8 @@ where
             // access key); render prints no value.
             let mut observed = Observed::default();
             for secret in &desired.secrets {
-                let keys = secret.entries.iter().map(|(key, _)| (key.clone(), String::new())).collect();
-                let placeholder = Secret { string_data: Some(keys), ..secret.without_values() };
-                let body = serde_json::to_value(placeholder).map_err(|e| RenderError::Output(e.to_string()))?;
+                let body =
+                    serde_json::to_value(secret.with_blank_values()).map_err(|e| RenderError::Output(e.to_string()))?;
                 observed.insert(secret.key.clone(), body);
             }
             let status = vendor.observe(config, &observed, false);

@@ -122,13 +122,12 @@ pub fn project(object: &mut DynamicObject, projection: Projection) {
                 kept.insert("type".to_owned(), kind.clone());
             }
             if let Some(Value::Object(values)) = data.get("data") {
-                let owned_keys = owned.as_ref().map(|o| o.get("f:data").and_then(Value::as_object));
+                // Of a connection Secret, only the keys we own (none when we own no `data`).
+                let empty = Map::new();
+                let owned_keys = owned.as_ref().map(|o| o.get("f:data").and_then(Value::as_object).unwrap_or(&empty));
                 let blanked: Map<String, Value> = values
                     .iter()
-                    .filter(|(k, _)| match owned_keys {
-                        None => true,
-                        Some(keys) => keys.is_some_and(|keys| keys.contains_key(&format!("f:{k}"))),
-                    })
+                    .filter(|(k, _)| owned_keys.is_none_or(|keys| keys.contains_key(&format!("f:{k}"))))
                     .map(|(k, v)| {
                         let keep = public_keys.contains(&k.as_str());
                         (k.clone(), if keep { v.clone() } else { Value::from("") })

@@ -295,3 +295,16 @@ fn verdict(cluster: &PerconaXtraDBCluster) -> Verdict {
         other => Verdict::Progressing(format!("state {other}, {ready_nodes} of {desired} nodes ready")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::BackupVendor;
+
+    #[test]
+    fn the_backup_seam_names_the_cluster_kind_this_module_types() {
+        // `percona_backup` spells the kind out (it cannot import this module); they must agree.
+        let named = crate::vendors::percona_backup::PerconaBackups.cluster_kind();
+        assert_eq!(named, crate::vendors::api_resource_of::<PerconaXtraDBCluster>());
+    }
+}

@@ -71,6 +71,13 @@ impl GeneratedSecret {
         Secret { string_data: Some(string_data), ..self.without_values() }
     }
 
+    /// The Secret with every key and empty values: what `render` observes in place of the
+    /// Secret the operator will generate, so that status names the keys it will read.
+    pub fn with_blank_values(&self) -> Secret {
+        let blank = self.entries.iter().map(|(key, _)| (key.clone(), String::new())).collect();
+        Secret { string_data: Some(blank), ..self.without_values() }
+    }
+
     /// The Secret with its metadata only: what `render` prints.
     pub fn without_values(&self) -> Secret {
         let mut metadata = self.metadata.clone();
