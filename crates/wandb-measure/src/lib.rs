@@ -12,6 +12,7 @@
 #[allow(missing_docs)]
 pub mod support;
 
+pub mod convergence;
 pub mod foreign;
 pub mod logs;
 pub mod operator_process;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 use wandb_measure::operator_process::{build_operator_binary, cpu_seconds, metric, peak_rss_mib, start_operator};
 use wandb_measure::support::Harness;
@@ -78,14 +78,9 @@ fn manifest(size: Size) -> String {
     )
 }
 
-async fn count_ready(h: &Harness) -> usize {
-    let api: Api<WeightsAndBiases> = Api::all(h.client.clone());
-    let list = api.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default();
-    list.iter().filter(|w| w.status.as_ref().and_then(|s| s.state) == Some(State::Ready)).count()
-}
-
-/// Creates `n` CRs of `size`, one namespace each, and waits until all are Ready.
-async fn create_and_converge(h: &Harness, n: usize, size: Size) -> f64 {
+/// Creates `n` CRs of `size`, one namespace each, and waits until all are Ready; `Err` reports
+/// the resources that did not converge within the limit (`wandb_measure::convergence`).
+async fn create_and_converge(h: &Harness, n: usize, size: Size) -> Result<f64, String> {
     let start = Instant::now();
     for i in 0..n {
         let ns = format!("bench-{i}");
@@ -97,12 +92,8 @@ async fn create_and_converge(h: &Harness, n: usize, size: Size) -> f64 {
     // process): every 50 ms at N = 1,000 that list was a large share of the cluster's own CPU,
     // so the interval grows with N (1 ms per CR, at most 1 s; under 2 % of the figure).
     let interval = Duration::from_millis((n as u64).clamp(50, 1000));
-    let deadline = Instant::now() + Duration::from_secs(60 + 2 * n as u64);
-    while count_ready(h).await < n {
-        assert!(Instant::now() < deadline, "{n} CRs did not become Ready in time ({} are)", count_ready(h).await);
-        tokio::time::sleep(interval).await;
-    }
-    start.elapsed().as_secs_f64()
+    wandb_measure::convergence::wait_ready(&h.client, n, interval).await?;
+    Ok(start.elapsed().as_secs_f64())
 }
 
 /// The fewest writes one CR can cost: each object and generated Secret once, the finalizer,
@@ -113,9 +104,9 @@ fn min_writes_per_cr(size: Size) -> usize {
     render_objects(&w, &Vendors::default()).unwrap().len() + 2
 }
 
-async fn convergence(n: usize) -> (Value, Harness) {
+async fn convergence(n: usize) -> Result<(Value, Harness), String> {
     let h = Harness::start(&[]).await;
-    let seconds = create_and_converge(&h, n, Size::Small).await;
+    let seconds = create_and_converge(&h, n, Size::Small).await?;
     let calls = h.operator_requests(0);
     let writes = calls.iter().filter(|r| r.is_write()).count() as f64 / n as f64;
     let reads = calls.iter().filter(|r| !r.is_write()).count() as f64 / n as f64;
@@ -124,7 +115,10 @@ async fn convergence(n: usize) -> (Value, Harness) {
         "convergence   N={n:<4} {seconds:>7.2} s   {:>6.1} CR/s   reads/CR {reads:>6.1}   writes/CR {writes:>5.1} (minimum {min})",
         n as f64 / seconds
     );
-    (json!({"n": n, "seconds": seconds, "reads_per_cr": reads, "writes_per_cr": writes, "min_writes_per_cr": min}), h)
+    Ok((
+        json!({"n": n, "seconds": seconds, "reads_per_cr": reads, "writes_per_cr": writes, "min_writes_per_cr": min}),
+        h,
+    ))
 }
 
 /// Touches an annotation on every CR (a metadata-only change: each CR is reconciled once
@@ -224,7 +218,7 @@ struct ProcessFigures {
 /// (with `foreign` objects of other applications in the cluster from the start), the CPU time
 /// per converged CR of the operator and of this process (the emulator and the simulators),
 /// then the operator's CPU time per reconcile over a forced resync of all of them.
-async fn operator_process(binary: &std::path::Path, n: usize, foreign: usize) -> ProcessFigures {
+async fn operator_process(binary: &std::path::Path, n: usize, foreign: usize) -> Result<ProcessFigures, String> {
     let h = Harness::without_operator(&[]).await;
     wandb_measure::foreign::fill(&h.client, foreign).await.unwrap();
     let cluster = ServedCluster::serve(&h).await;
@@ -235,7 +229,8 @@ async fn operator_process(binary: &std::path::Path, n: usize, foreign: usize) ->
     };
     let (operator, port) = start_operator(binary, &cluster, &log, &level);
     let (operator_before, cluster_before) = (cpu_seconds(operator.pid()), cpu_seconds(std::process::id()));
-    let seconds = create_and_converge(&h, n, Size::Small).await;
+    // On failure the operator process is killed as it drops.
+    let seconds = create_and_converge(&h, n, Size::Small).await?;
     let operator_cpu = (cpu_seconds(operator.pid()) - operator_before) / n as f64;
     let cluster_cpu = (cpu_seconds(std::process::id()) - cluster_before) / n as f64;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -264,23 +259,23 @@ async fn operator_process(binary: &std::path::Path, n: usize, foreign: usize) ->
     );
     operator.kill();
     cluster.shutdown().await;
-    ProcessFigures {
+    Ok(ProcessFigures {
         peak_rss_mib: rss,
         cpu_ms_per_reconcile: cpu_ms,
         converge_seconds: seconds,
         operator_cpu_seconds_per_cr: operator_cpu,
         cluster_cpu_seconds_per_cr: cluster_cpu,
-    }
+    })
 }
 
 /// The operator-process figures for each N (no foreign objects), and at the smallest N again
 /// with `foreign` objects: `peak_rss_mb`, `rss_foreign_delta_mb` and the CPU split.
-async fn process_figures(binary: &std::path::Path, sizes: &[usize], foreign: usize) -> Value {
+async fn process_figures(binary: &std::path::Path, sizes: &[usize], foreign: usize) -> Result<Value, String> {
     let mut rss = BTreeMap::new();
     let mut cpu = BTreeMap::new();
     let mut converge = BTreeMap::new();
     for &n in sizes {
-        let figures = operator_process(binary, n, 0).await;
+        let figures = operator_process(binary, n, 0).await?;
         rss.insert(n.to_string(), figures.peak_rss_mib);
         cpu.insert(n.to_string(), figures.cpu_ms_per_reconcile);
         converge.insert(
@@ -298,14 +293,14 @@ async fn process_figures(binary: &std::path::Path, sizes: &[usize], foreign: usi
     if foreign > 0
         && let Some(&n) = sizes.iter().min()
     {
-        let with = operator_process(binary, n, foreign).await;
+        let with = operator_process(binary, n, foreign).await?;
         let delta = with.peak_rss_mib - report["peak_rss_mb"][n.to_string()].as_f64().unwrap_or(0.0);
         println!("foreign       N={n:<4} {foreign} objects of other applications add {delta:.1} MiB of RSS");
         report["foreign_objects"] = json!(foreign);
         report["peak_rss_foreign_mb"] = json!({n.to_string(): with.peak_rss_mib});
         report["rss_foreign_delta_mb"] = json!(delta);
     }
-    report
+    Ok(report)
 }
 
 /// RSS may grow at most this much over the recorded figure before the bench fails.
@@ -329,12 +324,39 @@ fn regressions(report: &Value, baseline: &Value) -> Vec<String> {
             }
         }
     }
+    if let Some(found_slope) = slope_regression(report, &baseline[profile]["peak_rss_mb"], profile) {
+        found.push(found_slope);
+    }
     if let Some(delta) = report["rss_foreign_delta_mb"].as_f64()
         && delta > FOREIGN_DELTA_GOAL_MB
     {
         found.push(format!("foreign objects add {delta:.1} MiB of RSS, over the goal of {FOREIGN_DELTA_GOAL_MB} MiB"));
     }
     found
+}
+
+/// The memory each further CR costs, between the smallest and the largest N measured both now
+/// and in the record: a regression when it grew more than [`RSS_REGRESSION_ALLOWED`]. The
+/// figure at one small N stays flat while the cost per CR grows (issue 17: N = 10 did not move
+/// while N = 1,000 grew by 40 %).
+fn slope_regression(report: &Value, recorded: &Value, profile: &str) -> Option<String> {
+    let mut both: Vec<(usize, f64, f64)> = recorded
+        .as_object()?
+        .iter()
+        .filter_map(|(n, was)| Some((n.parse().ok()?, was.as_f64()?, report["peak_rss_mb"][n].as_f64()?)))
+        .collect();
+    both.sort_by_key(|(n, _, _)| *n);
+    let (&(low, was_low, now_low), &(high, was_high, now_high)) = (both.first()?, both.last()?);
+    if high == low {
+        return None;
+    }
+    let kib_per_cr = |from: f64, to: f64| (to - from) * 1024.0 / (high - low) as f64;
+    let (was, now) = (kib_per_cr(was_low, was_high), kib_per_cr(now_low, now_high));
+    (now > was.max(0.0) * (1.0 + RSS_REGRESSION_ALLOWED)).then(|| {
+        format!(
+            "memory per CR from N={low} to N={high} is {now:.1} KiB, more than 25 % over the recorded {was:.1} KiB ({profile} build)"
+        )
+    })
 }
 
 fn render_us() -> BTreeMap<String, f64> {
@@ -379,7 +401,7 @@ async fn main() {
         let mut rows = Vec::new();
         let mut last = None;
         for n in &sizes {
-            let (row, h) = convergence(*n).await;
+            let (row, h) = convergence(*n).await.unwrap_or_else(|stuck| not_converged(&stuck));
             rows.push(row);
             last = Some((h, *n));
         }
@@ -397,7 +419,8 @@ async fn main() {
             "render_us": render,
         });
     }
-    let process = process_figures(&binary, &process_sizes, args.foreign).await;
+    let process =
+        process_figures(&binary, &process_sizes, args.foreign).await.unwrap_or_else(|stuck| not_converged(&stuck));
     for (key, value) in process.as_object().cloned().unwrap_or_default() {
         report[key] = value;
     }
@@ -422,6 +445,13 @@ async fn main() {
     }
 }
 
+/// Ends the run (exit 1) with the report of the resources that did not converge; whatever the
+/// run started has been dropped (and so stopped) by then.
+fn not_converged(report: &str) -> ! {
+    eprintln!("FAILED: not converged: {report}");
+    std::process::exit(1);
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map(usize::from).unwrap_or(1)
 }
@@ -440,5 +470,24 @@ mod tests {
         assert_eq!(regressions(&grown, &baseline).len(), 1);
         let foreign = json!({"peak_rss_mb": {"10": 20.0}, "rss_foreign_delta_mb": 5.1});
         assert!(regressions(&foreign, &baseline)[0].contains("foreign objects"));
+    }
+
+    #[test]
+    fn memory_per_cr_over_a_quarter_above_the_recorded_slope_fails_while_n_10_stays_flat() {
+        let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+        // Recorded: 20 MiB at 10, 50 MiB at 1,000: about 31 KiB per further CR.
+        let baseline = json!({profile: {"peak_rss_mb": {"10": 20.0, "1000": 50.0}}});
+        let same_slope = json!({"peak_rss_mb": {"10": 20.0, "1000": 57.0}});
+        assert!(regressions(&same_slope, &baseline).is_empty(), "{:?}", regressions(&same_slope, &baseline));
+        // N = 10 unchanged, N = 1,000 40 % higher (the regression issue 17 found).
+        let steeper = json!({"peak_rss_mb": {"10": 20.0, "1000": 70.0}});
+        let found = regressions(&steeper, &baseline);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[1].contains("memory per CR from N=10 to N=1000 is 51.7 KiB"), "{found:?}");
+        // One N measured: no slope to compare.
+        assert!(
+            slope_regression(&json!({"peak_rss_mb": {"10": 20.0}}), &baseline[profile]["peak_rss_mb"], profile)
+                .is_none()
+        );
     }
 }

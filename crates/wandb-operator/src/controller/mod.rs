@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::api::WeightsAndBiases;
+use crate::reconcile::compact_store::CompactStore;
 use crate::reconcile::projection::{Projection, expand, metadata, project};
 use crate::reconcile::{Caches, Context, KindCache, KindState, Settings, error_policy, reconcile};
 use crate::vendors::{self, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey, Vendors};
@@ -116,8 +117,8 @@ fn kind_stream(
     scope: Option<&str>,
     records: &[ApiResource],
 ) -> (KindCache, BoxStream<'static, DynamicObject>) {
-    let writer = Writer::new(kind.clone());
-    let cache = KindCache::new(kind.clone(), scope.map(str::to_owned), writer.as_reader());
+    let store = CompactStore::default();
+    let cache = KindCache::new(kind.clone(), scope.map(str::to_owned), store.clone());
     let api: Api<DynamicObject> = match scope {
         Some(ns) => Api::namespaced_with(client.clone(), ns, kind),
         None => Api::all_with(client.clone(), kind),
@@ -136,9 +137,14 @@ fn kind_stream(
     let name = format!("{} {}", kind.api_version, kind.kind);
     let projection = projection_of(kind, records);
     let watch = watcher::watcher(api, config).default_backoff().modify(move |o| project(o, projection));
-    let stream = reflector(writer, watch)
+    let stream = watch
         .inspect(move |event| match event {
-            Ok(Event::InitDone) => state.set_state(KindState::Ready),
+            Ok(event) => {
+                store.apply(event);
+                if matches!(event, Event::InitDone) {
+                    state.set_state(KindState::Ready);
+                }
+            }
             Err(watcher::Error::InitialListFailed(kube::Error::Api(e))) if e.code == 404 => {
                 if state.state() != KindState::Missing {
                     warn!(kind = %name, "kind not served (CRD not installed?)");

@@ -78,7 +78,7 @@ pub(crate) async fn reconcile(
                 super::external::user_secret_versions(ctx, wandb, "mysql-backup", &secret.source_namespace, &names)
                     .await?
             }
-            _ => connection::managed_versions(ctx, &config.placement, &secret).await?,
+            _ => connection::source_versions(ctx, &config.placement, &secret).await?,
         };
         let missing = match sources {
             Err(missing) => Some(missing),

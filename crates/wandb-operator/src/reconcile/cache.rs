@@ -9,11 +9,13 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::DynamicObject;
 use kube::core::ApiResource;
-use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::projection::{expand, metadata};
+use super::compact_store::CompactStore;
 use crate::model::Instance;
-use crate::vendors::{LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey};
+use crate::vendors::{
+    LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, LABEL_VENDOR_SECRET_OF, MANAGER,
+    ObjectKey,
+};
 
 /// Whether a kind's watch has listed successfully.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,13 +38,13 @@ pub struct KindCache {
     /// `None` for all namespaces, else the watched namespace.
     pub scope: Option<String>,
     /// Its objects.
-    pub store: Store<DynamicObject>,
+    pub store: CompactStore,
     state: Arc<AtomicU8>,
 }
 
 impl KindCache {
     /// A cache over `store`.
-    pub fn new(resource: ApiResource, scope: Option<String>, store: Store<DynamicObject>) -> Self {
+    pub fn new(resource: ApiResource, scope: Option<String>, store: CompactStore) -> Self {
         KindCache { resource, scope, store, state: Arc::new(AtomicU8::new(0)) }
     }
 
@@ -76,12 +78,25 @@ pub struct Caches {
     kinds: Arc<HashMap<(String, String), Vec<KindCache>>>,
 }
 
+/// Whether the labels mark an object as this operator's (of any instance and component).
+pub fn carries_our_labels(labels: &BTreeMap<String, String>) -> bool {
+    labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGER)
+}
+
 /// Whether the labels mark an object of `instance` (and of `component`, when given).
 pub fn is_ours(labels: &BTreeMap<String, String>, instance: &Instance, component: Option<&str>) -> bool {
-    labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(MANAGER)
+    carries_our_labels(labels)
         && labels.get(LABEL_INSTANCE) == Some(&instance.name)
         && labels.get(LABEL_INSTANCE_NAMESPACE) == Some(&instance.namespace)
         && component.is_none_or(|c| labels.get(LABEL_COMPONENT).map(String::as_str) == Some(c))
+}
+
+/// Whether the labels mark an object that `component` of `instance` answers for: one of its
+/// own (component label), or a Secret its vendor made that we labelled to cache it.
+pub fn belongs_to(labels: &BTreeMap<String, String>, instance: &Instance, component: &str) -> bool {
+    is_ours(labels, instance, Some(component))
+        || (is_ours(labels, instance, None)
+            && labels.get(LABEL_VENDOR_SECRET_OF).map(String::as_str) == Some(component))
 }
 
 impl Caches {
@@ -119,8 +134,7 @@ impl Caches {
     /// The cached object for `key`, as projected (`projection`) and parsed back.
     pub fn get(&self, key: &ObjectKey) -> Option<Arc<DynamicObject>> {
         let cache = self.scoped(&key.api_version, &key.kind, &key.namespace)?;
-        let reference = ObjectRef::<DynamicObject>::new_with(&key.name, cache.resource.clone()).within(&key.namespace);
-        cache.store.get(&reference).map(|stored| Arc::new(expand(&stored)))
+        cache.store.get(&key.namespace, &key.name).map(Arc::new)
     }
 
     /// Cached objects of a kind in `namespace` whose metadata satisfies `filter`, parsed back
@@ -133,12 +147,10 @@ impl Caches {
         filter: impl Fn(&ObjectMeta) -> bool,
     ) -> Vec<Arc<DynamicObject>> {
         self.scoped(api_version, kind, namespace)
-            .map(|c| {
-                c.store.state_filter(|o| o.metadata.namespace.as_deref() == Some(namespace) && filter(&metadata(o)))
-            })
+            .map(|c| c.store.list(namespace, filter))
             .unwrap_or_default()
             .into_iter()
-            .map(|stored| Arc::new(expand(&stored)))
+            .map(Arc::new)
             .collect()
     }
 }

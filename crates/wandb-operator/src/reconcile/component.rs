@@ -12,7 +12,7 @@ use tracing::{debug, info};
 use super::cache::{KindState, is_ours};
 use super::connection::{self, Synced};
 use super::status::{detail, not_owned};
-use super::{Context, Progress, ReconcileError, external, retention, status};
+use super::{Context, Progress, ReconcileError, external, ownership, retention, status};
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases, WeightsAndBiasesStatus};
 use crate::model::{self, ModelError, Placed, Plan, Quantity};
 use crate::vendors::external::ExternalConnection;
@@ -262,14 +262,19 @@ where
     let keys: Vec<&ObjectKey> =
         desired.objects.iter().map(|o| &o.key).chain(desired.secrets.iter().map(|s| &s.key)).collect();
     for key in keys {
-        let owner = match ctx.caches.get(key) {
-            Some(live) => Some(is_ours(live.labels(), &placement.instance, Some(component))),
+        let live = match ctx.caches.get(key) {
+            Some(live) => Some((live.labels().clone(), live.resource_version())),
             // The caches only hold objects with our labels: an object we are about to create
             // may exist without them. One read per missing object, never in steady state.
-            None => read_labels(ctx, key).await?.map(|labels| is_ours(&labels, &placement.instance, Some(component))),
+            None => read_labels(ctx, key).await?,
         };
-        if owner == Some(false) {
-            refusals.push(not_owned(key));
+        let Some((labels, version)) = live else { continue };
+        if is_ours(&labels, &placement.instance, Some(component)) {
+            continue;
+        }
+        match ownership::mislabelled_as(key, &labels, placement) {
+            Some(other) => ownership::repair_label(ctx, wandb, placement, key, other, version, progress).await?,
+            None => refusals.push(not_owned(key)),
         }
     }
     for key in &desired.exclusive_with {
@@ -396,7 +401,7 @@ where
     let Some(spec) = crate::vendors::connection::managed(placement, status, vendor.connection_extras(config)) else {
         return Ok(());
     };
-    let missing = match connection::managed_versions(ctx, placement, &spec).await? {
+    let missing = match connection::source_versions(ctx, placement, &spec).await? {
         Ok(versions) => match connection::sync(ctx, wandb, placement, &spec, &versions, progress).await? {
             Synced::NotOwned => {
                 refusals.push(not_owned(&spec.key));
@@ -425,15 +430,16 @@ where
     Ok(())
 }
 
-/// The labels of an object read from the API (`None` when it does not exist).
+/// The labels and `resourceVersion` of an object read from the API (`None` when it does not
+/// exist).
 async fn read_labels(
     ctx: &Context,
     key: &ObjectKey,
-) -> Result<Option<std::collections::BTreeMap<String, String>>, ReconcileError> {
+) -> Result<Option<(std::collections::BTreeMap<String, String>, Option<String>)>, ReconcileError> {
     let Some(resource) = ctx.caches.resource(&key.api_version, &key.kind) else { return Ok(None) };
     let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &key.namespace, &resource);
     let live = api.get_metadata_opt(&key.name).await.map_err(ReconcileError::api(format!("read {key}")))?;
-    Ok(live.map(|o| o.metadata.labels.unwrap_or_default()))
+    Ok(live.map(|o| (o.metadata.labels.unwrap_or_default(), o.metadata.resource_version)))
 }
 
 async fn create_secret(ctx: &Context, key: &ObjectKey, secret: Secret) -> Result<Value, ReconcileError> {

@@ -15,12 +15,12 @@ use kube::runtime::events::EventType;
 use serde_json::json;
 use tracing::info;
 
-use super::cache::is_ours;
+use super::cache::{carries_our_labels, is_ours};
 use super::{Context, Progress, ReconcileError};
 use crate::api::WeightsAndBiases;
 use crate::model::Placement;
 use crate::vendors::connection::{ConnectionSecret, SOURCES_HASH_ANNOTATION};
-use crate::vendors::{GENERATED_KEYS_ANNOTATION, MANAGER, ObjectKey, object_labels, secret_value};
+use crate::vendors::{GENERATED_KEYS_ANNOTATION, MANAGER, ObjectKey, secret_value, vendor_secret_labels};
 
 /// What became of the connection Secret in this pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,11 +39,20 @@ fn secret_key(namespace: &str, name: &str) -> ObjectKey {
     ObjectKey::new("v1", "Secret", namespace, name)
 }
 
-/// The `resourceVersion`s of a managed component's source Secrets, from the cache. A source
-/// the cache does not hold was created by the vendor without our labels (Percona's
-/// `<name>-secrets`): it gets our labels (a merge patch, once), so that it is cached and
-/// watched from then on. `Err` lists the sources that do not exist yet.
-pub(crate) async fn managed_versions(
+/// The `resourceVersion`s of a managed component's source Secrets, from the cache. `Err`
+/// lists the sources that do not exist yet.
+///
+/// A source the cache does not hold is read (metadata only, once: from then on the watch
+/// delivers it):
+/// - when it carries our labels it is ours (any component's: MySQL's backups copy MinIO's
+///   keys) and only late in the cache: its metadata is never written;
+/// - when it carries none, and the component's vendor made it (Percona's `<name>-secrets`,
+///   `spec.sources_from_vendor`), it gets the vendor-Secret labels (a merge patch, once), so
+///   that it is cached and watched; never a component label, which would make it one of our
+///   generated Secrets;
+/// - anything else (another component's source without our labels) is not written and counts
+///   as missing until its owner labels it.
+pub async fn source_versions(
     ctx: &Context,
     placement: &Placement,
     spec: &ConnectionSecret,
@@ -51,22 +60,34 @@ pub(crate) async fn managed_versions(
     let mut versions = BTreeMap::new();
     let mut missing = Vec::new();
     let namespace = &spec.source_namespace;
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
     for name in spec.source_secrets() {
         let key = secret_key(namespace, name);
         if let Some(live) = ctx.caches.get(&key) {
             versions.insert(name.to_owned(), live.resource_version().unwrap_or_default());
             continue;
         }
-        let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
-        let patch = json!({"metadata": {"labels": object_labels(placement)}});
-        let params = PatchParams { field_manager: Some(MANAGER.to_owned()), ..Default::default() };
-        match api.patch_metadata(name, &params, &Patch::Merge(patch)).await {
-            Ok(labelled) => {
-                info!(secret = %key, "labelled the vendor's Secret so that it is cached");
-                versions.insert(name.to_owned(), labelled.resource_version().unwrap_or_default());
-            }
-            Err(kube::Error::Api(e)) if e.code == 404 => missing.push(format!("Secret {namespace}/{name}")),
-            Err(source) => return Err(ReconcileError::Api { action: format!("label {key}"), source }),
+        let Some(live) = api.get_metadata_opt(name).await.map_err(ReconcileError::api(format!("read {key}")))? else {
+            missing.push(format!("Secret {namespace}/{name}"));
+            continue;
+        };
+        if carries_our_labels(live.labels()) {
+            versions.insert(name.to_owned(), live.resource_version().unwrap_or_default());
+        } else if spec.sources_from_vendor {
+            let patch = json!({"metadata": {
+                "labels": vendor_secret_labels(placement),
+                // Labelled as read: a concurrent change by its owner is read again first.
+                "resourceVersion": live.resource_version(),
+            }});
+            let params = PatchParams { field_manager: Some(MANAGER.to_owned()), ..Default::default() };
+            let labelled = api
+                .patch_metadata(name, &params, &Patch::Merge(patch))
+                .await
+                .map_err(ReconcileError::api(format!("label {key}")))?;
+            info!(secret = %key, "labelled the vendor's Secret so that it is cached");
+            versions.insert(name.to_owned(), labelled.resource_version().unwrap_or_default());
+        } else {
+            missing.push(format!("Secret {namespace}/{name} (not labelled by this operator)"));
         }
     }
     Ok(if missing.is_empty() { Ok(versions) } else { Err(missing) })

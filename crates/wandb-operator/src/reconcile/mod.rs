@@ -4,10 +4,12 @@
 
 mod backup;
 pub mod cache;
+pub mod compact_store;
 mod component;
-mod connection;
+pub mod connection;
 mod external;
 mod finalizers;
+mod ownership;
 pub mod probe;
 pub mod projection;
 mod retention;

@@ -156,18 +156,20 @@ pub fn project(object: &mut DynamicObject, projection: Projection) {
 /// The metadata of a cached object, parsed back without its data: what the trigger path and
 /// cache filters look at (labels, owner references), at the cost of the metadata alone.
 pub fn metadata(cached: &DynamicObject) -> ObjectMeta {
-    /// The metadata of the stored text; serde skips the rest without building it.
+    match &cached.data {
+        Value::String(text) => metadata_of(text).unwrap_or_else(|| cached.metadata.clone()),
+        _ => cached.metadata.clone(),
+    }
+}
+
+/// The metadata of a projected object's text; serde skips the rest without building it.
+pub fn metadata_of(text: &str) -> Option<ObjectMeta> {
     #[derive(serde::Deserialize)]
     struct Head {
         #[serde(default)]
         metadata: ObjectMeta,
     }
-    match &cached.data {
-        Value::String(text) => {
-            serde_json::from_str::<Head>(text).map_or_else(|_| cached.metadata.clone(), |h| h.metadata)
-        }
-        _ => cached.metadata.clone(),
-    }
+    serde_json::from_str::<Head>(text).ok().map(|h| h.metadata)
 }
 
 /// A cached object as a reconcile reads it: parsed back from the text [`project`] kept (an

@@ -11,7 +11,7 @@ use kube::{Resource, ResourceExt};
 use serde_json::json;
 use std::time::Duration;
 
-use super::cache::is_ours;
+use super::cache::{belongs_to, is_ours};
 use super::{Context, Progress, ReconcileError, finalizers, status};
 use crate::api::{ComponentStatus, OnDelete, State, StatusDetail, WeightsAndBiases};
 use crate::model::{self, Component, Placement};
@@ -51,10 +51,10 @@ fn objects_of(
         .flat_map(|kind| {
             ctx.caches
                 .list(&kind.api_version, &kind.kind, &placement.namespace, |meta| {
-                    is_ours(
+                    belongs_to(
                         meta.labels.as_ref().unwrap_or(&Default::default()),
                         &placement.instance,
-                        Some(placement.component.key()),
+                        placement.component.key(),
                     )
                 })
                 .into_iter()

@@ -57,6 +57,10 @@ pub struct ConnectionSecret {
     pub sources: Vec<(String, SecretKeyReference)>,
     /// The namespace of the source Secrets.
     pub source_namespace: String,
+    /// Whether the sources are the component's own vendor's Secrets (a managed component's
+    /// credentials), so that one without our labels may be labelled to be cached; `false`
+    /// where they belong to another component (MySQL's backups copy MinIO's keys) or a user.
+    pub sources_from_vendor: bool,
     /// Whether the Secret has a composed `URL` (connection Secrets do; derived credentials
     /// Secrets, such as the S3 keys of backups, do not).
     pub with_url: bool,
@@ -73,6 +77,7 @@ impl ConnectionSecret {
             plain: BTreeMap::new(),
             sources: Vec::new(),
             source_namespace: placement.namespace.clone(),
+            sources_from_vendor: false,
             with_url: true,
         }
     }
@@ -87,6 +92,7 @@ impl ConnectionSecret {
             plain: BTreeMap::new(),
             sources: Vec::new(),
             source_namespace: source_namespace.to_owned(),
+            sources_from_vendor: false,
             with_url: false,
         }
     }
@@ -161,6 +167,7 @@ pub fn managed<K: Serialize>(
 ) -> Option<ConnectionSecret> {
     let connection = serde_json::to_value(status.connection.as_ref()?).ok()?;
     let mut secret = ConnectionSecret::new(placement);
+    secret.sources_from_vendor = true;
     for (key, value) in connection.as_object()? {
         if let Some(v) = value.as_str() {
             secret.plain.insert(key.clone(), v.to_owned());

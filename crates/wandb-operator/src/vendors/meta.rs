@@ -18,6 +18,11 @@ pub const LABEL_INSTANCE: &str = "weightsandbiases.apps.wandb.com/name";
 pub const LABEL_INSTANCE_NAMESPACE: &str = "weightsandbiases.apps.wandb.com/namespace";
 /// The component (`mysql`, `redis`, ...).
 pub const LABEL_COMPONENT: &str = "weightsandbiases.apps.wandb.com/component";
+/// On a Secret a vendor made (Percona's `<name>-secrets`), the component whose vendor made it.
+/// Such a Secret is labelled so that it is cached and watched, but never with
+/// [`LABEL_COMPONENT`]: it is not one of our generated Secrets, and no ownership check may take
+/// it for one.
+pub const LABEL_VENDOR_SECRET_OF: &str = "weightsandbiases.apps.wandb.com/vendor-secret-of";
 
 /// The labels that mark an object as ours.
 pub fn labels(placement: &Placement) -> BTreeMap<String, String> {
@@ -28,6 +33,15 @@ pub fn labels(placement: &Placement) -> BTreeMap<String, String> {
         (LABEL_INSTANCE_NAMESPACE.to_owned(), placement.instance.namespace.clone()),
         (LABEL_COMPONENT.to_owned(), placement.component.key().to_owned()),
     ])
+}
+
+/// The labels we put on a Secret the component's vendor made: ours for the instance (so that
+/// it is cached, watched and purged with the component), without a component label.
+pub fn vendor_secret_labels(placement: &Placement) -> BTreeMap<String, String> {
+    let mut labels = labels(placement);
+    labels.remove(LABEL_COMPONENT);
+    labels.insert(LABEL_VENDOR_SECRET_OF.to_owned(), placement.component.key().to_owned());
+    labels
 }
 
 /// The controller owner reference, when the object shares the instance's namespace and the

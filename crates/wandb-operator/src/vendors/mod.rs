@@ -19,7 +19,7 @@ pub mod strimzi;
 
 pub use meta::{
     ClaimTemplate, ClaimTemplateMeta, LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY,
-    LABEL_PART_OF, MANAGER, labels as object_labels,
+    LABEL_PART_OF, LABEL_VENDOR_SECRET_OF, MANAGER, labels as object_labels, vendor_secret_labels,
 };
 pub use readiness::Verdict;
 pub use secret::{GENERATED_KEYS_ANNOTATION, GeneratedSecret, GeneratedValue, secret_value};
