@@ -1,4 +1,4 @@
-//! Read caches: reflector stores per kind and watched scope (all namespaces, or one per
+//! Read caches: compact stores (`compact_store.rs`) per kind and watched scope (all namespaces, or one per
 //! watched namespace), so that reconciles read from memory (no API reads in steady state),
 //! plus whether each kind is served at all.
 

@@ -262,18 +262,22 @@ where
     let keys: Vec<&ObjectKey> =
         desired.objects.iter().map(|o| &o.key).chain(desired.secrets.iter().map(|s| &s.key)).collect();
     for key in keys {
-        let live = match ctx.caches.get(key) {
-            Some(live) => Some((live.labels().clone(), live.resource_version())),
-            // The caches only hold objects with our labels: an object we are about to create
-            // may exist without them. One read per missing object, never in steady state.
-            None => read_labels(ctx, key).await?,
+        let cached = ctx.caches.get(key);
+        // The caches only hold objects with our labels: an object we are about to create
+        // may exist without them. One read per missing object, never in steady state.
+        let read = if cached.is_none() { read_labels(ctx, key).await? } else { None };
+        let (labels, version) = match (&cached, &read) {
+            (Some(live), _) => (live.labels(), live.metadata.resource_version.as_ref()),
+            (None, Some((labels, version))) => (labels, version.as_ref()),
+            (None, None) => continue,
         };
-        let Some((labels, version)) = live else { continue };
-        if is_ours(&labels, &placement.instance, Some(component)) {
+        if is_ours(labels, &placement.instance, Some(component)) {
             continue;
         }
-        match ownership::mislabelled_as(key, &labels, placement) {
-            Some(other) => ownership::repair_label(ctx, wandb, placement, key, other, version, progress).await?,
+        match ownership::mislabelled_as(key, labels, placement) {
+            Some(other) => {
+                ownership::repair_label(ctx, wandb, placement, key, other, version.cloned(), progress).await?
+            }
             None => refusals.push(not_owned(key)),
         }
     }
