@@ -10,13 +10,14 @@ use kube::core::ApiResource;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use wandb_operator::api::WeightsAndBiases;
-use wandb_operator::vendors::{GENERATED_KEYS_ANNOTATION, Vendors, api_resource_of, watched_kinds};
+use wandb_operator::registry::Registry;
+use wandb_operator::vendors::{GENERATED_KEYS_ANNOTATION, api_resource_of};
 
 /// Every kind whose objects make up the end state: the vendors' kinds, Secrets and PVCs
 /// (StatefulSets are the simulators' own, so they are left out).
 pub fn end_state_kinds() -> Vec<ApiResource> {
     let claims = api_resource_of::<k8s_openapi::api::core::v1::PersistentVolumeClaim>();
-    watched_kinds(&Vendors::default()).into_iter().filter(|k| k.kind != "StatefulSet").chain([claims]).collect()
+    Registry::default().watched_kinds().into_iter().filter(|k| k.kind != "StatefulSet").chain([claims]).collect()
 }
 
 /// How the end state names an object: `Kind namespace/name`.
@@ -40,7 +41,7 @@ fn normalise(kind: &ApiResource, object: &DynamicObject) -> Value {
     // A hash of the desired object including the owner's UID, which differs between runs.
     annotations.remove(wandb_operator::reconcile::APPLIED_HASH_ANNOTATION);
     // It covers the sources' resourceVersions, which differ from run to run.
-    annotations.remove(wandb_operator::vendors::connection::SOURCES_HASH_ANNOTATION);
+    annotations.remove(wandb_operator::vendors::connection_secret::SOURCES_HASH_ANNOTATION);
     let common = json!({
         "labels": object.labels(),
         "annotations": annotations,
@@ -93,7 +94,7 @@ pub async fn snapshot(client: &Client) -> BTreeMap<String, Value> {
     // Secrets such as Percona's users Secret, here from the simulator) is not the operator's end
     // state, and `render` omits it. Every Secret the operator writes names its keys in
     // `apps.wandb.com/generated-keys`; a Secret without it is a vendor's.
-    let records = wandb_operator::vendors::record_kinds(&Vendors::default());
+    let records = Registry::default().record_kinds();
     for kind in end_state_kinds().into_iter().filter(|k| !records.contains(k)) {
         for object in list_all(client, &kind).await {
             let key = object_key(&kind.kind, &object.namespace().unwrap_or_default(), &object.name_any());

@@ -8,8 +8,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use wandb_operator::api::{Size, WeightsAndBiases, WeightsAndBiasesSpec};
+use wandb_operator::registry::Registry;
 use wandb_operator::render::{render_objects, to_yaml_stream};
-use wandb_operator::vendors::Vendors;
 
 fn time_per_iteration(iterations: u32, mut f: impl FnMut()) -> f64 {
     for _ in 0..iterations / 10 {
@@ -23,7 +23,7 @@ fn time_per_iteration(iterations: u32, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let vendors = Vendors::default();
+    let vendors = Registry::default();
     let iterations = if std::env::args().any(|a| a == "--quick") { 200 } else { 5_000 };
     println!("{:<6} {:>14} {:>18} {:>9}", "size", "objects_us", "objects+yaml_us", "objects");
     for size in Size::ALL {

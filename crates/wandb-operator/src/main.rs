@@ -4,8 +4,8 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use wandb_operator::registry::Registry;
 use wandb_operator::render;
-use wandb_operator::vendors::Vendors;
 
 /// Runs W&B's stateful infrastructure through vendor operators from one WeightsAndBiases
 /// resource.
@@ -102,16 +102,16 @@ fn run(command: Command) -> Result<String, String> {
         Command::Crd => crd_yaml(),
         Command::Reference => Ok(wandb_operator::api::reference::configuration_reference()),
         Command::Rbac => {
-            use wandb_operator::controller::rbac::{LEASE_RULE, RULES, rules_yaml};
+            use wandb_operator::controller::rbac::{LEASE_RULE, rules, rules_yaml};
             Ok(format!(
                 "# Cluster-wide, or per watched namespace\n{}# In the operator's namespace\n{}",
-                rules_yaml(RULES),
+                rules_yaml(&rules()),
                 rules_yaml(&[LEASE_RULE])
             ))
         }
         Command::Render { file, namespace } => {
             let text = read_input(&file)?;
-            render::render_manifest(&text, &namespace, &Vendors::default()).map_err(|e| e.to_string())
+            render::render_manifest(&text, &namespace, &Registry::default()).map_err(|e| e.to_string())
         }
         Command::Run(_) => Err("run is handled by run_controller".to_owned()),
     }

@@ -8,8 +8,9 @@
 use serde_json::Value;
 
 use crate::api::WeightsAndBiases;
-use crate::model::{self, ModelError, Plan};
-use crate::vendors::{Desired, Observed, Vendor, VendorError, Vendors, connection, external};
+use crate::model::{self, ComponentDescriptor, ExternalService, ModelError, Placed, Plan, Resolution};
+use crate::registry::{ComponentVisitor, Registry, VendorOf};
+use crate::vendors::{Desired, Observed, VendorError, connection_secret};
 
 /// Why a manifest cannot be rendered. Every message names what is wrong; none carries a secret.
 #[derive(Debug, thiserror::Error)]
@@ -136,29 +137,40 @@ fn first_line(text: &str) -> String {
 }
 
 /// Every object the operator would create for `wandb`, in a deterministic order: components
-/// in status order (MySQL, Redis, Kafka, MinIO, ClickHouse), each with its generated Secrets
-/// first, then its vendor objects in apply order, then its connection Secret (no values). An
-/// external component contributes only its connection Secret; a disabled one nothing.
-pub fn render_objects(wandb: &WeightsAndBiases, vendors: &Vendors) -> Result<Vec<Value>, RenderError> {
+/// in registry (status) order, each with its generated Secrets
+/// first, then its vendor objects in apply order, then its connection Secret (no values), then
+/// what its further steps write (the backup credentials Secret). An external component
+/// contributes only its connection Secret; a disabled one nothing.
+pub fn render_objects(wandb: &WeightsAndBiases, registry: &Registry) -> Result<Vec<Value>, RenderError> {
     let model_error = |source| RenderError::Model { index: 1, source };
-    let config = model::resolve(wandb).map_err(model_error)?;
-    if let Some(error) = config.errors().into_iter().next() {
-        return Err(model_error(error.clone()));
+    let resolution = model::resolve(wandb).map_err(model_error)?;
+    if let Some(error) = registry.entries().iter().find_map(|e| e.spec_error(&resolution)) {
+        return Err(model_error(error));
     }
-    let mut objects = Vec::new();
-    // `errors()` was empty, so every plan is Ok.
-    component_objects(&*vendors.mysql, &config.mysql, &mut objects)?;
-    // MySQL backups: the S3 credentials Secret Percona reads (copied, so without values here).
-    if let Ok(Plan::Enabled(c)) = &config.mysql
-        && let Some(secret) = vendors.mysql_backups.credentials_secret(c)
-    {
-        objects.push(secret_body(secret.without_values())?);
+    let mut render = RenderEach { resolution: &resolution, objects: Vec::new(), failure: None };
+    registry.visit(&mut render);
+    match render.failure {
+        Some(error) => Err(error),
+        None => Ok(render.objects),
     }
-    component_objects(&*vendors.redis, &config.redis, &mut objects)?;
-    component_objects(&*vendors.kafka, &config.kafka, &mut objects)?;
-    component_objects(&*vendors.minio, &config.minio, &mut objects)?;
-    component_objects(&*vendors.clickhouse, &config.clickhouse, &mut objects)?;
-    Ok(objects)
+}
+
+/// Renders each component's objects in turn; the first failure stops the rest.
+struct RenderEach<'a> {
+    resolution: &'a Resolution,
+    objects: Vec<Value>,
+    failure: Option<RenderError>,
+}
+
+impl ComponentVisitor for RenderEach<'_> {
+    fn visit<D: ComponentDescriptor>(&mut self, vendor: &'static VendorOf<D>) {
+        if self.failure.is_some() {
+            return;
+        }
+        if let Err(error) = component_objects::<D>(vendor, &self.resolution.plan::<D>(), &mut self.objects) {
+            self.failure = Some(error);
+        }
+    }
 }
 
 fn secret_body(secret: k8s_openapi::api::core::v1::Secret) -> Result<Value, RenderError> {
@@ -168,18 +180,15 @@ fn secret_body(secret: k8s_openapi::api::core::v1::Secret) -> Result<Value, Rend
     Ok(body)
 }
 
-/// One component's objects: generated Secrets, vendor objects, then the connection Secret
-/// (without values; for a managed component its keys are those the vendor's status yields).
-/// An external component has only its connection Secret.
-fn component_objects<C, K>(
-    vendor: &dyn Vendor<Config = C, Connection = K>,
-    plan: &Result<Plan<C>, model::ModelError>,
+/// One component's objects: generated Secrets, vendor objects, the connection Secret (without
+/// values; for a managed component its keys are those the vendor's status yields), and the
+/// backup credentials Secret its vendor reads (copied, so without values here). An external
+/// component has only its connection Secret.
+fn component_objects<D: ComponentDescriptor>(
+    vendor: &VendorOf<D>,
+    plan: &Result<Plan<D>, ModelError>,
     objects: &mut Vec<Value>,
-) -> Result<(), RenderError>
-where
-    C: model::Placed,
-    K: serde::Serialize,
-{
+) -> Result<(), RenderError> {
     match plan {
         Ok(Plan::Enabled(config)) => {
             let desired: Desired = vendor.desired(config)?;
@@ -197,13 +206,18 @@ where
                 observed.insert(secret.key.clone(), body);
             }
             let status = vendor.observe(config, &observed, false);
-            if let Some(connection) = connection::managed(config.placement(), &status, vendor.connection_extras(config))
+            if let Some(connection) =
+                connection_secret::managed(config.placement(), &status, vendor.connection_extras(config))
             {
                 objects.push(secret_body(connection.without_values())?);
             }
+            if let Some(secret) = vendor.backups().and_then(|b| b.credentials_secret(config)) {
+                objects.push(secret_body(secret.without_values())?);
+            }
         }
         Ok(Plan::External(config)) => {
-            objects.push(secret_body(external::connection_secret(config).without_values())?);
+            let secret = connection_secret::external(&config.placement, config.service.connection_keys());
+            objects.push(secret_body(secret.without_values())?);
         }
         Ok(Plan::Disabled(_)) | Err(_) => {}
     }
@@ -224,10 +238,10 @@ pub fn to_yaml_stream(objects: &[Value]) -> Result<String, RenderError> {
 }
 
 /// Parses `text` and renders every document in it.
-pub fn render_manifest(text: &str, default_namespace: &str, vendors: &Vendors) -> Result<String, RenderError> {
+pub fn render_manifest(text: &str, default_namespace: &str, registry: &Registry) -> Result<String, RenderError> {
     let mut objects = Vec::new();
     for (i, wandb) in parse_manifests(text, default_namespace)?.iter().enumerate() {
-        objects.extend(render_objects(wandb, vendors).map_err(|e| match e {
+        objects.extend(render_objects(wandb, registry).map_err(|e| match e {
             RenderError::Model { source, .. } => RenderError::Model { index: i + 1, source },
             other => other,
         })?);

@@ -2,7 +2,7 @@
 //! and CEL rules with the offending field's path (what the API server would answer with 422).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
 
-mod common;
+use support::fixtures as common;
 mod support;
 
 use kube_emulator::schema::{FieldError, StructuralSchema};

@@ -2,18 +2,22 @@
 //! cannot happen here.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
 
-mod common;
+mod support;
+
+use support::fixtures as common;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{Value, json};
 use wandb_operator::api::*;
+use wandb_operator::model::{ClickHouse, Kafka, Minio, MySql, Redis};
 use wandb_operator::model::{Plan, resolve};
+use wandb_operator::registry::Registry;
+use wandb_operator::registry::summary::summarize;
 use wandb_operator::render::{parse_manifests, render_objects};
-use wandb_operator::vendors::status::summarize;
-use wandb_operator::vendors::{Observed, Vendors};
+use wandb_operator::vendors::Observed;
 
 fn render(spec: WeightsAndBiasesSpec, namespace: &str) -> Vec<Value> {
-    render_objects(&common::wandb("wandb", namespace, spec), &Vendors::default()).unwrap()
+    render_objects(&common::wandb("wandb", namespace, spec), &Registry::default()).unwrap()
 }
 
 fn component<C>(state: State) -> Option<ComponentStatus<C>> {
@@ -54,14 +58,23 @@ fn b2_worst_state_wins_in_the_documented_order() {
 /// B3/B4: `ready` was true while Updating (Redis/Kafka) or never computed (MySQL/MinIO/ClickHouse).
 #[test]
 fn b3_b4_ready_means_ready_for_every_component() {
-    let v = Vendors::default();
+    let v = Registry::default();
     let c = resolve(&common::sized(Size::Small)).unwrap();
     // Nothing observed yet: no component may claim readiness.
-    assert!(!v.mysql.observe(c.mysql.as_ref().unwrap().enabled().unwrap(), &Observed::default(), false).ready);
-    assert!(!v.redis.observe(c.redis.as_ref().unwrap().enabled().unwrap(), &Observed::default(), false).ready);
-    assert!(!v.kafka.observe(c.kafka.as_ref().unwrap().enabled().unwrap(), &Observed::default(), false).ready);
-    assert!(!v.minio.observe(c.minio.as_ref().unwrap().enabled().unwrap(), &Observed::default(), false).ready);
-    let ch = v.clickhouse.observe(c.clickhouse.as_ref().unwrap().enabled().unwrap(), &Observed::default(), false);
+    assert!(
+        !v.mysql.observe(c.plan::<MySql>().as_ref().unwrap().enabled().unwrap(), &Observed::default(), false).ready
+    );
+    assert!(
+        !v.redis.observe(c.plan::<Redis>().as_ref().unwrap().enabled().unwrap(), &Observed::default(), false).ready
+    );
+    assert!(
+        !v.kafka.observe(c.plan::<Kafka>().as_ref().unwrap().enabled().unwrap(), &Observed::default(), false).ready
+    );
+    assert!(
+        !v.minio.observe(c.plan::<Minio>().as_ref().unwrap().enabled().unwrap(), &Observed::default(), false).ready
+    );
+    let ch =
+        v.clickhouse.observe(c.plan::<ClickHouse>().as_ref().unwrap().enabled().unwrap(), &Observed::default(), false);
     assert!(!ch.ready);
     assert_eq!(ch.state, State::Updating);
     // And the summary's Ready condition follows readiness, not the absence of errors.
@@ -154,12 +167,12 @@ fn b11_sentinel_and_status_agree_on_the_master_name() {
             ..Default::default()
         };
         let w = common::wandb("wandb", "ns", spec);
-        let objects = render_objects(&w, &Vendors::default()).unwrap();
+        let objects = render_objects(&w, &Registry::default()).unwrap();
         let configured =
             common::find(&objects, "RedisSentinel")["spec"]["redisSentinelConfig"]["masterGroupName"].clone();
         let config = resolve(&w).unwrap();
-        let reported = Vendors::default().redis.observe(
-            config.redis.as_ref().unwrap().enabled().unwrap(),
+        let reported = Registry::default().redis.observe(
+            config.plan::<Redis>().as_ref().unwrap().enabled().unwrap(),
             &Observed::default(),
             false,
         );
@@ -173,7 +186,11 @@ fn b11_sentinel_and_status_agree_on_the_master_name() {
 #[test]
 fn b17_kafka_host_is_the_bootstrap_service() {
     let c = resolve(&common::sized(Size::Dev)).unwrap();
-    let s = Vendors::default().kafka.observe(c.kafka.as_ref().unwrap().enabled().unwrap(), &Observed::default(), false);
+    let s = Registry::default().kafka.observe(
+        c.plan::<Kafka>().as_ref().unwrap().enabled().unwrap(),
+        &Observed::default(),
+        false,
+    );
     assert_eq!(s.connection.unwrap().host, "wandb-kafka-kafka-bootstrap.wandb.svc.cluster.local");
 }
 
@@ -182,10 +199,11 @@ fn b17_kafka_host_is_the_bootstrap_service() {
 fn b18_minio_uses_the_client_service_and_generated_credentials() {
     for (size, port) in [(Size::Dev, "80"), (Size::Small, "443")] {
         let c = resolve(&common::sized(size)).unwrap();
-        let minio = c.minio.as_ref().unwrap().enabled().unwrap();
-        let conn = Vendors::default().minio.observe(minio, &Observed::default(), false).connection.unwrap();
+        let plan = c.plan::<Minio>().unwrap();
+        let minio = plan.enabled().unwrap();
+        let conn = Registry::default().minio.observe(minio, &Observed::default(), false).connection.unwrap();
         assert_eq!((conn.host.as_str(), conn.port.as_str()), ("minio.wandb.svc.cluster.local", port));
-        let desired = Vendors::default().minio.desired(minio).unwrap();
+        let desired = Registry::default().minio.desired(minio).unwrap();
         let a = desired.secrets[0].materialize(&mut rand::rng()).string_data.unwrap();
         let b = desired.secrets[0].materialize(&mut rand::rng()).string_data.unwrap();
         assert_ne!(a["MINIO_ROOT_PASSWORD"], b["MINIO_ROOT_PASSWORD"]);
@@ -220,7 +238,11 @@ fn b19_clickhouse_user_password_from_secret_and_version_applied() {
 #[test]
 fn b20_mysql_status_has_no_user_key() {
     let c = resolve(&common::sized(Size::Dev)).unwrap();
-    let s = Vendors::default().mysql.observe(c.mysql.as_ref().unwrap().enabled().unwrap(), &Observed::default(), false);
+    let s = Registry::default().mysql.observe(
+        c.plan::<MySql>().as_ref().unwrap().enabled().unwrap(),
+        &Observed::default(),
+        false,
+    );
     let json = serde_json::to_value(&s).unwrap();
     assert_eq!(json["connection"].as_object().unwrap().keys().collect::<Vec<_>>(), vec!["MYSQL_HOST", "MYSQL_PORT"]);
 }
@@ -245,7 +267,7 @@ fn b34_size_is_an_enum_with_a_default_and_unknown_sizes_are_errors() {
             .unwrap();
     let config = resolve(&omitted[0]).unwrap();
     assert_eq!(config.size, Size::Dev);
-    assert!(matches!(config.mysql, Ok(Plan::Enabled(_))), "omitted blocks are enabled");
+    assert!(matches!(config.plan::<MySql>(), Ok(Plan::Enabled(_))), "omitted blocks are enabled");
 }
 
 /// B38: disabled components still touched their vendor's API. Here they yield no objects.

@@ -2,7 +2,9 @@
 //! by key, invalid values are errors naming the field, and components are independent.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
 
-mod common;
+mod support;
+
+use support::fixtures as common;
 
 use std::collections::BTreeMap;
 
@@ -10,8 +12,33 @@ use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use proptest::prelude::*;
 use wandb_operator::api::*;
-use wandb_operator::model::profile::profile;
-use wandb_operator::model::{Plan, RedisTopology, resolve};
+use wandb_operator::model::{ClickHouse, ExternalService, Kafka, Minio, MySql, Plan, Redis, RedisTopology, resolve};
+use wandb_operator::model::{clickhouse, kafka, minio, mysql, redis};
+use wandb_operator::registry::Registry;
+use wandb_operator::vendors::percona;
+
+/// Every component's profile of one size.
+struct Profile {
+    mysql: &'static mysql::MySqlProfile,
+    redis: &'static redis::RedisProfile,
+    kafka: &'static kafka::KafkaProfile,
+    minio: &'static minio::MinioProfile,
+    clickhouse: &'static clickhouse::ClickHouseProfile,
+}
+
+fn profile(size: Size) -> Profile {
+    Profile {
+        mysql: mysql::profile(size),
+        redis: redis::profile(size),
+        kafka: kafka::profile(size),
+        minio: minio::profile(size),
+        clickhouse: clickhouse::profile(size),
+    }
+}
+
+fn errors(config: &wandb_operator::model::Resolution) -> Vec<wandb_operator::model::ModelError> {
+    Registry::default().spec_errors(config)
+}
 
 fn spec_with(f: impl FnOnce(&mut WeightsAndBiasesSpec)) -> WeightsAndBiasesSpec {
     let mut spec = WeightsAndBiasesSpec::default();
@@ -32,17 +59,18 @@ fn omitted_fields_come_from_the_size_profile() {
     for size in Size::ALL {
         let p = profile(size);
         let config = resolve(&common::sized(size)).unwrap();
-        let mysql = config.mysql.unwrap();
+        let mysql = config.plan::<MySql>().unwrap();
         let mysql = mysql.enabled().unwrap();
         assert_eq!(mysql.storage.as_str(), p.mysql.storage);
         assert_eq!(mysql.replicas, p.mysql.replicas);
-        assert_eq!(mysql.image, p.mysql.image);
+        // No image set: the vendor picks its image for the size (covered by the render snapshots).
+        assert_eq!(mysql.image, None);
         assert_eq!(mysql.tls, p.mysql.tls);
         assert_eq!(as_strings(&mysql.resources.requests), quantities(p.mysql.resources.requests));
         assert_eq!(as_strings(&mysql.resources.limits), quantities(p.mysql.resources.limits));
         assert_eq!(mysql.placement.namespace, "wandb");
 
-        let redis = config.redis.unwrap();
+        let redis = config.plan::<Redis>().unwrap();
         let redis = redis.enabled().unwrap();
         assert_eq!(redis.storage.as_str(), p.redis.storage);
         assert_eq!(matches!(redis.topology, RedisTopology::Replication { .. }), p.redis.sentinel);
@@ -51,23 +79,28 @@ fn omitted_fields_come_from_the_size_profile() {
             assert_eq!(sentinel.master_name, "gorilla");
         }
 
-        let kafka = config.kafka.unwrap();
+        let kafka = config.plan::<Kafka>().unwrap();
         let kafka = kafka.enabled().unwrap();
         assert_eq!((kafka.storage.as_str(), kafka.replicas), (p.kafka.storage, p.kafka.replicas));
         assert_eq!(kafka.version, "4.2.0");
         let expected_rf = if size == Size::Dev { (1, 1) } else { (3, 2) };
         assert_eq!((kafka.replication.replication_factor, kafka.replication.min_insync_replicas), expected_rf);
 
-        let minio = config.minio.unwrap();
+        let minio = config.plan::<Minio>().unwrap();
         let minio = minio.enabled().unwrap();
         assert_eq!((minio.servers, minio.volumes_per_server), (p.minio.servers, p.minio.volumes_per_server));
         assert_eq!((minio.storage.as_str(), minio.tls), (p.minio.storage, p.minio.tls));
-        assert!(!minio.image.ends_with(":latest"));
+        let tenant = Registry::default().minio.desired(minio).unwrap();
+        let image = tenant.objects[0].body.pointer("/spec/image").and_then(|i| i.as_str()).unwrap();
+        assert!(!image.ends_with(":latest"), "{image}");
 
-        let clickhouse = config.clickhouse.unwrap();
+        let clickhouse = config.plan::<ClickHouse>().unwrap();
         let clickhouse = clickhouse.enabled().unwrap();
         assert_eq!(clickhouse.replicas, p.clickhouse.replicas);
-        assert_eq!(clickhouse.image, "clickhouse/clickhouse-server:25.8");
+        assert_eq!((clickhouse.image.as_deref(), clickhouse.version.as_str()), (None, "25.8"));
+        let installation = Registry::default().clickhouse.desired(clickhouse).unwrap();
+        let images = installation.objects.iter().map(|o| o.body.to_string()).collect::<String>();
+        assert!(images.contains("\"clickhouse/clickhouse-server:25.8\""), "{images}");
         assert_eq!(clickhouse.keeper.is_some(), p.clickhouse.replicas > 1);
     }
 }
@@ -84,8 +117,8 @@ fn profile_tables_match_the_product_spec() {
     assert_eq!(large.minio.resources.limits, &[("cpu", "8"), ("memory", "32Gi")]);
     assert_eq!(large.clickhouse.keeper.resources.requests, &[("cpu", "2"), ("memory", "4Gi")]);
     assert_eq!(small.redis.sentinel_resources.limits, &[("cpu", "256m"), ("memory", "256Mi")]);
-    assert!(dev.mysql.log_collector.is_some() && small.mysql.log_collector.is_none());
-    assert!(dev.mysql.proxysql.is_none() && small.mysql.proxysql == Some((3, "percona/proxysql2:2.7.3")));
+    assert!(dev.mysql.log_collector && !small.mysql.log_collector);
+    assert!(dev.mysql.proxy.is_none() && small.mysql.proxy == Some(3));
 }
 
 #[test]
@@ -108,7 +141,7 @@ fn resources_merge_key_by_key_with_user_keys_winning() {
         });
     });
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
-    let mysql = config.mysql.unwrap();
+    let mysql = config.plan::<MySql>().unwrap();
     let r = &mysql.enabled().unwrap().resources;
     assert_eq!(as_strings(&r.limits), quantities(&[("cpu", "1000m"), ("memory", "4Gi")]));
     assert_eq!(
@@ -135,7 +168,7 @@ fn a_request_above_the_merged_limit_is_an_error() {
             ..Default::default()
         });
     });
-    let err = resolve(&common::wandb("w", "ns", spec)).unwrap().kafka.unwrap_err();
+    let err = resolve(&common::wandb("w", "ns", spec)).unwrap().plan::<Kafka>().unwrap_err();
     assert_eq!(err.field(), "spec.kafka.config.resources.requests.memory");
 }
 
@@ -148,9 +181,14 @@ fn an_invalid_component_does_not_affect_the_others() {
         });
     });
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
-    assert_eq!(config.mysql.as_ref().unwrap_err().field(), "spec.mysql.storageSize");
-    assert!(config.redis.is_ok() && config.kafka.is_ok() && config.minio.is_ok() && config.clickhouse.is_ok());
-    assert_eq!(config.errors().len(), 1);
+    assert_eq!(config.plan::<MySql>().as_ref().unwrap_err().field(), "spec.mysql.storageSize");
+    assert!(
+        config.plan::<Redis>().is_ok()
+            && config.plan::<Kafka>().is_ok()
+            && config.plan::<Minio>().is_ok()
+            && config.plan::<ClickHouse>().is_ok()
+    );
+    assert_eq!(errors(&config).len(), 1);
 }
 
 #[test]
@@ -170,9 +208,11 @@ fn disabled_components_keep_their_placement_and_retention() {
         });
     });
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
-    let Ok(Plan::Disabled(placement)) = &config.kafka else { panic!("kafka not disabled: {:?}", config.kafka) };
+    let Ok(Plan::Disabled(placement)) = &config.plan::<Kafka>() else {
+        panic!("kafka not disabled: {:?}", config.plan::<Kafka>())
+    };
     assert_eq!((placement.namespace.as_str(), placement.on_delete), ("other", OnDelete::Detach));
-    assert_eq!(config.mysql.unwrap().enabled().unwrap().placement.on_delete, OnDelete::Purge);
+    assert_eq!(config.plan::<MySql>().unwrap().enabled().unwrap().placement.on_delete, OnDelete::Purge);
 }
 
 #[test]
@@ -191,8 +231,8 @@ fn mysql_seven_nodes_sets_percona_size_flag_only() {
         s.mysql = Some(MySqlSpec { replicas: Some(7), ..Default::default() });
     });
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
-    let mysql = config.mysql.unwrap();
-    let flags = mysql.enabled().unwrap().unsafe_flags;
+    let mysql = config.plan::<MySql>().unwrap();
+    let flags = percona::unsafe_flags(mysql.enabled().unwrap());
     assert!(flags.pxc_size && !flags.proxy_size && !flags.tls);
 }
 
@@ -242,23 +282,23 @@ proptest! {
             clickhouse: Some(ClickHouseSpec { common: common(false), replicas: Some(clickhouse_replicas), version: None, external: None }),
         };
         let config = resolve(&common::wandb("w", "home", spec)).unwrap();
-        prop_assert!(config.errors().is_empty(), "{:?}", config.errors());
-        let mysql = config.mysql.unwrap();
+        prop_assert!(errors(&config).is_empty(), "{:?}", errors(&config));
+        let mysql = config.plan::<MySql>().unwrap();
         let mysql = mysql.enabled().unwrap();
         prop_assert_eq!(mysql.storage.as_str(), storage.as_str());
         prop_assert_eq!(mysql.replicas, mysql_replicas);
-        prop_assert_eq!(&mysql.image, &image);
+        prop_assert_eq!(mysql.image.as_deref(), Some(image.as_str()));
         prop_assert_eq!(mysql.resources.limits["cpu"].as_str(), cpu_limit.as_str());
         prop_assert_eq!(&mysql.placement.namespace, &namespace);
         // Keys the user did not set still come from the profile.
         prop_assert_eq!(mysql.resources.limits.contains_key("memory"), !profile(size).mysql.resources.limits.is_empty());
-        let redis = config.redis.unwrap();
+        let redis = config.plan::<Redis>().unwrap();
         prop_assert_eq!(&redis.enabled().unwrap().placement.namespace, "home");
-        let kafka = config.kafka.unwrap();
+        let kafka = config.plan::<Kafka>().unwrap();
         prop_assert_eq!(kafka.enabled().unwrap().replicas, kafka_replicas);
         prop_assert_eq!(kafka.enabled().unwrap().image.as_deref(), Some(image.as_str()));
-        prop_assert_eq!(config.minio.unwrap().enabled().unwrap().servers, minio_servers);
-        let clickhouse = config.clickhouse.unwrap();
+        prop_assert_eq!(config.plan::<Minio>().unwrap().enabled().unwrap().servers, minio_servers);
+        let clickhouse = config.plan::<ClickHouse>().unwrap();
         let clickhouse = clickhouse.enabled().unwrap();
         prop_assert_eq!(clickhouse.replicas, clickhouse_replicas);
         prop_assert_eq!(clickhouse.keeper.is_some(), clickhouse_replicas > 1);
@@ -280,7 +320,7 @@ proptest! {
             _ => spec.clickhouse = Some(ClickHouseSpec { common, ..Default::default() }),
         }
         let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
-        let errors = config.errors();
+        let errors = errors(&config);
         prop_assert_eq!(errors.len(), 1);
         let expected = format!("spec.{key}.storageSize");
         prop_assert_eq!(errors[0].field(), expected.as_str());
@@ -304,15 +344,15 @@ fn an_external_component_resolves_to_its_endpoint_and_references() {
         s.mysql = Some(MySqlSpec { external: Some(external_mysql()), ..Default::default() });
     });
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
-    let Ok(Plan::External(external)) = &config.mysql else { panic!("mysql not external: {:?}", config.mysql) };
-    let wandb_operator::model::ExternalService::MySql { endpoint, password, tls, .. } = &external.service else {
-        panic!("{external:?}")
+    let Ok(Plan::External(external)) = &config.plan::<MySql>() else {
+        panic!("mysql not external: {:?}", config.plan::<MySql>())
     };
+    let mysql::MySqlService { endpoint, password, tls, .. } = &external.service;
     assert_eq!((endpoint.host.as_str(), endpoint.port), ("db.example.com", 3307));
     assert_eq!((password.name.as_str(), password.key.as_str()), ("db", "password"));
     assert!(!tls.enabled);
-    assert_eq!(external.secret_references().len(), 1);
-    assert!(matches!(config.redis, Ok(Plan::Enabled(_))), "other components stay managed");
+    assert_eq!(external.service.secret_references().len(), 1);
+    assert!(matches!(config.plan::<Redis>(), Ok(Plan::Enabled(_))), "other components stay managed");
 }
 
 #[test]
@@ -370,7 +410,7 @@ fn external_contradictions_and_bad_values_name_the_field() {
     ];
     for (spec, field) in cases {
         let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
-        let errors = config.errors();
+        let errors = errors(&config);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].field(), field, "{errors:?}");
     }
@@ -386,19 +426,19 @@ fn a_disabled_component_ignores_its_external_block() {
         });
     });
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
-    assert!(matches!(config.mysql, Ok(Plan::Disabled(_))));
+    assert!(matches!(config.plan::<MySql>(), Ok(Plan::Disabled(_))));
 }
 
 fn mysql_of(
     spec: WeightsAndBiasesSpec,
 ) -> Result<wandb_operator::model::MySqlConfig, wandb_operator::model::ModelError> {
     let config = resolve(&common::wandb("w", "ns", spec)).unwrap();
-    config.mysql.map(|p| p.enabled().cloned().expect("mysql enabled"))
+    config.plan::<MySql>().map(|p| p.enabled().cloned().expect("mysql enabled"))
 }
 
 #[test]
 fn backups_default_on_for_small_and_large_to_the_managed_minio_and_off_for_dev() {
-    use wandb_operator::model::backup::BackupTarget;
+    use wandb_operator::model::mysql_backup::BackupTarget;
     for size in Size::ALL {
         let mysql = mysql_of(spec_with(|s| s.size = size)).unwrap();
         assert_eq!(mysql.backup.is_some(), size != Size::Dev, "{size:?}");

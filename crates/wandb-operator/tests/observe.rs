@@ -2,21 +2,25 @@
 //! stale generation, vendor error, degraded; plus the connection keys of PRODUCT §2.2.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
 
-mod common;
+mod support;
+
+use support::fixtures as common;
 
 use serde_json::{Value, json};
 use wandb_operator::api::{Size, State, WeightsAndBiasesSpec};
+use wandb_operator::model::{ClickHouse, Kafka, Minio, MySql, Redis};
 use wandb_operator::model::{ClickHouseConfig, KafkaConfig, MinioConfig, MySqlConfig, RedisConfig, resolve};
-use wandb_operator::vendors::{Desired, ObjectKey, Observed, Vendors};
+use wandb_operator::registry::Registry;
+use wandb_operator::vendors::{Desired, ObjectKey, Observed};
 
 fn configs(size: Size) -> (MySqlConfig, RedisConfig, KafkaConfig, MinioConfig, ClickHouseConfig) {
     let c = resolve(&common::wandb("wandb", "apps", WeightsAndBiasesSpec { size, ..Default::default() })).unwrap();
     (
-        c.mysql.unwrap().enabled().unwrap().clone(),
-        c.redis.unwrap().enabled().unwrap().clone(),
-        c.kafka.unwrap().enabled().unwrap().clone(),
-        c.minio.unwrap().enabled().unwrap().clone(),
-        c.clickhouse.unwrap().enabled().unwrap().clone(),
+        c.plan::<MySql>().unwrap().enabled().unwrap().clone(),
+        c.plan::<Redis>().unwrap().enabled().unwrap().clone(),
+        c.plan::<Kafka>().unwrap().enabled().unwrap().clone(),
+        c.plan::<Minio>().unwrap().enabled().unwrap().clone(),
+        c.plan::<ClickHouse>().unwrap().enabled().unwrap().clone(),
     )
 }
 
@@ -50,7 +54,7 @@ fn codes<C>(s: &wandb_operator::api::ComponentStatus<C>) -> Vec<&str> {
 
 #[test]
 fn percona_readiness() {
-    let v = Vendors::default();
+    let v = Registry::default();
     let (mysql, ..) = configs(Size::Small);
     let desired = v.mysql.desired(&mysql).unwrap();
     let pxc = |state: &'static str, generation: i64, ready: i32| {
@@ -105,7 +109,7 @@ fn percona_readiness() {
 
 #[test]
 fn opstree_readiness_from_statefulsets_and_master() {
-    let v = Vendors::default();
+    let v = Registry::default();
     let (_, redis, ..) = configs(Size::Small);
     let desired = v.redis.desired(&redis).unwrap();
     assert_eq!(desired.reads.len(), 2, "both StatefulSets are read back");
@@ -171,7 +175,7 @@ fn opstree_readiness_from_statefulsets_and_master() {
 
 #[test]
 fn strimzi_readiness_and_bootstrap_from_status() {
-    let v = Vendors::default();
+    let v = Registry::default();
     let (_, _, kafka, ..) = configs(Size::Small);
     let desired = v.kafka.desired(&kafka).unwrap();
     let status = |cond: Value, generation: i64, pool_replicas: i32| {
@@ -220,7 +224,7 @@ fn strimzi_readiness_and_bootstrap_from_status() {
 
 #[test]
 fn minio_readiness_and_access_key_from_the_generated_secret() {
-    let v = Vendors::default();
+    let v = Registry::default();
     let (.., minio, _) = configs(Size::Small);
     let desired = v.minio.desired(&minio).unwrap();
     let tenant = |state: &str, health: &str, available: i32| {
@@ -263,7 +267,7 @@ fn minio_readiness_and_access_key_from_the_generated_secret() {
 
 #[test]
 fn altinity_readiness_needs_keeper_and_installation() {
-    let v = Vendors::default();
+    let v = Registry::default();
     let (.., clickhouse) = configs(Size::Small);
     let desired = v.clickhouse.desired(&clickhouse).unwrap();
     let status = |chk: &'static str, chi: &'static str, completed_gen: i64| {

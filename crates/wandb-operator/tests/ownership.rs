@@ -21,10 +21,12 @@ use serde_json::json;
 use support::Harness;
 use wandb_operator::api::{ComponentStatus, SecretKeyReference, State, WeightsAndBiases};
 use wandb_operator::model::{self, MySqlConfig, Placement};
-use wandb_operator::reconcile::connection::source_versions;
+use wandb_operator::model::{Minio, MySql};
+use wandb_operator::reconcile::connection_sync::source_versions;
 use wandb_operator::reconcile::{Caches, Context, Settings};
-use wandb_operator::vendors::connection::{self, ConnectionSecret};
-use wandb_operator::vendors::{LABEL_COMPONENT, LABEL_VENDOR_SECRET_OF, Vendors, minio, object_labels, percona_backup};
+use wandb_operator::registry::Registry;
+use wandb_operator::vendors::connection_secret::{self as connection, ConnectionSecret};
+use wandb_operator::vendors::{LABEL_COMPONENT, LABEL_VENDOR_SECRET_OF, minio_operator, object_labels, percona_backup};
 
 /// Only MySQL and MinIO, dev-sized, MySQL backed up to the managed MinIO.
 const WITH_BACKUPS: &str = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: dev\n  redis: {enabled: false}\n  kafka: {enabled: false}\n  clickhouse: {enabled: false}\n  mysql:\n    backup: {enabled: true}\n";
@@ -33,7 +35,7 @@ const WITH_BACKUPS: &str = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiase
 fn context_with_an_empty_cache(h: &Harness) -> Context {
     let reporter = Reporter { controller: "ownership-test".to_owned(), instance: None };
     let observer = Arc::new(wandb_operator::controller::Metrics::default());
-    Context::new(h.client.clone(), Vendors::default(), Caches::default(), reporter, observer, Settings::default())
+    Context::new(h.client.clone(), Registry::default(), Caches::default(), reporter, observer, Settings::default())
 }
 
 /// The MySQL and MinIO configs of [`WITH_BACKUPS`] in this test's `apps` namespace.
@@ -42,8 +44,8 @@ fn configs(h: &Harness) -> (MySqlConfig, Placement) {
         serde_json::from_value(serde_saphyr::from_str::<serde_json::Value>(WITH_BACKUPS).unwrap()).unwrap();
     wandb.metadata.namespace = Some(h.ns("apps"));
     let infra = model::resolve(&wandb).unwrap();
-    let mysql = infra.mysql.unwrap().enabled().cloned().unwrap();
-    let minio = infra.minio.unwrap().enabled().unwrap().placement.clone();
+    let mysql = infra.plan::<MySql>().unwrap().enabled().cloned().unwrap();
+    let minio = infra.plan::<Minio>().unwrap().enabled().unwrap().placement.clone();
     (mysql, minio)
 }
 
@@ -69,12 +71,12 @@ async fn own01_a_source_of_another_component_is_never_relabelled(h: Harness) {
     let ctx = context_with_an_empty_cache(&h);
     // MinIO has just created its generated Secret; MySQL's backup path reads it before the
     // watch has delivered it.
-    let minio_config = minio::secret_name_for(&minio);
+    let minio_config = minio_operator::secret_name_for(&minio);
     create_secret(
         &h,
         &minio_config,
         object_labels(&minio),
-        &[(minio::ROOT_USER_KEY, "root-user"), (minio::ROOT_PASSWORD_KEY, "root-password")],
+        &[(minio_operator::ROOT_USER_KEY, "root-user"), (minio_operator::ROOT_PASSWORD_KEY, "root-password")],
     )
     .await;
     let before = labels_of(&h, &minio_config).await;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use support::servers;
 use wandb_operator::model::Endpoint;
+use wandb_operator::model::{Greeting, ProbeTarget};
 use wandb_operator::reconcile::{NetworkProber, Prober};
-use wandb_operator::vendors::external::{Greeting, ProbeTarget};
 
 fn target(port: u16, greeting: Greeting) -> ProbeTarget {
     ProbeTarget { endpoint: Endpoint { host: "127.0.0.1".to_owned(), port }, greeting }

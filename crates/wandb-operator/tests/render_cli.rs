@@ -2,7 +2,9 @@
 //! size, and bad input that must fail with one line on stderr and nothing on stdout.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
 
-mod common;
+mod support;
+
+use support::fixtures as common;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

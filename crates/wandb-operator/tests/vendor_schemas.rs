@@ -3,7 +3,9 @@
 //! unknown fields, which a real API server would prune or reject.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic on unexpected errors
 
-mod common;
+mod support;
+
+use support::fixtures as common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,8 +14,9 @@ use kube_emulator::crds::{group_kind, load_crds, served_schema};
 use kube_emulator::schema::StructuralSchema;
 use serde_json::Value;
 use wandb_operator::api::Size;
+use wandb_operator::model::MySql;
+use wandb_operator::registry::Registry;
 use wandb_operator::render::render_objects;
-use wandb_operator::vendors::Vendors;
 
 /// The vendor releases we support, one per vendor, plus the other Opstree release.
 const RELEASES: [&[&str]; 2] = [
@@ -71,7 +74,7 @@ fn inputs() -> Vec<(String, wandb_operator::api::WeightsAndBiases)> {
 #[test]
 fn rendered_objects_validate_against_the_real_vendor_crds() {
     let Some(root) = common::vendor_crds_dir() else { return };
-    let vendors = Vendors::default();
+    let vendors = Registry::default();
     for releases in RELEASES {
         let crds = schemas(&root, releases);
         for (what, wandb) in inputs() {
@@ -88,7 +91,7 @@ fn rendered_objects_validate_against_the_real_vendor_crds() {
 fn backup_and_restore_objects_validate_against_the_real_percona_crds() {
     let Some(root) = common::vendor_crds_dir() else { return };
     let crds = schemas(&root, RELEASES[0]);
-    let vendors = Vendors::default();
+    let vendors = Registry::default();
     let external = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: wandb, namespace: ns}\nspec:\n  size: small\n  mysql:\n    backup:\n      schedule: '@daily'\n      storage:\n        external: {provider: s3-compatible, bucket: backups, endpoint: 's3.example.com:9000', path: wandb/mysql, credentialsSecret: {name: bucket-keys}}\n";
     let mut objects = Vec::new();
     for (restore, wandb) in [
@@ -99,9 +102,11 @@ fn backup_and_restore_objects_validate_against_the_real_percona_crds() {
         let mysql = wandb.spec.mysql.get_or_insert_with(Default::default);
         mysql.restore = Some(serde_saphyr::from_str(restore).unwrap());
         let config = wandb_operator::model::resolve(&wandb).unwrap();
-        let Ok(wandb_operator::model::Plan::Enabled(mysql)) = &config.mysql else { panic!("{:?}", config.mysql) };
-        objects.push(vendors.mysql_backups.on_demand(mysql, "1").unwrap().body);
-        objects.push(vendors.mysql_backups.restore(mysql).unwrap().unwrap().body);
+        let Ok(wandb_operator::model::Plan::Enabled(mysql)) = &config.plan::<MySql>() else {
+            panic!("{:?}", config.plan::<MySql>())
+        };
+        objects.push(vendors.mysql.backups().unwrap().on_demand(mysql, "1").unwrap().body);
+        objects.push(vendors.mysql.backups().unwrap().restore(mysql).unwrap().unwrap().body);
     }
     assert_eq!(check(&objects, &crds, "backups"), 4);
     assert_eq!(objects[3]["spec"]["backupSource"]["s3"]["endpointUrl"], "https://s3.example.com:9000");
@@ -112,7 +117,7 @@ fn backup_and_restore_objects_validate_against_the_real_percona_crds() {
 fn every_vendor_kind_we_write_is_covered_by_a_real_crd() {
     let Some(root) = common::vendor_crds_dir() else { return };
     let crds = schemas(&root, RELEASES[0]);
-    let objects = render_objects(&common::sized(Size::Small), &Vendors::default()).unwrap();
+    let objects = render_objects(&common::sized(Size::Small), &Registry::default()).unwrap();
     let uncovered: Vec<String> = objects
         .iter()
         .filter(|o| o["apiVersion"] != "v1")
@@ -134,7 +139,7 @@ fn the_schema_check_catches_a_wrong_object() {
     // Guards the test above: a violation of the real Strimzi schema must be reported.
     let Some(root) = common::vendor_crds_dir() else { return };
     let crds = schemas(&root, &["strimzi/1.2.0"]);
-    let objects = render_objects(&common::sized(Size::Dev), &Vendors::default()).unwrap();
+    let objects = render_objects(&common::sized(Size::Dev), &Registry::default()).unwrap();
     let mut pool = common::find(&objects, "KafkaNodePool").clone();
     pool["spec"]["roles"] = serde_json::json!(["leader"]);
     pool["spec"]["replicas"] = serde_json::json!("three");

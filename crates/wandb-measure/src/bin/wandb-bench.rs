@@ -14,8 +14,8 @@ use wandb_measure::operator_process::{build_operator_binary, cpu_seconds, metric
 use wandb_measure::support::Harness;
 use wandb_measure::support::process::ServedCluster;
 use wandb_operator::api::{Size, State, WeightsAndBiases, WeightsAndBiasesSpec};
+use wandb_operator::registry::Registry;
 use wandb_operator::render::render_objects;
-use wandb_operator::vendors::Vendors;
 
 /// Benchmark of wandb-operator on the emulated cluster.
 #[derive(Parser)]
@@ -101,7 +101,7 @@ async fn create_and_converge(h: &Harness, n: usize, size: Size) -> Result<f64, S
 fn min_writes_per_cr(size: Size) -> usize {
     let mut w = WeightsAndBiases::new("wandb", WeightsAndBiasesSpec { size, ..Default::default() });
     w.metadata.namespace = Some("n".into());
-    render_objects(&w, &Vendors::default()).unwrap().len() + 2
+    render_objects(&w, &Registry::default()).unwrap().len() + 2
 }
 
 async fn convergence(n: usize) -> Result<(Value, Harness), String> {
@@ -360,7 +360,7 @@ fn slope_regression(report: &Value, recorded: &Value, profile: &str) -> Option<S
 }
 
 fn render_us() -> BTreeMap<String, f64> {
-    let vendors = Vendors::default();
+    let vendors = Registry::default();
     let mut out = BTreeMap::new();
     for size in Size::ALL {
         let mut w = WeightsAndBiases::new("wandb", WeightsAndBiasesSpec { size, ..Default::default() });

@@ -13,8 +13,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use wandb_operator::api::{State, WeightsAndBiases};
+use wandb_operator::registry::Registry;
 use wandb_operator::render::render_objects;
-use wandb_operator::vendors::Vendors;
 
 use super::Scale;
 use crate::operator_process::start_operator;
@@ -49,7 +49,7 @@ async fn expected_objects(client: &kube::Client) -> BTreeSet<String> {
     let api: Api<WeightsAndBiases> = Api::all(client.clone());
     let mut out = BTreeSet::new();
     for w in api.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default() {
-        for object in render_objects(&w, &Vendors::default()).unwrap_or_default() {
+        for object in render_objects(&w, &Registry::default()).unwrap_or_default() {
             let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
             let metadata = &object["metadata"];
             out.insert(world::object_key(

@@ -196,7 +196,8 @@ pub async fn run(
 fn watching_every_kind(h: &Harness) -> bool {
     let watched: std::collections::BTreeSet<String> =
         h.operator_requests(0).into_iter().filter(|r| r.watch && r.status == 200).map(|r| r.path).collect();
-    let plurals = wandb_operator::vendors::watched_kinds(&wandb_operator::vendors::Vendors::default())
+    let plurals = wandb_operator::registry::Registry::default()
+        .watched_kinds()
         .into_iter()
         .map(|k| k.plural)
         .chain(std::iter::once("weightsandbiases".to_owned()));

@@ -6,8 +6,8 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
+use wandb_operator::registry::Registry;
 use wandb_operator::render::{parse_manifests, render_objects};
-use wandb_operator::vendors::Vendors;
 
 const FIELDS: &[&str] = &[
     "size",
@@ -101,7 +101,7 @@ fn cr_document() -> impl Strategy<Value = Value> {
 
 /// Parses and renders `text`; either outcome is fine, a panic is not.
 fn parse_and_render(text: &str) -> usize {
-    let vendors = Vendors::default();
+    let vendors = Registry::default();
     match parse_manifests(text, "default") {
         Ok(resources) => resources.iter().map(|w| render_objects(w, &vendors).map_or(0, |o| o.len())).sum(),
         Err(_) => 0,

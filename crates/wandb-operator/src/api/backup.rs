@@ -5,7 +5,7 @@ use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::ExternalObjectStorage;
+use super::external::ExternalObjectStorage;
 
 /// The annotation that asks for one immediate backup per new value, e.g.
 /// `kubectl annotate --overwrite wandb/NAME apps.wandb.com/backup-now=$(date +%s)`.

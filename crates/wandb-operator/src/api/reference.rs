@@ -80,7 +80,7 @@ fn walk(node: &Value, path: &str, rows: &mut Vec<String>) {
 
 /// The Markdown reference of every spec field, and the resource-level rules.
 pub fn configuration_reference() -> String {
-    let crd = serde_json::to_value(crate::api::crd()).unwrap_or_default();
+    let crd = serde_json::to_value(super::crd::crd()).unwrap_or_default();
     let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     let mut rows = Vec::new();
     walk(&schema["properties"]["spec"], "spec", &mut rows);

@@ -4,9 +4,9 @@ use k8s_openapi::api::core::v1::ResourceRequirements;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::WeightsAndBiasesStatus;
 use super::backup::{MySqlBackupSpec, MySqlRestoreSpec};
 use super::external::{ExternalClickHouse, ExternalKafka, ExternalMySql, ExternalObjectStorage, ExternalRedis};
+use super::status::WeightsAndBiasesStatus;
 
 // A Kubernetes quantity that is strictly positive (the mantissa has a non-zero digit). This is the
 // apimachinery quantity grammar without the sign, as an RE2 pattern the API server can enforce.

@@ -154,7 +154,7 @@ pub struct ComponentStatus<C> {
     pub connection_secret: Option<String>,
     /// Backups and restores (MySQL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backup: Option<super::BackupStatus>,
+    pub backup: Option<super::backup::BackupStatus>,
 }
 
 impl<C> Default for ComponentStatus<C> {

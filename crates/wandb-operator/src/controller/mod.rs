@@ -27,7 +27,8 @@ use crate::api::WeightsAndBiases;
 use crate::reconcile::compact_store::CompactStore;
 use crate::reconcile::projection::{Projection, expand, metadata, project};
 use crate::reconcile::{Caches, Context, KindCache, KindState, Settings, error_policy, reconcile};
-use crate::vendors::{self, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey, Vendors};
+use crate::registry::Registry;
+use crate::vendors::{BackupRecords, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey};
 
 pub use leader::LeaderOptions;
 pub use metrics::Metrics;
@@ -71,7 +72,7 @@ pub enum ControllerError {
 /// How a watched kind is cut down before it is cached (`reconcile::projection`).
 fn projection_of(kind: &ApiResource, records: &[ApiResource]) -> Projection {
     match (kind.api_version.as_str(), kind.kind.as_str()) {
-        ("v1", "Secret") => Projection::Secret { public_keys: vendors::NON_SECRET_KEYS },
+        ("v1", "Secret") => Projection::Secret { public_keys: crate::vendors::NON_SECRET_KEYS },
         ("apps/v1", "StatefulSet") => Projection::StatefulSet,
         _ if records.contains(kind) => Projection::Record,
         _ => Projection::Applied,
@@ -83,7 +84,7 @@ fn projection_of(kind: &ApiResource, records: &[ApiResource]) -> Projection {
 fn owner_of(
     cached: &DynamicObject,
     caches: &Caches,
-    backups: &dyn vendors::BackupVendor,
+    backups: &[&'static dyn BackupRecords],
 ) -> Option<ObjectRef<WeightsAndBiases>> {
     let meta = metadata(cached);
     let labels = meta.labels.unwrap_or_default();
@@ -105,9 +106,12 @@ fn owner_of(
         .find_map(|owner| resource_of(ObjectKey::new(&owner.api_version, &owner.kind, &namespace, &owner.name)));
     // A backup record the vendor made names its cluster.
     owned.or_else(|| {
-        let cluster = backups.cluster_of(&serde_json::to_value(expand(cached)).ok()?)?;
-        let kind = backups.cluster_kind();
-        resource_of(ObjectKey::new(&kind.api_version, &kind.kind, &namespace, &cluster))
+        let record = serde_json::to_value(expand(cached)).ok()?;
+        backups.iter().find_map(|backups| {
+            let cluster = backups.cluster_of(&record)?;
+            let kind = backups.cluster_kind();
+            resource_of(ObjectKey::new(&kind.api_version, &kind.kind, &namespace, &cluster))
+        })
     })
 }
 
@@ -193,13 +197,13 @@ pub async fn run(
         });
     }
 
-    let vendors = Vendors::default();
+    let registry = Registry::default();
     let scopes: Vec<Option<String>> =
         if options.namespaces.is_empty() { vec![None] } else { options.namespaces.iter().cloned().map(Some).collect() };
     let mut caches = Vec::new();
     let mut triggers = Vec::new();
-    let records = vendors::record_kinds(&vendors);
-    for kind in vendors::watched_kinds(&vendors) {
+    let records = registry.record_kinds();
+    for kind in registry.watched_kinds() {
         for scope in &scopes {
             let (cache, stream) = kind_stream(&client, &kind, scope.as_deref(), &records);
             caches.push(cache);
@@ -210,7 +214,7 @@ pub async fn run(
     let reporter = Reporter { controller: MANAGER.to_owned(), instance: Some(options.instance.clone()) };
     let ctx = Arc::new(Context::new(
         client.clone(),
-        vendors,
+        registry,
         caches.clone(),
         reporter,
         metrics.clone(),
@@ -289,11 +293,11 @@ pub async fn run(
         controllers.push((store, controller.run(reconcile, error_policy, ctx.clone())));
     }
     let dispatch_caches = caches.clone();
-    let dispatch_ctx = ctx.clone();
+    let backups: Vec<&'static dyn BackupRecords> =
+        ctx.registry.entries().iter().filter_map(|e| e.backup_records()).collect();
     tokio::spawn(async move {
         while let Some(object) = trigger_rx.recv().await {
-            let backups = &*dispatch_ctx.vendors.mysql_backups;
-            let Some(target) = owner_of(&object, &dispatch_caches, backups) else { continue };
+            let Some(target) = owner_of(&object, &dispatch_caches, &backups) else { continue };
             let ns = target.namespace.clone().unwrap_or_default();
             if let Some((_, tx)) = senders.iter().find(|(scope, _)| scope.as_deref().is_none_or(|s| s == ns)) {
                 let _ = tx.send(target).await;

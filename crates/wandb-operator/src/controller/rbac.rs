@@ -1,25 +1,13 @@
 //! The one source of truth for the operator's permissions: every kind it reads or writes and
-//! the verbs it uses. The Helm chart and the kustomize base are generated from this table
-//! (tests fail on drift), and the end-to-end tests check every API call against it.
+//! the verbs it uses, assembled from the operator's own rows and each vendor's. The Helm chart
+//! and the kustomize base are generated from this table (tests fail on drift), and the
+//! end-to-end tests check every API call against it.
 
-/// One RBAC rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    /// API group (`""` for core).
-    pub group: &'static str,
-    /// Resources (with `/subresource`).
-    pub resources: &'static [&'static str],
-    /// Verbs.
-    pub verbs: &'static [&'static str],
-    /// Why the operator needs it.
-    pub why: &'static str,
-}
+pub use crate::vendors::Rule;
 
-const VENDOR: &[&str] = &["get", "list", "watch", "create", "patch", "delete"];
-
-/// Every permission the operator needs, cluster-wide or per watched namespace. Leases are
-/// separate ([`LEASE_RULE`]): only in the operator's own namespace.
-pub const RULES: &[Rule] = &[
+/// The operator's own permissions (its resource, Secrets, claims, StatefulSets, events), besides
+/// those each vendor lists for its kinds.
+const OWN_RULES: &[Rule] = &[
     Rule {
         group: "apps.wandb.com",
         resources: &["weightsandbiases"],
@@ -37,54 +25,6 @@ pub const RULES: &[Rule] = &[
         resources: &["weightsandbiases/finalizers"],
         verbs: &["update"],
         why: "owner references with blockOwnerDeletion (OwnerReferencesPermissionEnforcement)",
-    },
-    Rule {
-        group: "pxc.percona.com",
-        resources: &["perconaxtradbclusters"],
-        verbs: VENDOR,
-        why: "MySQL: apply, read status, detach, purge",
-    },
-    Rule {
-        group: "pxc.percona.com",
-        resources: &["perconaxtradbclusterbackups"],
-        verbs: &["get", "list", "watch", "create", "patch"],
-        why: "MySQL backups: read the schedule's backups, create on-demand ones, keep their data out of a purge (never deleted)",
-    },
-    Rule {
-        group: "pxc.percona.com",
-        resources: &["perconaxtradbclusterrestores"],
-        verbs: VENDOR,
-        why: "MySQL restore: create once, read progress, detach, purge",
-    },
-    Rule {
-        group: "kafka.strimzi.io",
-        resources: &["kafkas", "kafkanodepools"],
-        verbs: VENDOR,
-        why: "Kafka: apply, read status, detach, purge",
-    },
-    Rule {
-        group: "redis.redis.opstreelabs.in",
-        resources: &["redis", "redisreplications", "redissentinels"],
-        verbs: VENDOR,
-        why: "Redis: apply, read status, detach, purge",
-    },
-    Rule {
-        group: "minio.min.io",
-        resources: &["tenants"],
-        verbs: VENDOR,
-        why: "MinIO: apply, read status, detach, purge",
-    },
-    Rule {
-        group: "clickhouse.altinity.com",
-        resources: &["clickhouseinstallations"],
-        verbs: VENDOR,
-        why: "ClickHouse: apply, read status, detach, purge",
-    },
-    Rule {
-        group: "clickhouse-keeper.altinity.com",
-        resources: &["clickhousekeeperinstallations"],
-        verbs: VENDOR,
-        why: "ClickHouse Keeper: apply, read status, detach, purge",
     },
     Rule {
         group: "",
@@ -111,6 +51,18 @@ pub const RULES: &[Rule] = &[
         why: "Normal and Warning events",
     },
 ];
+
+/// Every permission the operator needs, cluster-wide or per watched namespace: its resource,
+/// each vendor's kinds (in component order), then Secrets, claims, StatefulSets and events.
+/// Leases are separate ([`LEASE_RULE`]): only in the operator's own namespace.
+pub fn rules() -> Vec<Rule> {
+    let registry = crate::registry::Registry::default();
+    let (resource, core) = OWN_RULES.split_at(OWN_RESOURCE_RULES);
+    resource.iter().copied().chain(registry.access_rules()).chain(core.iter().copied()).collect()
+}
+
+/// How many of [`OWN_RULES`] are about the `WeightsAndBiases` resource (they come first).
+const OWN_RESOURCE_RULES: usize = 3;
 
 /// Leader election, in the operator's namespace only.
 pub const LEASE_RULE: Rule = Rule {

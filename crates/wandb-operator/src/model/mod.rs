@@ -1,20 +1,29 @@
-//! Layer 2 — size profiles and the merge of a spec into one validated config per component.
+//! Layer 2 — what each component needs, whoever runs it: size profiles and the merge of a spec
+//! into one validated, vendor-neutral config per component.
 //!
-//! Pure: no I/O. [`resolve`] is the only entry point the layers above need. User values win
-//! key by key over the profile; an invalid user value is an error naming the field, never
-//! silently replaced by the profile's value.
+//! Pure: no I/O. [`resolve`] checks the instance; [`Resolution::plan`] resolves one component.
+//! User values win key by key over the profile; an invalid user value is an error naming the
+//! field, never silently replaced by the profile's value. Each component is a module of
+//! [`components`] implementing [`ComponentDescriptor`].
 
-pub mod backup;
-mod config;
+mod component;
+pub mod components;
+mod descriptor;
 pub mod digest;
 mod error;
-pub mod external;
-mod merge;
-pub mod profile;
+pub mod external_service;
+pub mod fields;
+mod placement;
 pub mod quantity;
+mod resolution;
+mod url;
 
-pub use config::*;
+pub use component::{Component, ComponentInfo};
+pub use components::*;
+pub use descriptor::{ComponentDescriptor, ExternalBlock, Plan, placement_for_deletion};
 pub use error::ModelError;
-pub use external::{Endpoint, ExternalConfig, ExternalService};
-pub use merge::{placements, resolve};
+pub use external_service::{ConnectionKeys, Endpoint, ExternalConfig, ExternalService, Greeting, ProbeTarget, Tls};
+pub use fields::Resources;
+pub use placement::{Instance, Placed, Placement};
 pub use quantity::Quantity;
+pub use resolution::{MAX_NAME_LENGTH, Resolution, resolve};

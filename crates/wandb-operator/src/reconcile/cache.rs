@@ -59,12 +59,12 @@ impl KindCache {
 
     /// Records the kind's state (from its watch stream).
     pub fn set_state(&self, state: KindState) {
-        let v = match state {
+        let encoded = match state {
             KindState::Ready => 1,
             KindState::Missing => 2,
             KindState::Unknown | KindState::NotWatched => 0,
         };
-        self.state.store(v, Ordering::Release);
+        self.state.store(encoded, Ordering::Release);
     }
 
     fn covers(&self, namespace: &str) -> bool {

@@ -5,7 +5,7 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
-use super::ReconcileError;
+use super::error::ReconcileError;
 use crate::api::{FINALIZER, LEGACY_FINALIZERS, WeightsAndBiases};
 
 async fn set(wandb: &WeightsAndBiases, api: &Api<WeightsAndBiases>, next: &[String]) -> Result<(), ReconcileError> {

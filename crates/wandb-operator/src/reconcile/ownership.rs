@@ -13,7 +13,8 @@ use serde_json::json;
 use tracing::info;
 
 use super::cache::is_ours;
-use super::{Context, Progress, ReconcileError};
+use super::context::{Context, Progress};
+use super::error::ReconcileError;
 use crate::api::WeightsAndBiases;
 use crate::model::{Component, Placement};
 use crate::vendors::{LABEL_COMPONENT, MANAGER, ObjectKey, object_labels};
@@ -26,12 +27,13 @@ pub(crate) fn mislabelled_as(
     key: &ObjectKey,
     labels: &BTreeMap<String, String>,
     placement: &Placement,
+    components: &[Component],
 ) -> Option<Component> {
     if key.kind != "Secret" || !is_ours(labels, &placement.instance, None) {
         return None;
     }
     let label = labels.get(LABEL_COMPONENT)?;
-    Component::ALL.into_iter().find(|c| c.key() == label && *c != placement.component)
+    components.iter().copied().find(|c| c.key() == label && *c != placement.component)
 }
 
 /// Puts the component's labels back on its own Secret `key`, which carries `other`'s: its data
@@ -69,7 +71,13 @@ pub(crate) async fn repair_label(
 mod tests {
     use super::*;
     use crate::model::Instance;
+    use crate::model::minio::MINIO;
+    use crate::model::mysql::MYSQL;
     use crate::vendors::{LABEL_VENDOR_SECRET_OF, vendor_secret_labels};
+
+    fn mislabelled_as(key: &ObjectKey, labels: &BTreeMap<String, String>, placement: &Placement) -> Option<Component> {
+        super::mislabelled_as(key, labels, placement, &crate::registry::Registry::default().components())
+    }
 
     fn placement(component: Component) -> Placement {
         let instance = Instance { name: "wandb".into(), namespace: "apps".into(), uid: None };
@@ -78,10 +86,10 @@ mod tests {
 
     #[test]
     fn only_a_secret_of_the_same_instance_labelled_as_a_sibling_is_mislabelled() {
-        let minio = placement(Component::Minio);
+        let minio = placement(MINIO);
         let key = ObjectKey::new("v1", "Secret", "apps", "wandb-minio-config");
-        let as_mysql = object_labels(&placement(Component::MySql));
-        assert_eq!(mislabelled_as(&key, &as_mysql, &minio), Some(Component::MySql));
+        let as_mysql = object_labels(&placement(MYSQL));
+        assert_eq!(mislabelled_as(&key, &as_mysql, &minio), Some(MYSQL));
         // Its own label, another kind, another instance, a foreign or a vendor Secret: not a sibling's.
         assert_eq!(mislabelled_as(&key, &object_labels(&minio), &minio), None);
         let tenant = ObjectKey::new("minio.min.io/v2", "Tenant", "apps", "wandb-minio");
@@ -90,7 +98,7 @@ mod tests {
         other_instance.insert(crate::vendors::LABEL_INSTANCE.into(), "other".into());
         assert_eq!(mislabelled_as(&key, &other_instance, &minio), None);
         assert_eq!(mislabelled_as(&key, &BTreeMap::new(), &minio), None);
-        let vendor = vendor_secret_labels(&placement(Component::MySql));
+        let vendor = vendor_secret_labels(&placement(MYSQL));
         assert_eq!(vendor.get(LABEL_VENDOR_SECRET_OF).map(String::as_str), Some("mysql"));
         assert_eq!(mislabelled_as(&key, &vendor, &minio), None);
     }

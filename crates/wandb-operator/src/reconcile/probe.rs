@@ -16,7 +16,7 @@ use hyper::body::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::vendors::external::{Greeting, ProbeTarget};
+use crate::model::{Greeting, ProbeTarget};
 
 /// Checks that an endpoint answers. The error is a short, stable reason (it goes into status,
 /// which must not change while nothing changes), never a credential: probes send none.

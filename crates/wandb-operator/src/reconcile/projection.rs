@@ -24,7 +24,7 @@ use kube::api::DynamicObject;
 use serde_json::{Map, Value};
 
 use crate::vendors::MANAGER;
-use crate::vendors::connection::SOURCES_HASH_ANNOTATION;
+use crate::vendors::connection_secret::SOURCES_HASH_ANNOTATION;
 
 /// How a kind is cut down before it is cached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,10 +12,22 @@ use serde_json::json;
 use std::time::Duration;
 
 use super::cache::{belongs_to, is_ours};
-use super::{Context, Progress, ReconcileError, finalizers, status};
+use super::context::{Context, Progress};
+use super::error::ReconcileError;
+use super::{finalizers, status_write};
 use crate::api::{ComponentStatus, OnDelete, State, StatusDetail, WeightsAndBiases};
-use crate::model::{self, Component, Placement};
-use crate::vendors::{ClaimMatcher, ObjectKey, Vendor, api_resource_of};
+use crate::model::Placement;
+use crate::vendors::{BackupRecords, ClaimMatcher, ObjectKey, api_resource_of};
+
+/// What a component left in the cluster when it was managed: what retention acts on.
+pub(crate) struct Leftovers {
+    /// The vendor's kinds.
+    pub kinds: Vec<ApiResource>,
+    /// The vendor's data claims.
+    pub claims: ClaimMatcher,
+    /// The vendor's backup records, when it takes backups.
+    pub backups: Option<&'static dyn BackupRecords>,
+}
 
 /// What retention achieved.
 pub(crate) enum Outcome {
@@ -100,15 +112,16 @@ pub(crate) async fn apply(
     ctx: &Context,
     wandb: &WeightsAndBiases,
     placement: &Placement,
-    (kinds, claims): (&[ApiResource], &ClaimMatcher),
+    leftovers: &Leftovers,
     scope: Scope<'_>,
     progress: &Progress,
 ) -> Result<Outcome, ReconcileError> {
     let purged_before = scope.purged_before;
     // A vendor API that is not served has nothing of ours to act on.
-    let served: Vec<ApiResource> = kinds
+    let served: Vec<ApiResource> = leftovers
+        .kinds
         .iter()
-        .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::KindState::Ready)
+        .filter(|k| ctx.caches.state(&k.api_version, &k.kind, &placement.namespace) == super::cache::KindState::Ready)
         .cloned()
         .collect();
     let objects = objects_of(ctx, placement, &served, scope.keep);
@@ -152,10 +165,12 @@ pub(crate) async fn apply(
             if objects.is_empty() && purged_before {
                 return Ok(Outcome::Done);
             }
-            if placement.component == Component::MySql && !objects.is_empty() {
-                protect_backups(ctx, placement).await?;
+            if let Some(backups) = leftovers.backups
+                && !objects.is_empty()
+            {
+                protect_backups(ctx, placement, backups).await?;
             }
-            let claims = list_claims(ctx, placement, claims).await?;
+            let claims = list_claims(ctx, placement, &leftovers.claims).await?;
             let remaining = objects.len() + claims.len();
             if remaining == 0 {
                 return Ok(Outcome::Done);
@@ -188,14 +203,13 @@ pub async fn disabled<K>(
     ctx: &Context,
     wandb: &WeightsAndBiases,
     placement: &Placement,
-    kinds: &[ApiResource],
-    claims: &ClaimMatcher,
+    leftovers: &Leftovers,
     previous: Option<&ComponentStatus<K>>,
     progress: &Progress,
 ) -> Result<ComponentStatus<K>, ReconcileError> {
     let purged_before = previous.is_some_and(|p| p.details.iter().any(|d| d.code == PURGED));
     let (state, code, message) =
-        match apply(ctx, wandb, placement, (kinds, claims), Scope { purged_before, keep: &[] }, progress).await? {
+        match apply(ctx, wandb, placement, leftovers, Scope { purged_before, keep: &[] }, progress).await? {
             Outcome::InProgress(n) => {
                 (State::Deleting, "Purging", format!("component disabled: deleting {n} objects and claims"))
             }
@@ -214,20 +228,6 @@ pub async fn disabled<K>(
     })
 }
 
-fn vendor_of(ctx: &Context, component: Component, placement: &Placement) -> (Vec<ApiResource>, ClaimMatcher) {
-    fn pair<V: Vendor + ?Sized>(v: &V, p: &Placement) -> (Vec<ApiResource>, ClaimMatcher) {
-        (v.kinds(), v.data_claims(p))
-    }
-    let v = &ctx.vendors;
-    match component {
-        Component::MySql => pair(&*v.mysql, placement),
-        Component::Redis => pair(&*v.redis, placement),
-        Component::Kafka => pair(&*v.kafka, placement),
-        Component::Minio => pair(&*v.minio, placement),
-        Component::ClickHouse => pair(&*v.clickhouse, placement),
-    }
-}
-
 /// Deletion of the resource: every component's retention policy, then the finalizers go.
 pub async fn finalize(
     wandb: &WeightsAndBiases,
@@ -235,14 +235,15 @@ pub async fn finalize(
     ctx: &Context,
     progress: &Progress,
 ) -> Result<Action, ReconcileError> {
-    let placements = model::placements(wandb)?;
+    let entries = ctx.registry.entries();
     let mut deleting = Vec::new();
     let mut first_error = None;
-    for placement in &placements {
-        let (kinds, claims) = vendor_of(ctx, placement.component, placement);
+    for entry in &entries {
+        let placement = &entry.placement_for_deletion(wandb)?;
+        let leftovers =
+            Leftovers { kinds: entry.kinds(), claims: entry.data_claims(placement), backups: entry.backup_records() };
         // A component that fails does not stop the others' retention in this pass.
-        match apply(ctx, wandb, placement, (&kinds, &claims), Scope { purged_before: false, keep: &[] }, progress).await
-        {
+        match apply(ctx, wandb, placement, &leftovers, Scope { purged_before: false, keep: &[] }, progress).await {
             Ok(Outcome::InProgress(n)) => deleting.push((placement.component, n)),
             Ok(Outcome::Done) => {}
             Err(error) => {
@@ -258,15 +259,18 @@ pub async fn finalize(
         ctx.checks.forget_resource(&wandb.namespace().unwrap_or_default(), &wandb.name_any());
         return Ok(Action::await_change());
     }
-    status::write_if_changed(wandb, api, status::deleting(wandb, &deleting)).await?;
+    status_write::write_if_changed(wandb, api, status_write::deleting(&ctx.registry, wandb, &deleting)).await?;
     Ok(Action::requeue(Duration::from_secs(2)))
 }
 
 /// Before a purge deletes the cluster, its backup records are detached from it and lose the
 /// finalizers with which the vendor would delete their data: a purge never deletes backups
 /// in object storage.
-async fn protect_backups(ctx: &Context, placement: &Placement) -> Result<(), ReconcileError> {
-    let vendor = &*ctx.vendors.mysql_backups;
+async fn protect_backups(
+    ctx: &Context,
+    placement: &Placement,
+    vendor: &dyn BackupRecords,
+) -> Result<(), ReconcileError> {
     let kind = vendor.backup_kind();
     let cluster = placement.object_name();
     let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);

@@ -10,16 +10,26 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::meta;
+use super::object_key::ObjectKey;
+use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host};
 use super::readiness::{self, Verdict};
-use super::{
-    Desired, DesiredObject, GeneratedSecret, GeneratedValue, ObjectKey, Observed, Vendor, VendorError, meta,
-    service_host,
-};
+use super::secret::{GeneratedSecret, GeneratedValue};
+use super::vendor::Vendor;
 use crate::api::{ClickHouseConnection, ComponentStatus, SecretKeyReference};
 use crate::model::{ClickHouseConfig, Placement, Quantity, Resources};
 
 /// The application user.
 pub const USER: &str = "wandb";
+/// ClickHouse server image repository; the tag is the version.
+pub const SERVER_IMAGE_REPOSITORY: &str = "clickhouse/clickhouse-server";
+/// ClickHouse Keeper image repository; the tag is the version.
+pub const KEEPER_IMAGE_REPOSITORY: &str = "clickhouse/clickhouse-keeper";
+
+/// The server image: the user's, else the repository's image for the version.
+fn server_image(config: &ClickHouseConfig) -> String {
+    config.image.clone().unwrap_or_else(|| format!("{SERVER_IMAGE_REPOSITORY}:{}", config.version))
+}
 /// Key of the password in the credentials Secret.
 pub const PASSWORD_KEY: &str = "password";
 /// The ClickHouse cluster name (the vendor allows at most 15 characters).
@@ -277,7 +287,7 @@ impl Altinity {
                         layout: Layout { shards_count: Some(1), replicas_count: config.replicas },
                     }],
                 },
-                templates: templates("clickhouse", &config.image, &config.resources, &config.storage),
+                templates: templates("clickhouse", &server_image(config), &config.resources, &config.storage),
             },
         );
         *chi.meta_mut() = meta::object_meta(&config.placement, &name);
@@ -298,7 +308,12 @@ impl Altinity {
                         layout: Layout { shards_count: None, replicas_count: keeper.replicas },
                     }],
                 },
-                templates: templates("clickhouse-keeper", &keeper.image, &keeper.resources, &keeper.storage),
+                templates: templates(
+                    "clickhouse-keeper",
+                    &format!("{KEEPER_IMAGE_REPOSITORY}:{}", config.version),
+                    &keeper.resources,
+                    &keeper.storage,
+                ),
             },
         );
         *chk.meta_mut() = meta::object_meta(&config.placement, &name);
@@ -349,8 +364,8 @@ impl Vendor for Altinity {
 
     fn kinds(&self) -> Vec<kube::core::ApiResource> {
         vec![
-            super::api_resource_of::<ClickHouseInstallation>(),
-            super::api_resource_of::<ClickHouseKeeperInstallation>(),
+            super::objects::api_resource_of::<ClickHouseInstallation>(),
+            super::objects::api_resource_of::<ClickHouseKeeperInstallation>(),
         ]
     }
 
@@ -358,10 +373,27 @@ impl Vendor for Altinity {
         [("CLICKHOUSE_HTTP_PORT".to_owned(), "8123".to_owned())].into()
     }
 
-    fn data_claims(&self, placement: &Placement) -> super::ClaimMatcher {
+    fn access_rules(&self) -> &'static [super::access_rule::Rule] {
+        &[
+            super::access_rule::Rule {
+                group: "clickhouse.altinity.com",
+                resources: &["clickhouseinstallations"],
+                verbs: super::access_rule::VENDOR_VERBS,
+                why: "ClickHouse: apply, read status, detach, purge",
+            },
+            super::access_rule::Rule {
+                group: "clickhouse-keeper.altinity.com",
+                resources: &["clickhousekeeperinstallations"],
+                verbs: super::access_rule::VENDOR_VERBS,
+                why: "ClickHouse Keeper: apply, read status, detach, purge",
+            },
+        ]
+    }
+
+    fn data_claims(&self, placement: &Placement) -> super::objects::ClaimMatcher {
         let name = placement.object_name();
         let keeper = keeper_name(placement);
-        super::ClaimMatcher {
+        super::objects::ClaimMatcher {
             prefixes: vec![format!("data-chi-{name}-"), format!("data-chk-{keeper}-")],
             labels: vec![],
         }

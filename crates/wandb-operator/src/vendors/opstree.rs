@@ -10,12 +10,19 @@ use kube::{CustomResource, Resource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::meta;
+use super::object_key::ObjectKey;
+use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host};
 use super::readiness::{self, Verdict};
-use super::{Desired, DesiredObject, ObjectKey, Observed, Vendor, VendorError, meta, service_host};
+use super::vendor::Vendor;
 use crate::api::{ComponentStatus, RedisConnection};
 use crate::model::{Placement, RedisConfig, RedisTopology, Resources};
 
 const API_VERSION: &str = "redis.redis.opstreelabs.in/v1beta2";
+/// Redis image (unless the user sets one).
+const REDIS_IMAGE: &str = "quay.io/opstree/redis:v7.0.15";
+/// Sentinel image.
+const REDIS_SENTINEL_IMAGE: &str = "quay.io/opstree/redis-sentinel:v7.0.12";
 const STORAGE: &str = "/spec/storage/volumeClaimTemplate/spec/resources/requests/storage";
 
 /// `kubernetesConfig`.
@@ -160,7 +167,7 @@ impl Vendor for Opstree {
     fn desired(&self, config: &RedisConfig) -> Result<Desired, VendorError> {
         let p = &config.placement;
         let name = p.object_name();
-        let main = kubernetes_config(&config.image, &config.resources);
+        let main = kubernetes_config(config.image.as_deref().unwrap_or(REDIS_IMAGE), &config.resources);
         match &config.topology {
             RedisTopology::Standalone => {
                 let redis = Redis::new(&name, RedisSpec { kubernetes_config: main, storage: Some(storage(config)) });
@@ -185,7 +192,7 @@ impl Vendor for Opstree {
                     &name,
                     RedisSentinelSpec {
                         cluster_size: sentinel.replicas,
-                        kubernetes_config: kubernetes_config(&sentinel.image, &sentinel.resources),
+                        kubernetes_config: kubernetes_config(REDIS_SENTINEL_IMAGE, &sentinel.resources),
                         redis_sentinel_config: RedisSentinelConfig {
                             redis_replication_name: name.clone(),
                             master_group_name: sentinel.master_name.clone(),
@@ -214,16 +221,25 @@ impl Vendor for Opstree {
 
     fn kinds(&self) -> Vec<kube::core::ApiResource> {
         vec![
-            super::api_resource_of::<Redis>(),
-            super::api_resource_of::<RedisReplication>(),
-            super::api_resource_of::<RedisSentinel>(),
+            super::objects::api_resource_of::<Redis>(),
+            super::objects::api_resource_of::<RedisReplication>(),
+            super::objects::api_resource_of::<RedisSentinel>(),
         ]
     }
 
-    fn data_claims(&self, placement: &Placement) -> super::ClaimMatcher {
+    fn access_rules(&self) -> &'static [super::access_rule::Rule] {
+        &[super::access_rule::Rule {
+            group: "redis.redis.opstreelabs.in",
+            resources: &["redis", "redisreplications", "redissentinels"],
+            verbs: super::access_rule::VENDOR_VERBS,
+            why: "Redis: apply, read status, detach, purge",
+        }]
+    }
+
+    fn data_claims(&self, placement: &Placement) -> super::objects::ClaimMatcher {
         // The vendor names claims `<template>-<cr>-<ordinal>`, the template defaulting to the CR name.
         let name = placement.object_name();
-        super::ClaimMatcher { prefixes: vec![format!("{name}-{name}-")], labels: vec![] }
+        super::objects::ClaimMatcher { prefixes: vec![format!("{name}-{name}-")], labels: vec![] }
     }
 
     fn observe(

@@ -5,10 +5,38 @@ use kube::{CustomResource, Resource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::meta;
+use super::object_key::ObjectKey;
+use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host};
 use super::readiness::{self, Verdict};
-use super::{Desired, DesiredObject, ObjectKey, Observed, Vendor, VendorError, meta, service_host};
+use super::vendor::Vendor;
+use crate::api::Size;
 use crate::api::{ComponentStatus, MySqlConnection, SecretKeyReference};
 use crate::model::MySqlConfig;
+
+/// Percona `crVersion` written on every `PerconaXtraDBCluster`.
+pub const CR_VERSION: &str = "1.18.0";
+/// PXC image of the release for `small` and `large`.
+const PXC_IMAGE: &str = "percona/percona-xtradb-cluster:8.0";
+/// PXC image for `dev`.
+const DEV_PXC_IMAGE: &str = "perconalab/percona-xtradb-cluster-operator:main-pxc8.0";
+/// ProxySQL image.
+const PROXYSQL_IMAGE: &str = "percona/proxysql2:2.7.3";
+/// Log collector image (`dev`).
+const LOG_COLLECTOR_IMAGE: &str = "perconalab/percona-xtradb-cluster-operator:main-logcollector";
+
+/// The PXC image for `config`: the user's, else the one for its size.
+pub fn pxc_image(config: &MySqlConfig) -> String {
+    let default = if config.size == Size::Dev { DEV_PXC_IMAGE } else { PXC_IMAGE };
+    config.image.clone().unwrap_or_else(|| default.to_owned())
+}
+
+/// Percona's `unsafeFlags` for `config`: `dev` sets all three (one node, no proxy, no TLS);
+/// otherwise only a node count outside Percona's safe 3..=5 needs `pxcSize`.
+pub fn unsafe_flags(config: &MySqlConfig) -> UnsafeFlags {
+    let dev = config.size == Size::Dev;
+    UnsafeFlags { pxc_size: dev || !(3..=5).contains(&config.replicas), proxy_size: dev, tls: dev }
+}
 
 /// `PerconaXtraDBCluster` spec: the fields we set.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -166,36 +194,31 @@ impl Percona {
     pub fn cluster(config: &MySqlConfig) -> PerconaXtraDBCluster {
         let name = config.placement.object_name();
         let spec = PerconaXtraDBClusterSpec {
-            cr_version: config.cr_version.clone(),
-            unsafe_flags: Some(UnsafeFlags {
-                pxc_size: config.unsafe_flags.pxc_size,
-                proxy_size: config.unsafe_flags.proxy_size,
-                tls: config.unsafe_flags.tls,
-            }),
+            cr_version: CR_VERSION.to_owned(),
+            unsafe_flags: Some(unsafe_flags(config)),
             tls: Some(PxcTls { enabled: config.tls }),
             pxc: PxcNodes {
                 size: config.replicas,
-                image: config.image.clone(),
+                image: pxc_image(config),
                 resources: config.resources.to_requirements(),
                 volume_spec: PxcVolumeSpec {
                     persistent_volume_claim: Some(meta::rwo_claim_spec(config.storage.as_str())),
                     empty_dir: None,
                 },
             },
-            proxysql: config.proxysql.as_ref().map(|p| PxcProxy {
+            proxysql: config.proxy.map(|replicas| PxcProxy {
                 enabled: true,
-                size: Some(p.replicas),
-                image: Some(p.image.clone()),
+                size: Some(replicas),
+                image: Some(PROXYSQL_IMAGE.to_owned()),
                 volume_spec: Some(PxcVolumeSpec {
                     empty_dir: Some(EmptyDirVolumeSource::default()),
                     persistent_volume_claim: None,
                 }),
             }),
-            haproxy: config.proxysql.is_none().then(|| PxcProxy { enabled: false, ..Default::default() }),
+            haproxy: config.proxy.is_none().then(|| PxcProxy { enabled: false, ..Default::default() }),
             logcollector: config
-                .log_collector_image
-                .as_ref()
-                .map(|image| PxcLogCollector { enabled: true, image: image.clone() }),
+                .log_collector
+                .then(|| PxcLogCollector { enabled: true, image: LOG_COLLECTOR_IMAGE.to_owned() }),
             backup: super::percona_backup::backup_section(config),
         };
         let mut cluster = PerconaXtraDBCluster::new(&name, spec);
@@ -225,14 +248,41 @@ impl Vendor for Percona {
 
     fn kinds(&self) -> Vec<kube::core::ApiResource> {
         vec![
-            super::api_resource_of::<PerconaXtraDBCluster>(),
-            super::api_resource_of::<super::percona_backup::PerconaXtraDBClusterRestore>(),
+            super::objects::api_resource_of::<PerconaXtraDBCluster>(),
+            super::objects::api_resource_of::<super::percona_backup::PerconaXtraDBClusterRestore>(),
         ]
     }
 
     fn record_kinds(&self) -> Vec<kube::core::ApiResource> {
         // Scheduled backups are made by Percona without our labels.
-        vec![super::api_resource_of::<super::percona_backup::PerconaXtraDBClusterBackup>()]
+        vec![super::objects::api_resource_of::<super::percona_backup::PerconaXtraDBClusterBackup>()]
+    }
+
+    fn access_rules(&self) -> &'static [super::access_rule::Rule] {
+        &[
+            super::access_rule::Rule {
+                group: "pxc.percona.com",
+                resources: &["perconaxtradbclusters"],
+                verbs: super::access_rule::VENDOR_VERBS,
+                why: "MySQL: apply, read status, detach, purge",
+            },
+            super::access_rule::Rule {
+                group: "pxc.percona.com",
+                resources: &["perconaxtradbclusterbackups"],
+                verbs: &["get", "list", "watch", "create", "patch"],
+                why: "MySQL backups: read the schedule's backups, create on-demand ones, keep their data out of a purge (never deleted)",
+            },
+            super::access_rule::Rule {
+                group: "pxc.percona.com",
+                resources: &["perconaxtradbclusterrestores"],
+                verbs: super::access_rule::VENDOR_VERBS,
+                why: "MySQL restore: create once, read progress, detach, purge",
+            },
+        ]
+    }
+
+    fn backups(&self) -> Option<&dyn super::vendor::BackupVendor<Config = MySqlConfig>> {
+        Some(&super::percona_backup::PerconaBackups)
     }
 
     fn connection_extras(&self, _config: &MySqlConfig) -> std::collections::BTreeMap<String, String> {
@@ -240,9 +290,9 @@ impl Vendor for Percona {
         [("MYSQL_USER".to_owned(), "root".to_owned())].into()
     }
 
-    fn data_claims(&self, placement: &crate::model::Placement) -> super::ClaimMatcher {
+    fn data_claims(&self, placement: &crate::model::Placement) -> super::objects::ClaimMatcher {
         let name = placement.object_name();
-        super::ClaimMatcher {
+        super::objects::ClaimMatcher {
             prefixes: vec![format!("datadir-{name}-pxc-"), format!("proxydata-{name}-proxysql-")],
             labels: vec![],
         }
@@ -261,7 +311,7 @@ impl Vendor for Percona {
         };
         let mut status = readiness::fold(vec![(key.to_string(), verdict)], previously_ready);
         let name = config.placement.object_name();
-        let service = if config.proxysql.is_some() { format!("{name}-proxysql") } else { format!("{name}-pxc") };
+        let service = if config.proxy.is_some() { format!("{name}-proxysql") } else { format!("{name}-pxc") };
         status.connection = Some(MySqlConnection {
             host: service_host(&service, &config.placement.namespace),
             port: "3306".to_owned(),
@@ -299,12 +349,12 @@ fn verdict(cluster: &PerconaXtraDBCluster) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vendors::BackupVendor;
 
     #[test]
     fn the_backup_seam_names_the_cluster_kind_this_module_types() {
         // `percona_backup` spells the kind out (it cannot import this module); they must agree.
-        let named = crate::vendors::percona_backup::PerconaBackups.cluster_kind();
-        assert_eq!(named, crate::vendors::api_resource_of::<PerconaXtraDBCluster>());
+        let named =
+            crate::vendors::vendor::BackupRecords::cluster_kind(&crate::vendors::percona_backup::PerconaBackups);
+        assert_eq!(named, crate::vendors::objects::api_resource_of::<PerconaXtraDBCluster>());
     }
 }

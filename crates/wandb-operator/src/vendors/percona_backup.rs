@@ -9,12 +9,16 @@ use kube::{CustomResource, Resource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::connection::ConnectionSecret;
-use super::{DesiredObject, ObjectKey, VendorError, meta, minio, service_host};
+use super::connection_secret::ConnectionSecret;
+use super::object_key::ObjectKey;
+use super::objects::{DesiredObject, VendorError, service_host};
+use super::{meta, minio_operator};
 use crate::api::{BackupRecord, BackupRequestStatus, BackupStatus, SecretKeyReference, State, StatusDetail};
-use crate::model::backup::{BackupConfig, BackupTarget, RestoreSource};
+use crate::model::mysql_backup::{BackupConfig, BackupTarget, RestoreSource};
 use crate::model::{MySqlConfig, Placement};
 
+/// The backup image (Percona XtraBackup) matching Percona 1.18, pinned.
+pub const BACKUP_IMAGE: &str = "percona/percona-xtrabackup:8.0.35-34.1";
 /// The storage name in `spec.backup.storages`.
 pub const STORAGE_NAME: &str = "wandb-backups";
 /// The schedule name in `spec.backup.schedule`.
@@ -172,7 +176,7 @@ fn storage(config: &MySqlConfig, backup: &BackupConfig) -> PxcBackupStorage {
                 // MinIO's certificate is its own (the MinIO operator's CA), not a public one.
                 verify_tls: Some(false),
                 s3: PxcS3 {
-                    bucket: format!("{}/{}", minio::BUCKET, crate::model::backup::MANAGED_PREFIX),
+                    bucket: format!("{}/{}", minio_operator::BUCKET, crate::model::mysql_backup::MANAGED_PREFIX),
                     credentials_secret: Some(credentials_name(config)),
                     region: Some(MINIO_REGION.to_owned()),
                     endpoint_url: Some(format!("{scheme}://{}:{port}", service_host("minio", &placement.namespace))),
@@ -202,7 +206,7 @@ pub fn destination_prefix(config: &MySqlConfig) -> Option<String> {
 pub fn backup_section(config: &MySqlConfig) -> Option<PxcBackup> {
     let backup = config.backup.as_ref()?;
     Some(PxcBackup {
-        image: backup.image.clone(),
+        image: BACKUP_IMAGE.to_owned(),
         storages: [(STORAGE_NAME.to_owned(), storage(config, backup))].into(),
         schedule: vec![PxcBackupSchedule {
             name: SCHEDULE_NAME.to_owned(),
@@ -219,11 +223,11 @@ pub fn credentials_secret(config: &MySqlConfig) -> Option<ConnectionSecret> {
     let backup = config.backup.as_ref()?;
     let (namespace, access, secret) = match &backup.target {
         BackupTarget::ManagedMinio { placement, .. } => {
-            let name = minio::secret_name_for(placement);
+            let name = minio_operator::secret_name_for(placement);
             (
                 placement.namespace.clone(),
-                SecretKeyReference { name: name.clone(), key: minio::ROOT_USER_KEY.to_owned() },
-                SecretKeyReference { name, key: minio::ROOT_PASSWORD_KEY.to_owned() },
+                SecretKeyReference { name: name.clone(), key: minio_operator::ROOT_USER_KEY.to_owned() },
+                SecretKeyReference { name, key: minio_operator::ROOT_PASSWORD_KEY.to_owned() },
             )
         }
         BackupTarget::External { credentials: Some((access, secret)), .. } => {
@@ -247,7 +251,7 @@ fn one_off_meta(placement: &Placement, name: &str) -> kube::api::ObjectMeta {
 /// The on-demand backup for the annotation value `request`.
 pub fn on_demand_backup(config: &MySqlConfig, request: &str) -> Result<DesiredObject, VendorError> {
     let cluster = config.placement.object_name();
-    let name = format!("{cluster}-now-{}", crate::model::backup::digest(request));
+    let name = format!("{cluster}-now-{}", crate::model::mysql_backup::digest(request));
     let mut backup = PerconaXtraDBClusterBackup::new(
         &name,
         PerconaXtraDBClusterBackupSpec { pxc_cluster: cluster, storage_name: STORAGE_NAME.to_owned() },
@@ -396,25 +400,9 @@ fn typed<T: serde::de::DeserializeOwned>(object: &serde_json::Value) -> Option<T
     serde_json::from_value(object.clone()).ok()
 }
 
-impl super::BackupVendor for PerconaBackups {
+impl super::vendor::BackupRecords for PerconaBackups {
     fn backup_kind(&self) -> kube::core::ApiResource {
-        super::api_resource_of::<PerconaXtraDBClusterBackup>()
-    }
-
-    fn restore_kind(&self) -> kube::core::ApiResource {
-        super::api_resource_of::<PerconaXtraDBClusterRestore>()
-    }
-
-    fn credentials_secret(&self, config: &MySqlConfig) -> Option<ConnectionSecret> {
-        credentials_secret(config)
-    }
-
-    fn on_demand(&self, config: &MySqlConfig, request: &str) -> Result<DesiredObject, VendorError> {
-        on_demand_backup(config, request)
-    }
-
-    fn restore(&self, config: &MySqlConfig) -> Result<Option<DesiredObject>, String> {
-        restore(config)
+        super::objects::api_resource_of::<PerconaXtraDBClusterBackup>()
     }
 
     fn cluster_kind(&self) -> kube::core::ApiResource {
@@ -428,6 +416,39 @@ impl super::BackupVendor for PerconaBackups {
 
     fn cluster_of(&self, record: &serde_json::Value) -> Option<String> {
         record.pointer("/spec/pxcCluster").and_then(serde_json::Value::as_str).map(str::to_owned)
+    }
+
+    fn data_deleting_finalizers(&self) -> &'static [&'static str] {
+        &DATA_DELETING_FINALIZERS
+    }
+}
+
+impl super::vendor::BackupVendor for PerconaBackups {
+    type Config = MySqlConfig;
+
+    fn settings<'a>(&self, config: &'a MySqlConfig) -> super::vendor::BackupSettings<'a> {
+        super::vendor::BackupSettings {
+            placement: &config.placement,
+            backup: config.backup.as_ref(),
+            off_reason: config.backup_off_reason.as_deref(),
+            restore: config.restore.as_ref(),
+        }
+    }
+
+    fn restore_kind(&self) -> kube::core::ApiResource {
+        super::objects::api_resource_of::<PerconaXtraDBClusterRestore>()
+    }
+
+    fn credentials_secret(&self, config: &MySqlConfig) -> Option<ConnectionSecret> {
+        credentials_secret(config)
+    }
+
+    fn on_demand(&self, config: &MySqlConfig, request: &str) -> Result<DesiredObject, VendorError> {
+        on_demand_backup(config, request)
+    }
+
+    fn restore(&self, config: &MySqlConfig) -> Result<Option<DesiredObject>, String> {
+        restore(config)
     }
 
     fn summarize(
@@ -451,9 +472,5 @@ impl super::BackupVendor for PerconaBackups {
     fn request_state(&self, request: &str, name: &str, object: Option<&serde_json::Value>) -> BackupRequestStatus {
         let state: Option<PxcBackupState> = object.and_then(|o| o.get("status")).and_then(typed);
         request_state(request, name, state.as_ref())
-    }
-
-    fn data_deleting_finalizers(&self) -> &'static [&'static str] {
-        &DATA_DELETING_FINALIZERS
     }
 }

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rand::{CryptoRng, Rng};
 
-use super::ObjectKey;
+use super::object_key::ObjectKey;
 
 /// Annotation on a generated Secret listing its generated keys (comma-separated).
 pub const GENERATED_KEYS_ANNOTATION: &str = "apps.wandb.com/generated-keys";

@@ -8,8 +8,11 @@ use kube::{CustomResource, Resource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::meta;
+use super::object_key::ObjectKey;
+use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host};
 use super::readiness::{self, Verdict};
-use super::{Desired, DesiredObject, ObjectKey, Observed, Vendor, VendorError, meta, service_host};
+use super::vendor::Vendor;
 use crate::api::{ComponentStatus, KafkaConnection};
 use crate::model::KafkaConfig;
 
@@ -270,16 +273,25 @@ impl Vendor for Strimzi {
     }
 
     fn kinds(&self) -> Vec<kube::core::ApiResource> {
-        vec![super::api_resource_of::<Kafka>(), super::api_resource_of::<KafkaNodePool>()]
+        vec![super::objects::api_resource_of::<Kafka>(), super::objects::api_resource_of::<KafkaNodePool>()]
     }
 
     fn connection_extras(&self, _config: &KafkaConfig) -> std::collections::BTreeMap<String, String> {
         [("KAFKA_TLS".to_owned(), "false".to_owned())].into()
     }
 
-    fn data_claims(&self, placement: &crate::model::Placement) -> super::ClaimMatcher {
+    fn access_rules(&self) -> &'static [super::access_rule::Rule] {
+        &[super::access_rule::Rule {
+            group: "kafka.strimzi.io",
+            resources: &["kafkas", "kafkanodepools"],
+            verbs: super::access_rule::VENDOR_VERBS,
+            why: "Kafka: apply, read status, detach, purge",
+        }]
+    }
+
+    fn data_claims(&self, placement: &crate::model::Placement) -> super::objects::ClaimMatcher {
         let name = placement.object_name();
-        super::ClaimMatcher {
+        super::objects::ClaimMatcher {
             prefixes: vec![format!("data-0-{name}-{name}-pool-"), format!("data-{name}-{name}-pool-")],
             labels: vec![(CLUSTER_LABEL.to_owned(), name)],
         }

@@ -3,6 +3,7 @@
 //! vendor operator simulators, and the operator running in-process against it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared test helpers
 
+pub mod fixtures;
 pub mod percona_backups;
 pub mod process;
 pub mod servers;
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 use wandb_operator::api::{State, WeightsAndBiases};
 use wandb_operator::controller::RunOptions;
 use wandb_operator::reconcile::Settings;
-use wandb_operator::vendors::{altinity, minio, opstree, percona, strimzi};
+use wandb_operator::vendors::{altinity, minio_operator, opstree, percona, strimzi};
 
 /// Runs each scenario `async fn NAME(h: Harness)` as two tests, `NAME::emulator` and `NAME::real`
 /// (the scenario's file must `use support::Harness`).
@@ -183,7 +184,7 @@ fn generated_vendor_crds() -> Vec<(&'static str, Value)> {
         ("opstree", serde_json::to_value(opstree::Redis::crd()).unwrap()),
         ("opstree", serde_json::to_value(opstree::RedisReplication::crd()).unwrap()),
         ("opstree", serde_json::to_value(opstree::RedisSentinel::crd()).unwrap()),
-        ("minio", serde_json::to_value(minio::Tenant::crd()).unwrap()),
+        ("minio", serde_json::to_value(minio_operator::Tenant::crd()).unwrap()),
         ("altinity", serde_json::to_value(altinity::ClickHouseInstallation::crd()).unwrap()),
         ("altinity", serde_json::to_value(altinity::ClickHouseKeeperInstallation::crd()).unwrap()),
     ]

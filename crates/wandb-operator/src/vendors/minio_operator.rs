@@ -6,16 +6,19 @@ use kube::{CustomResource, Resource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::meta;
+use super::object_key::ObjectKey;
+use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host};
 use super::readiness::{self, Verdict};
-use super::{
-    Desired, DesiredObject, GeneratedSecret, GeneratedValue, ObjectKey, Observed, Vendor, VendorError, meta,
-    service_host,
-};
+use super::secret::{GeneratedSecret, GeneratedValue};
+use super::vendor::Vendor;
 use crate::api::{ComponentStatus, MinioConnection, SecretKeyReference};
 use crate::model::MinioConfig;
 
 /// Key of the root user in the configuration Secret (also inside `config.env`).
 pub const ROOT_USER_KEY: &str = "MINIO_ROOT_USER";
+/// MinIO image (pinned, never `latest`) unless the user sets one.
+const MINIO_IMAGE: &str = "quay.io/minio/minio:RELEASE.2025-04-08T15-41-24Z";
 /// Key of the root password in the configuration Secret (also inside `config.env`).
 pub const ROOT_PASSWORD_KEY: &str = "MINIO_ROOT_PASSWORD";
 /// The bucket created for W&B.
@@ -117,7 +120,7 @@ impl MinioOperator {
         let mut tenant = Tenant::new(
             &name,
             TenantSpec {
-                image: config.image.clone(),
+                image: config.image.clone().unwrap_or_else(|| MINIO_IMAGE.to_owned()),
                 configuration: LocalObjectName { name: secret_name(config) },
                 pools: vec![TenantPool {
                     name: "pool-0".to_owned(),
@@ -183,7 +186,7 @@ impl Vendor for MinioOperator {
     }
 
     fn kinds(&self) -> Vec<kube::core::ApiResource> {
-        vec![super::api_resource_of::<Tenant>()]
+        vec![super::objects::api_resource_of::<Tenant>()]
     }
 
     fn connection_extras(&self, config: &MinioConfig) -> std::collections::BTreeMap<String, String> {
@@ -196,9 +199,18 @@ impl Vendor for MinioOperator {
         .into()
     }
 
-    fn data_claims(&self, placement: &crate::model::Placement) -> super::ClaimMatcher {
+    fn access_rules(&self) -> &'static [super::access_rule::Rule] {
+        &[super::access_rule::Rule {
+            group: "minio.min.io",
+            resources: &["tenants"],
+            verbs: super::access_rule::VENDOR_VERBS,
+            why: "MinIO: apply, read status, detach, purge",
+        }]
+    }
+
+    fn data_claims(&self, placement: &crate::model::Placement) -> super::objects::ClaimMatcher {
         let name = placement.object_name();
-        super::ClaimMatcher { prefixes: vec![], labels: vec![("v1.min.io/tenant".to_owned(), name)] }
+        super::objects::ClaimMatcher { prefixes: vec![], labels: vec![("v1.min.io/tenant".to_owned(), name)] }
     }
 
     fn observe(

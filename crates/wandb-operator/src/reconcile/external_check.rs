@@ -2,83 +2,36 @@
 //! what the managed component left; the referenced Secrets checked and the endpoints probed,
 //! both at most once per probe interval; the connection Secret kept in sync.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::Api;
-use kube::core::ApiResource;
 use tracing::{debug, info};
 
-use super::connection::{self, Synced};
-use super::status::{detail, not_owned};
-use super::{Context, Progress, ReconcileError, retention};
+use super::check_cache::Findings;
+use super::connection_sync::{self, Synced};
+use super::context::{Context, Progress};
+use super::error::ReconcileError;
+use super::retention;
+use super::retention::Leftovers;
+use super::status_write::{detail, not_owned};
 use crate::api::{ComponentStatus, State, WeightsAndBiases};
-use crate::model::ExternalConfig;
-use crate::vendors::ClaimMatcher;
-use crate::vendors::external::{self as plan, ExternalConnection, ProbeTarget};
-
-/// What one check of an external component found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Findings {
-    /// Referenced Secrets or keys that do not exist, as `Secret ns/name` or `key K of Secret
-    /// ns/name`.
-    pub missing: Vec<String>,
-    /// The referenced Secrets' `resourceVersion`s.
-    pub versions: BTreeMap<String, String>,
-    /// Each probe: target and the failure, if any.
-    pub probes: Vec<(ProbeTarget, Option<String>)>,
-}
-
-struct Entry {
-    fingerprint: String,
-    at: Instant,
-    findings: Findings,
-}
-
-/// The last check of each external component, so that endpoints are probed and Secrets read
-/// at most once per probe interval, not on every watch event.
-#[derive(Default)]
-pub struct Checks {
-    entries: Mutex<HashMap<(String, String, &'static str), Entry>>,
-}
-
-impl Checks {
-    fn fresh(&self, key: &(String, String, &'static str), fingerprint: &str, interval: Duration) -> Option<Findings> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        // A requeue after exactly one interval must find the entry stale: 5 % slack.
-        let limit = interval.mul_f32(0.95);
-        entries.get(key).filter(|e| e.fingerprint == fingerprint && e.at.elapsed() < limit).map(|e| e.findings.clone())
-    }
-
-    fn store(&self, key: (String, String, &'static str), fingerprint: String, findings: Findings) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.insert(key, Entry { fingerprint, at: Instant::now(), findings });
-    }
-
-    /// Forgets a component's check (it is no longer external, or a source changed).
-    pub(crate) fn forget(&self, namespace: &str, name: &str, component: &'static str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&(namespace.to_owned(), name.to_owned(), component));
-    }
-
-    /// Forgets every check of a resource (it is deleted).
-    pub(crate) fn forget_resource(&self, namespace: &str, name: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|(ns, n, _), _| !(ns == namespace && n == name));
-    }
-}
+use crate::model::{ComponentDescriptor, ExternalConfig, ExternalService, ProbeTarget};
+use crate::vendors::connection_secret;
 
 /// Reads the referenced Secrets (one GET each) and probes every endpoint concurrently.
-async fn check(ctx: &Context, config: &ExternalConfig, targets: &[ProbeTarget]) -> Result<Findings, ReconcileError> {
+async fn check<S: ExternalService>(
+    ctx: &Context,
+    config: &ExternalConfig<S>,
+    targets: &[ProbeTarget],
+) -> Result<Findings, ReconcileError> {
     let namespace = &config.placement.namespace;
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
     let mut missing = Vec::new();
     let mut versions = BTreeMap::new();
     let mut read: BTreeMap<String, Option<Secret>> = BTreeMap::new();
-    for reference in config.secret_references() {
+    for reference in config.service.secret_references() {
         if !read.contains_key(&reference.name) {
             let action = format!("read Secret {namespace}/{}", reference.name);
             let secret = api.get_opt(&reference.name).await.map_err(ReconcileError::api(action))?;
@@ -137,33 +90,22 @@ pub(crate) async fn user_secret_versions(
     Ok(if findings.missing.is_empty() { Ok(findings.versions) } else { Err(findings.missing) })
 }
 
-fn fingerprint(config: &ExternalConfig, targets: &[ProbeTarget]) -> String {
+fn fingerprint<S: ExternalService>(config: &ExternalConfig<S>, targets: &[ProbeTarget]) -> String {
     format!("{:?}|{:?}", config.service, targets)
 }
 
-/// The vendor kinds and claims of the component when it was managed: what retention acts on.
-pub(crate) struct Leftovers<'a> {
-    /// The vendor's kinds.
-    pub kinds: &'a [ApiResource],
-    /// The vendor's data claims.
-    pub claims: &'a ClaimMatcher,
-}
-
-/// Reconciles an external component.
-pub(crate) async fn reconcile<K>(
+/// Reconciles external component `D`.
+pub(crate) async fn reconcile<D: ComponentDescriptor>(
     ctx: &Context,
     wandb: &WeightsAndBiases,
-    config: &ExternalConfig,
-    leftovers: Leftovers<'_>,
-    previous: Option<&ComponentStatus<K>>,
+    config: &ExternalConfig<D::External>,
+    leftovers: &Leftovers,
+    previous: Option<&ComponentStatus<D::Connection>>,
     progress: &Progress,
-) -> Result<ComponentStatus<K>, ReconcileError>
-where
-    K: ExternalConnection,
-{
+) -> Result<ComponentStatus<D::Connection>, ReconcileError> {
     let placement = &config.placement;
     let component = placement.component.key();
-    let spec = plan::connection_secret(config);
+    let spec = connection_secret::external(placement, config.service.connection_keys());
     let mut details = Vec::new();
 
     // What the managed component left: its retention policy applies (detach keeps it all).
@@ -172,7 +114,7 @@ where
     let keep = [spec.key.name.clone()];
     let scope = retention::Scope { purged_before: was_external && !was_purging, keep: &keep };
     if let retention::Outcome::InProgress(n) =
-        retention::apply(ctx, wandb, placement, (leftovers.kinds, leftovers.claims), scope, progress).await?
+        retention::apply(ctx, wandb, placement, leftovers, scope, progress).await?
     {
         details.push(detail(
             State::Deleting,
@@ -181,7 +123,7 @@ where
         ));
     }
 
-    let targets = plan::probe_targets(config);
+    let targets = config.service.probe_targets();
     let key = (wandb.namespace().unwrap_or_default(), wandb.name_any(), component);
     let print = fingerprint(config, &targets);
     let findings = match ctx.checks.fresh(&key, &print, ctx.settings.probe_interval) {
@@ -219,7 +161,7 @@ where
 
     let mut connection_secret = None;
     if findings.missing.is_empty() {
-        match connection::sync(ctx, wandb, placement, &spec, &findings.versions, progress).await? {
+        match connection_sync::sync(ctx, wandb, placement, &spec, &findings.versions, progress).await? {
             Synced::SourcesMissing(missing) => {
                 // Changed since the check: check again on the next pass.
                 ctx.checks.forget(&key.0, &key.1, component);
@@ -243,8 +185,8 @@ where
         state,
         details,
         last_reconciled: None,
-        connection: K::external(&config.service),
-        credentials_secret: plan::credentials_secret(config),
+        connection: D::external_connection(&config.service),
+        credentials_secret: config.service.credentials_secret(),
         connection_secret,
         backup: None,
     })
@@ -253,14 +195,3 @@ where
 /// Detail codes only an external component reports: a previous status with one of them was
 /// external, so a finished purge of the managed leftovers is not repeated.
 const EXTERNAL_CODES: [&str; 3] = ["Reachable", "Unreachable", "CredentialsMissing"];
-
-/// Whether the resource has at least one external component (its checks are repeated on the
-/// probe interval).
-pub(crate) fn any_external(config: &crate::model::InfraConfig) -> bool {
-    use crate::model::Plan;
-    matches!(config.mysql, Ok(Plan::External(_)))
-        || matches!(config.redis, Ok(Plan::External(_)))
-        || matches!(config.kafka, Ok(Plan::External(_)))
-        || matches!(config.minio, Ok(Plan::External(_)))
-        || matches!(config.clickhouse, Ok(Plan::External(_)))
-}

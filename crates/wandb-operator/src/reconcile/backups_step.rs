@@ -1,7 +1,8 @@
-//! MySQL backups and restore (issue 12): the S3 credentials Secret the vendor reads, the backup
-//! records read into status, one on-demand backup per new `apps.wandb.com/backup-now` value,
-//! and one restore per new `spec.mysql.restore`. The schedule itself is part of the cluster
-//! object (`vendors::percona_backup`).
+//! The backups step of a component whose vendor takes backups (MySQL, issue 12): the S3
+//! credentials Secret the vendor reads, the backup records read into status, one on-demand
+//! backup per new `apps.wandb.com/backup-now` value, and one restore per new
+//! `spec.mysql.restore`. The schedule itself is part of the cluster object (the vendor's).
+//! Runs after the component's own steps (`pipeline`).
 
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, PostParams};
@@ -9,25 +10,24 @@ use kube::runtime::events::EventType;
 use serde_json::Value;
 use tracing::info;
 
-use super::connection::{self, Synced};
-use super::status::{detail, not_owned};
-use super::{Context, Progress, ReconcileError};
-use crate::api::{
-    BACKUP_NOW_ANNOTATION, BackupStatus, ComponentStatus, MySqlConnection, State, StatusDetail, WeightsAndBiases,
-};
-use crate::model::MySqlConfig;
-use crate::model::backup::BackupTarget;
-use crate::vendors::{DesiredObject, MANAGER, ObjectKey};
+use super::connection_sync::{self, Synced};
+use super::context::{Context, Progress};
+use super::error::ReconcileError;
+use super::status_write::{detail, not_owned};
+use crate::api::{BACKUP_NOW_ANNOTATION, BackupStatus, ComponentStatus, State, StatusDetail, WeightsAndBiases};
+use crate::model::Placement;
+use crate::model::mysql_backup::BackupTarget;
+use crate::vendors::{BackupRecords, BackupVendor, DesiredObject, MANAGER, ObjectKey};
 
 /// The cluster's backup records in the cache, as JSON (with their creation times).
-fn records(ctx: &Context, config: &MySqlConfig) -> Vec<Value> {
-    let kind = ctx.vendors.mysql_backups.backup_kind();
-    let cluster = config.placement.object_name();
+fn records(ctx: &Context, vendor: &dyn BackupRecords, placement: &Placement) -> Vec<Value> {
+    let kind = vendor.backup_kind();
+    let cluster = placement.object_name();
     ctx.caches
-        .list(&kind.api_version, &kind.kind, &config.placement.namespace, |_| true)
+        .list(&kind.api_version, &kind.kind, &placement.namespace, |_| true)
         .into_iter()
         .filter_map(|o| serde_json::to_value(&*o).ok())
-        .filter(|v| ctx.vendors.mysql_backups.cluster_of(v).as_deref() == Some(cluster.as_str()))
+        .filter(|v| vendor.cluster_of(v).as_deref() == Some(cluster.as_str()))
         .collect()
 }
 
@@ -53,45 +53,52 @@ fn cached(ctx: &Context, key: &ObjectKey) -> Option<Value> {
     ctx.caches.get(key).and_then(|o| serde_json::to_value(&*o).ok())
 }
 
-/// Reconciles MySQL's backups and restore into `status` (its `backup` field and details).
-pub(crate) async fn reconcile(
+/// Reconciles the component's backups and restore into `status` (its `backup` field and
+/// details).
+pub(crate) async fn reconcile<C, K>(
     ctx: &Context,
     wandb: &WeightsAndBiases,
-    config: &MySqlConfig,
-    status: &mut ComponentStatus<MySqlConnection>,
+    vendor: &dyn BackupVendor<Config = C>,
+    config: &C,
+    status: &mut ComponentStatus<K>,
     previous: Option<&BackupStatus>,
     progress: &Progress,
 ) -> Result<(), ReconcileError> {
-    let vendor = &*ctx.vendors.mysql_backups;
+    let settings = vendor.settings(config);
+    let placement = settings.placement;
     let mut details = Vec::new();
-    if let Some(reason) = &config.backup_off_reason {
-        details.push(detail(State::Ready, "BackupsOff", reason.clone()));
+    if let Some(reason) = settings.off_reason {
+        details.push(detail(State::Ready, "BackupsOff", reason.to_owned()));
     }
 
     // The S3 credentials Secret the vendor reads, copied from the storage's Secret.
     if let Some(secret) = vendor.credentials_secret(config) {
         // The managed MinIO's Secret is ours (cached and watched); a bucket's credentials are
         // the user's, read on the probe interval.
-        let sources = match &config.backup.as_ref().map(|b| &b.target) {
+        let sources = match settings.backup.map(|b| &b.target) {
             Some(BackupTarget::External { .. }) => {
                 let names = secret.source_secrets();
-                super::external::user_secret_versions(ctx, wandb, "mysql-backup", &secret.source_namespace, &names)
-                    .await?
+                super::external_check::user_secret_versions(
+                    ctx,
+                    wandb,
+                    "mysql-backup",
+                    &secret.source_namespace,
+                    &names,
+                )
+                .await?
             }
-            _ => connection::source_versions(ctx, &config.placement, &secret).await?,
+            _ => connection_sync::source_versions(ctx, placement, &secret).await?,
         };
         let missing = match sources {
             Err(missing) => Some(missing),
-            Ok(versions) => {
-                match connection::sync(ctx, wandb, &config.placement, &secret, &versions, progress).await? {
-                    Synced::Current | Synced::Written => None,
-                    Synced::SourcesMissing(missing) => Some(missing),
-                    Synced::NotOwned => {
-                        details.push(not_owned(&secret.key));
-                        None
-                    }
+            Ok(versions) => match connection_sync::sync(ctx, wandb, placement, &secret, &versions, progress).await? {
+                Synced::Current | Synced::Written => None,
+                Synced::SourcesMissing(missing) => Some(missing),
+                Synced::NotOwned => {
+                    details.push(not_owned(&secret.key));
+                    None
                 }
-            }
+            },
         };
         if let Some(missing) = missing {
             let message = format!("{} does not exist yet; backups need it", missing.join(", "));
@@ -100,7 +107,7 @@ pub(crate) async fn reconcile(
     }
 
     let now = jiff::Timestamp::now();
-    let (mut backup, found) = vendor.summarize(config, &records(ctx, config), previous, now);
+    let (mut backup, found) = vendor.summarize(config, &records(ctx, vendor, placement), previous, now);
     let new_failure = backup
         .last_failure
         .as_ref()
@@ -118,10 +125,10 @@ pub(crate) async fn reconcile(
         ctx.observer.backup_succeeded(&wandb.namespace().unwrap_or_default(), &wandb.name_any(), ok.0.as_second());
     }
 
-    on_demand(ctx, wandb, config, &mut backup, &mut details).await?;
-    restore(ctx, wandb, config, &mut backup, &mut details).await?;
+    on_demand(ctx, wandb, vendor, config, &mut backup, &mut details).await?;
+    restore(ctx, wandb, vendor, config, &mut backup, &mut details).await?;
 
-    let has_anything = config.backup.is_some() || backup.on_demand.is_some() || backup.restore.is_some();
+    let has_anything = settings.backup.is_some() || backup.on_demand.is_some() || backup.restore.is_some();
     status.backup = has_anything.then_some(backup);
     if !details.is_empty() {
         status.ready &= details.iter().all(|d| d.state == State::Ready);
@@ -132,20 +139,21 @@ pub(crate) async fn reconcile(
 }
 
 /// One on-demand backup per new value of the annotation.
-async fn on_demand(
+async fn on_demand<C>(
     ctx: &Context,
     wandb: &WeightsAndBiases,
-    config: &MySqlConfig,
+    vendor: &dyn BackupVendor<Config = C>,
+    config: &C,
     backup: &mut BackupStatus,
     details: &mut Vec<StatusDetail>,
 ) -> Result<(), ReconcileError> {
-    let vendor = &*ctx.vendors.mysql_backups;
+    let settings = vendor.settings(config);
     let Some(request) = wandb.annotations().get(BACKUP_NOW_ANNOTATION).filter(|v| !v.is_empty()) else {
         if let Some(last) = backup.on_demand.take() {
             let key = ObjectKey::new(
                 &vendor.backup_kind().api_version,
                 &vendor.backup_kind().kind,
-                &config.placement.namespace,
+                &settings.placement.namespace,
                 &last.name,
             );
             backup.on_demand = Some(vendor.request_state(&last.request, &last.name, cached(ctx, &key).as_ref()));
@@ -153,7 +161,7 @@ async fn on_demand(
         return Ok(());
     };
     let asked_before = backup.on_demand.as_ref().is_some_and(|d| &d.request == request);
-    if !asked_before && config.backup.is_none() {
+    if !asked_before && settings.backup.is_none() {
         details.push(detail(
             State::Error,
             "BackupNotConfigured",
@@ -175,14 +183,15 @@ async fn on_demand(
 }
 
 /// One restore per new `spec.mysql.restore`; never again for the same request.
-async fn restore(
+async fn restore<C>(
     ctx: &Context,
     wandb: &WeightsAndBiases,
-    config: &MySqlConfig,
+    vendor: &dyn BackupVendor<Config = C>,
+    config: &C,
     backup: &mut BackupStatus,
     details: &mut Vec<StatusDetail>,
 ) -> Result<(), ReconcileError> {
-    let vendor = &*ctx.vendors.mysql_backups;
+    let settings = vendor.settings(config);
     let object = match vendor.restore(config) {
         Ok(object) => object,
         Err(message) => {
@@ -190,14 +199,14 @@ async fn restore(
             return Ok(());
         }
     };
-    let (request, key) = match (&config.restore, &object, &backup.restore) {
+    let (request, key) = match (settings.restore, &object, &backup.restore) {
         (Some(r), Some(o), _) => (r.request.clone(), o.key.clone()),
         // No restore asked for now: the last one stays reported.
         (None, _, Some(last)) => {
             let kind = vendor.restore_kind();
             (
                 last.request.clone(),
-                ObjectKey::new(&kind.api_version, &kind.kind, &config.placement.namespace, &last.name),
+                ObjectKey::new(&kind.api_version, &kind.kind, &settings.placement.namespace, &last.name),
             )
         }
         _ => return Ok(()),
@@ -211,7 +220,7 @@ async fn restore(
         ctx.event(wandb, EventType::Normal, "RestoreRequested", note, Some(&object.key)).await;
     }
     let state = vendor.request_state(&request, &key.name, cached(ctx, &key).as_ref());
-    if config.restore.is_some() {
+    if settings.restore.is_some() {
         match state.state.as_str() {
             "Succeeded" => details.push(detail(State::Ready, "Restored", format!("restore {} succeeded", key.name))),
             "Failed" => details.push(detail(

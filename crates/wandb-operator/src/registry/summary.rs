@@ -3,6 +3,7 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
+use super::component_list::Registry;
 use crate::api::{State, StatusDetail, WeightsAndBiasesStatus};
 use crate::model::Component;
 
@@ -22,24 +23,20 @@ pub struct ComponentSummary {
 /// The per-component summaries of a status, in component order; a missing component status
 /// counts as `Unknown`.
 pub fn summaries(status: &WeightsAndBiasesStatus) -> Vec<ComponentSummary> {
-    macro_rules! summary {
-        ($component:expr, $field:ident) => {{
-            let s = status.$field.as_ref();
+    // Which vendor runs a component does not change its status slot.
+    Registry::default()
+        .entries()
+        .iter()
+        .map(|entry| {
+            let (ready, state) = entry.readiness(status);
             ComponentSummary {
-                component: $component,
-                ready: s.is_some_and(|s| s.ready),
-                state: s.map_or(State::Unknown, |s| s.state),
-                blocking_detail: s.and_then(|s| s.details.iter().find(|d| d.state != State::Ready).cloned()),
+                component: entry.component(),
+                ready,
+                state,
+                blocking_detail: entry.details(status).iter().find(|d| d.state != State::Ready).cloned(),
             }
-        }};
-    }
-    vec![
-        summary!(Component::MySql, mysql_status),
-        summary!(Component::Redis, redis_status),
-        summary!(Component::Kafka, kafka_status),
-        summary!(Component::Minio, minio_status),
-        summary!(Component::ClickHouse, clickhouse_status),
-    ]
+        })
+        .collect()
 }
 
 /// The worst state over the enabled (not `Offline`) components; `Offline` when none is enabled.

@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests.
+//! Fixtures shared by the integration tests: resources, manifests and paths, without a cluster.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared test helpers
 
 use std::path::PathBuf;

@@ -16,10 +16,11 @@ use serde_json::json;
 use tracing::info;
 
 use super::cache::{carries_our_labels, is_ours};
-use super::{Context, Progress, ReconcileError};
+use super::context::{Context, Progress};
+use super::error::ReconcileError;
 use crate::api::WeightsAndBiases;
 use crate::model::Placement;
-use crate::vendors::connection::{ConnectionSecret, SOURCES_HASH_ANNOTATION};
+use crate::vendors::connection_secret::{ConnectionSecret, SOURCES_HASH_ANNOTATION};
 use crate::vendors::{GENERATED_KEYS_ANNOTATION, MANAGER, ObjectKey, secret_value, vendor_secret_labels};
 
 /// What became of the connection Secret in this pass.

@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
-use super::{GENERATED_KEYS_ANNOTATION, ObjectKey, meta};
+use super::meta;
+use super::object_key::ObjectKey;
+use super::secret::GENERATED_KEYS_ANNOTATION;
 use crate::api::{ComponentStatus, SecretKeyReference};
-use crate::model::{Component, Placement};
+use crate::model::{Component, ConnectionKeys, Placement};
 
 /// The key holding the composed connection URL.
 pub const URL_KEY: &str = "URL";
@@ -29,17 +30,6 @@ pub const SOURCES_HASH_ANNOTATION: &str = "apps.wandb.com/connection-hash";
 /// The name of a component's connection Secret: `<cr>-<component>-connection`.
 pub fn name(placement: &Placement) -> String {
     format!("{}-connection", placement.object_name())
-}
-
-/// The key that holds the component's password (or secret key) in the connection Secret.
-pub fn password_key(component: Component) -> &'static str {
-    match component {
-        Component::MySql => "MYSQL_PASSWORD",
-        Component::Redis => "REDIS_PASSWORD",
-        Component::Kafka => "KAFKA_SASL_PASSWORD",
-        Component::Minio => "MINIO_SECRET_KEY",
-        Component::ClickHouse => "CLICKHOUSE_PASSWORD",
-    }
 }
 
 /// What the connection Secret of one component holds.
@@ -140,7 +130,7 @@ impl ConnectionSecret {
             }
         }
         if self.with_url {
-            let url = url(self.component, &all);
+            let url = self.component.url(&all);
             all.insert(URL_KEY.to_owned(), url);
         }
         all
@@ -175,120 +165,18 @@ pub fn managed<K: Serialize>(
     }
     secret.plain.extend(extras);
     if let Some(reference) = &status.credentials_secret {
-        secret.sources.push((password_key(placement.component).to_owned(), reference.clone()));
+        secret.sources.push((placement.component.password_key().to_owned(), reference.clone()));
     }
     Some(secret)
 }
 
-// RFC 3986 unreserved characters stay; everything else in a user or password is escaped.
-const USERINFO: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-fn userinfo(user: Option<&String>, password: Option<&String>) -> String {
-    let enc = |s: &str| utf8_percent_encode(s, USERINFO).to_string();
-    match (user, password) {
-        (Some(u), Some(p)) => format!("{}:{}@", enc(u), enc(p)),
-        (Some(u), None) => format!("{}@", enc(u)),
-        (None, Some(p)) => format!(":{}@", enc(p)),
-        (None, None) => String::new(),
-    }
-}
-
-fn query(pairs: &[(&str, Option<&String>)]) -> String {
-    let parts: Vec<String> = pairs.iter().filter_map(|(k, v)| v.map(|v| format!("{k}={v}"))).collect();
-    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
-}
-
-fn is_true(keys: &BTreeMap<String, String>, key: &str) -> bool {
-    keys.get(key).is_some_and(|v| v == "true")
-}
-
-fn bucket_path(keys: &BTreeMap<String, String>) -> String {
-    let bucket = keys.get("MINIO_BUCKET").cloned().unwrap_or_default();
-    match keys.get("MINIO_PATH").map(|p| p.trim_matches('/')) {
-        Some(path) if !path.is_empty() => format!("{bucket}/{path}"),
-        _ => bucket,
-    }
-}
-
-/// The composed URL of a component from its final keys. The forms are documented in
-/// `docs/operations.md` ("Connection Secrets").
-pub fn url(component: Component, keys: &BTreeMap<String, String>) -> String {
-    let get = |k: &str| keys.get(k).cloned().unwrap_or_default();
-    let tls_true = "true".to_owned();
-    match component {
-        Component::MySql => {
-            let tls = is_true(keys, "MYSQL_TLS").then_some(&tls_true);
-            format!(
-                "mysql://{}{}:{}/{}{}",
-                userinfo(keys.get("MYSQL_USER"), keys.get("MYSQL_PASSWORD")),
-                get("MYSQL_HOST"),
-                get("MYSQL_PORT"),
-                get("MYSQL_DATABASE"),
-                query(&[("tls", tls)])
-            )
-        }
-        Component::Redis => {
-            let scheme = if is_true(keys, "REDIS_TLS") { "rediss" } else { "redis" };
-            let auth = userinfo(None, keys.get("REDIS_PASSWORD"));
-            match keys.get("REDIS_MASTER_NAME") {
-                Some(master) => {
-                    let hosts = keys
-                        .get("REDIS_SENTINEL_HOSTS")
-                        .cloned()
-                        .unwrap_or_else(|| format!("{}:{}", get("REDIS_SENTINEL_HOST"), get("REDIS_SENTINEL_PORT")));
-                    format!("{scheme}://{auth}{hosts}{}", query(&[("master", Some(master))]))
-                }
-                None => format!("{scheme}://{auth}{}:{}", get("REDIS_HOST"), get("REDIS_PORT")),
-            }
-        }
-        Component::Kafka => {
-            let servers = keys
-                .get("KAFKA_BOOTSTRAP_SERVERS")
-                .cloned()
-                .unwrap_or_else(|| format!("{}:{}", get("KAFKA_HOST"), get("KAFKA_PORT")));
-            let tls = is_true(keys, "KAFKA_TLS").then_some(&tls_true);
-            format!(
-                "kafka://{}{servers}{}",
-                userinfo(keys.get("KAFKA_SASL_USER"), keys.get("KAFKA_SASL_PASSWORD")),
-                query(&[("mechanism", keys.get("KAFKA_SASL_MECHANISM")), ("tls", tls)])
-            )
-        }
-        Component::Minio => match keys.get("MINIO_PROVIDER").map(String::as_str) {
-            Some("s3") => format!("s3://{}{}", bucket_path(keys), query(&[("region", keys.get("MINIO_REGION"))])),
-            Some("gcs") => format!("gs://{}", bucket_path(keys)),
-            Some("azure") => {
-                let host = get("MINIO_HOST");
-                let account = keys
-                    .get("MINIO_ACCESS_KEY")
-                    .cloned()
-                    .unwrap_or_else(|| host.split('.').next().unwrap_or_default().to_owned());
-                format!("az://{account}/{}", bucket_path(keys))
-            }
-            // The managed MinIO and any S3-compatible endpoint: keys, host and bucket in one URL.
-            _ => {
-                let tls = is_true(keys, "MINIO_TLS").then_some(&tls_true);
-                format!(
-                    "s3://{}{}:{}/{}{}",
-                    userinfo(keys.get("MINIO_ACCESS_KEY"), keys.get("MINIO_SECRET_KEY")),
-                    get("MINIO_HOST"),
-                    get("MINIO_PORT"),
-                    bucket_path(keys),
-                    query(&[("region", keys.get("MINIO_REGION")), ("tls", tls)])
-                )
-            }
-        },
-        Component::ClickHouse => {
-            let secure = is_true(keys, "CLICKHOUSE_TLS").then_some(&tls_true);
-            format!(
-                "clickhouse://{}{}:{}/{}{}",
-                userinfo(keys.get("CLICKHOUSE_USER"), keys.get("CLICKHOUSE_PASSWORD")),
-                get("CLICKHOUSE_HOST"),
-                get("CLICKHOUSE_PORT"),
-                get("CLICKHOUSE_DATABASE"),
-                query(&[("secure", secure)])
-            )
-        }
-    }
+/// The connection Secret of an external component: its keys, copied from the user's Secrets
+/// in the component's namespace.
+pub fn external(placement: &Placement, keys: ConnectionKeys) -> ConnectionSecret {
+    let mut secret = ConnectionSecret::new(placement);
+    secret.plain = keys.plain;
+    secret.sources = keys.sources;
+    secret
 }
 
 #[cfg(test)]
@@ -299,68 +187,10 @@ mod tests {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
-    #[test]
-    fn urls_escape_credentials_and_follow_each_form() {
-        let mysql = map(&[
-            ("MYSQL_HOST", "db.example.com"),
-            ("MYSQL_PORT", "3306"),
-            ("MYSQL_USER", "wandb"),
-            ("MYSQL_PASSWORD", "p@ss:w/rd"),
-            ("MYSQL_DATABASE", "wandb_local"),
-            ("MYSQL_TLS", "true"),
-        ]);
-        assert_eq!(
-            url(Component::MySql, &mysql),
-            "mysql://wandb:p%40ss%3Aw%2Frd@db.example.com:3306/wandb_local?tls=true"
-        );
-        let sentinel = map(&[("REDIS_SENTINEL_HOSTS", "a:26379,b:26379"), ("REDIS_MASTER_NAME", "gorilla")]);
-        assert_eq!(url(Component::Redis, &sentinel), "redis://a:26379,b:26379?master=gorilla");
-        let standalone =
-            map(&[("REDIS_HOST", "r"), ("REDIS_PORT", "6380"), ("REDIS_PASSWORD", "x"), ("REDIS_TLS", "true")]);
-        assert_eq!(url(Component::Redis, &standalone), "rediss://:x@r:6380");
-        let kafka = map(&[
-            ("KAFKA_BOOTSTRAP_SERVERS", "b1:9096,b2:9096"),
-            ("KAFKA_SASL_USER", "u"),
-            ("KAFKA_SASL_PASSWORD", "p"),
-            ("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
-            ("KAFKA_TLS", "true"),
-        ]);
-        assert_eq!(url(Component::Kafka, &kafka), "kafka://u:p@b1:9096,b2:9096?mechanism=SCRAM-SHA-512&tls=true");
-        let s3 = map(&[
-            ("MINIO_PROVIDER", "s3"),
-            ("MINIO_BUCKET", "b"),
-            ("MINIO_PATH", "/wandb/"),
-            ("MINIO_REGION", "eu-west-1"),
-        ]);
-        assert_eq!(url(Component::Minio, &s3), "s3://b/wandb?region=eu-west-1");
-        let gcs = map(&[("MINIO_PROVIDER", "gcs"), ("MINIO_BUCKET", "b")]);
-        assert_eq!(url(Component::Minio, &gcs), "gs://b");
-        let azure =
-            map(&[("MINIO_PROVIDER", "azure"), ("MINIO_BUCKET", "c"), ("MINIO_HOST", "acct.blob.core.windows.net")]);
-        assert_eq!(url(Component::Minio, &azure), "az://acct/c");
-        let minio = map(&[
-            ("MINIO_HOST", "minio.ns.svc.cluster.local"),
-            ("MINIO_PORT", "80"),
-            ("MINIO_ACCESS_KEY", "wandb-x"),
-            ("MINIO_SECRET_KEY", "s/k"),
-            ("MINIO_BUCKET", "wandb"),
-        ]);
-        assert_eq!(url(Component::Minio, &minio), "s3://wandb-x:s%2Fk@minio.ns.svc.cluster.local:80/wandb");
-        let ch = map(&[
-            ("CLICKHOUSE_HOST", "h"),
-            ("CLICKHOUSE_PORT", "9440"),
-            ("CLICKHOUSE_USER", "u"),
-            ("CLICKHOUSE_PASSWORD", "p"),
-            ("CLICKHOUSE_DATABASE", "wandb"),
-            ("CLICKHOUSE_TLS", "true"),
-        ]);
-        assert_eq!(url(Component::ClickHouse, &ch), "clickhouse://u:p@h:9440/wandb?secure=true");
-    }
-
     fn placement() -> Placement {
         Placement {
             instance: crate::model::Instance { name: "wandb".into(), namespace: "apps".into(), uid: Some("u".into()) },
-            component: Component::MySql,
+            component: crate::model::mysql::MYSQL,
             namespace: "apps".into(),
             on_delete: crate::api::OnDelete::Detach,
         }

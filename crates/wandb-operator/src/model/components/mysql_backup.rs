@@ -3,9 +3,11 @@
 
 use std::str::FromStr;
 
-use super::external::{self, ExternalConfig, ExternalService};
-use super::{ModelError, Placement};
+use super::minio::ObjectStorageService;
 use crate::api::{MySqlBackupSpec, MySqlRestoreSpec, ObjectStorageProvider, SecretKeyReference, Size};
+use crate::model::error::ModelError;
+use crate::model::external_service::ExternalConfig;
+use crate::model::placement::Placement;
 
 /// The default schedule: daily at 03:00 UTC.
 pub const DEFAULT_SCHEDULE: &str = "0 3 * * *";
@@ -13,8 +15,6 @@ pub const DEFAULT_SCHEDULE: &str = "0 3 * * *";
 pub const DEFAULT_KEEP: i32 = 7;
 /// The prefix of the managed object storage's bucket that holds MySQL backups.
 pub const MANAGED_PREFIX: &str = "backups/mysql";
-/// The backup image (Percona XtraBackup) matching Percona 1.18, pinned.
-pub const BACKUP_IMAGE: &str = "percona/percona-xtrabackup:8.0.35-34.1";
 
 /// A validated 5-field cron schedule (UTC).
 #[derive(Debug, Clone)]
@@ -106,8 +106,6 @@ pub struct BackupConfig {
     pub keep: i32,
     /// Where.
     pub target: BackupTarget,
-    /// The backup image.
-    pub image: String,
 }
 
 /// What a restore reads.
@@ -175,10 +173,7 @@ pub(super) fn resolve(
             }
         },
     };
-    Ok(Resolved {
-        backup: Some(BackupConfig { schedule, keep, target, image: BACKUP_IMAGE.to_owned() }),
-        off_reason: None,
-    })
+    Ok(Resolved { backup: Some(BackupConfig { schedule, keep, target }), off_reason: None })
 }
 
 fn external_target(spec: &crate::api::ExternalObjectStorage, mysql: &Placement) -> Result<BackupTarget, ModelError> {
@@ -187,13 +182,9 @@ fn external_target(spec: &crate::api::ExternalObjectStorage, mysql: &Placement) 
         return Err(ModelError::invalid(format!("{f}.provider"), "backups go to S3 or an S3-compatible endpoint"));
     }
     // The same resolution as an external object storage, with the field paths of this block.
-    let ExternalConfig { service, .. } = external::object_storage(spec, mysql.clone())
+    let ExternalConfig { service, .. } = super::minio::external(spec, mysql.clone())
         .map_err(|e| ModelError::invalid(e.field().replacen("spec.minio.external", f, 1), message_of(&e)))?;
-    let ExternalService::ObjectStorage { bucket, region, endpoint, custom_endpoint, path, credentials, tls, .. } =
-        service
-    else {
-        return Err(ModelError::invalid(f, "not an object storage"));
-    };
+    let ObjectStorageService { bucket, region, endpoint, custom_endpoint, path, credentials, tls, .. } = service;
     let scheme = if tls.enabled { "https" } else { "http" };
     Ok(BackupTarget::External {
         bucket,
@@ -237,7 +228,7 @@ pub(super) fn restore(spec: Option<&MySqlRestoreSpec>) -> Result<Option<RestoreC
 
 /// 8 hex digits of the request's digest: names one-off objects after their request.
 pub fn digest(text: &str) -> String {
-    super::digest::fnv1a(text)[..8].to_owned()
+    crate::model::digest::fnv1a(text)[..8].to_owned()
 }
 
 #[cfg(test)]

@@ -1,0 +1,167 @@
+//! One component's reconcile, in the order the spec gives: resolve its plan; for a managed
+//! component build the desired objects, run the guards (vendor API served, ownership,
+//! topology, storage), apply, observe the vendor's status and publish the connection Secret;
+//! then the component's own further steps (backups). A disabled component gets its retention
+//! policy, an external one its checks.
+
+use kube::ResourceExt;
+use kube::runtime::events::EventType;
+
+use super::apply::{apply_desired, observe_without_writing, read_extra};
+use super::connection_sync::{self, Synced};
+use super::context::{Context, Progress};
+use super::error::ReconcileError;
+use super::guards::{self, Guarded};
+use super::retention::{self, Leftovers};
+use super::status_write::{detail, not_owned};
+use super::{backups_step, external_check};
+use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases};
+use crate::model::{ComponentDescriptor, ModelError, Placed, Placement, Plan};
+use crate::registry::VendorOf;
+use crate::vendors::{BackupRecords, Observed, connection_secret};
+
+/// Reconciles component `D` for its `plan`.
+pub(crate) async fn reconcile_component<D: ComponentDescriptor>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    vendor: &'static VendorOf<D>,
+    plan: &Result<Plan<D>, ModelError>,
+    previous: Option<&ComponentStatus<D::Connection>>,
+    progress: &Progress,
+) -> Result<ComponentStatus<D::Connection>, ReconcileError> {
+    // A component that is no longer external drops its last check.
+    if let Ok(plan) = plan
+        && !matches!(plan, Plan::External(_))
+    {
+        ctx.checks.forget(&wandb.namespace().unwrap_or_default(), &wandb.name_any(), D::COMPONENT.key());
+    }
+    let mut status = match plan {
+        Err(error) => blocked(vec![detail(State::Error, "InvalidSpec", error.to_string())]),
+        Ok(Plan::Disabled(placement)) => {
+            let leftovers = leftovers_of::<D>(vendor, placement);
+            retention::disabled(ctx, wandb, placement, &leftovers, previous, progress).await?
+        }
+        Ok(Plan::External(config)) => {
+            let leftovers = leftovers_of::<D>(vendor, &config.placement);
+            external_check::reconcile::<D>(ctx, wandb, config, &leftovers, previous, progress).await?
+        }
+        Ok(Plan::Enabled(config)) => managed::<D>(ctx, wandb, vendor, config, previous, progress).await?,
+    };
+    warn_new_errors(ctx, wandb, &status, previous).await;
+    if let Ok(Plan::Enabled(config)) = plan
+        && let Some(backups) = vendor.backups()
+    {
+        let previous_backup = previous.and_then(|p| p.backup.as_ref());
+        backups_step::reconcile(ctx, wandb, backups, config, &mut status, previous_backup, progress).await?;
+    }
+    Ok(status)
+}
+
+/// What the component's vendor leaves when it was managed: what retention acts on.
+fn leftovers_of<D: ComponentDescriptor>(vendor: &'static VendorOf<D>, placement: &Placement) -> Leftovers {
+    Leftovers {
+        kinds: vendor.kinds(),
+        claims: vendor.data_claims(placement),
+        backups: vendor.backups().map(|b| b as &dyn BackupRecords),
+    }
+}
+
+/// A managed component: build, guard, apply, observe, publish.
+async fn managed<D: ComponentDescriptor>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    vendor: &'static VendorOf<D>,
+    config: &D::Config,
+    previous: Option<&ComponentStatus<D::Connection>>,
+    progress: &Progress,
+) -> Result<ComponentStatus<D::Connection>, ReconcileError> {
+    let placement = config.placement();
+    let desired = vendor.desired(config)?;
+    let mut refusals = match guards::check(ctx, wandb, vendor.name(), placement, &desired, progress).await? {
+        Guarded::Blocked(details) => return Ok(blocked(details)),
+        Guarded::Checked { refusals } => refusals,
+    };
+    let mut observed: Observed = if refusals.is_empty() {
+        apply_desired(ctx, wandb, &desired, progress).await?
+    } else {
+        observe_without_writing(ctx, placement, &desired)
+    };
+    read_extra(ctx, &desired, &mut observed);
+    let mut status = vendor.observe(config, &observed, previous.is_some_and(|p| p.ready));
+    if refusals.is_empty() {
+        publish_connection::<D>(ctx, wandb, vendor, config, &mut status, &mut refusals, progress).await?;
+    }
+    if !refusals.is_empty() {
+        status.ready = false;
+        status.state = refusals.iter().fold(status.state, |s, d| s.worst(d.state));
+        refusals.extend(status.details);
+        status.details = refusals;
+    }
+    Ok(status)
+}
+
+fn blocked<K>(details: Vec<StatusDetail>) -> ComponentStatus<K> {
+    let state = details.iter().fold(State::Ready, |s, d| s.worst(d.state));
+    ComponentStatus { ready: false, state, details, ..ComponentStatus::default() }
+}
+
+/// Warning events for error details that are new since the previous status (no repeats in
+/// steady state).
+async fn warn_new_errors<K>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    status: &ComponentStatus<K>,
+    previous: Option<&ComponentStatus<K>>,
+) {
+    for d in status.details.iter().filter(|d| d.state == State::Error) {
+        let seen = previous.is_some_and(|p| p.details.iter().any(|q| q.code == d.code && q.message == d.message));
+        if !seen {
+            ctx.event(wandb, EventType::Warning, &d.code, d.message.clone(), None).await;
+        }
+    }
+}
+
+/// Keeps the managed component's connection Secret in sync with its status and credentials.
+/// Until the vendor has created its credentials Secret the component is not ready: clients
+/// would find no connection Secret.
+async fn publish_connection<D: ComponentDescriptor>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    vendor: &'static VendorOf<D>,
+    config: &D::Config,
+    status: &mut ComponentStatus<D::Connection>,
+    refusals: &mut Vec<StatusDetail>,
+    progress: &Progress,
+) -> Result<(), ReconcileError> {
+    let placement = config.placement();
+    let Some(spec) = connection_secret::managed(placement, status, vendor.connection_extras(config)) else {
+        return Ok(());
+    };
+    let missing = match connection_sync::source_versions(ctx, placement, &spec).await? {
+        Ok(versions) => match connection_sync::sync(ctx, wandb, placement, &spec, &versions, progress).await? {
+            Synced::NotOwned => {
+                refusals.push(not_owned(&spec.key));
+                return Ok(());
+            }
+            Synced::SourcesMissing(missing) => missing,
+            Synced::Current | Synced::Written => {
+                status.connection_secret = Some(spec.key.name.clone());
+                return Ok(());
+            }
+        },
+        Err(missing) => missing,
+    };
+    status.ready = false;
+    status.state = status.state.worst(State::Updating);
+    status.details.push(detail(
+        State::Updating,
+        "WaitingForCredentials",
+        format!(
+            "{} does not exist yet ({} creates it); the connection Secret {} follows",
+            missing.join(", "),
+            vendor.name(),
+            spec.key.name
+        ),
+    ));
+    Ok(())
+}

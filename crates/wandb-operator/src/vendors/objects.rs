@@ -1,0 +1,118 @@
+//! What a vendor builds and reads: object keys, desired objects, what was observed, how a
+//! component's claims are recognised, and the vendor layer's error.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::object_key::ObjectKey;
+use super::secret::GeneratedSecret;
+
+/// An object to server-side apply, as the full JSON body (apiVersion, kind, metadata, spec).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredObject {
+    /// Which object.
+    pub key: ObjectKey,
+    /// The body to apply.
+    pub body: Value,
+}
+
+impl DesiredObject {
+    /// Serializes a typed object into a desired object.
+    pub fn from_typed<K: serde::Serialize>(key: ObjectKey, object: &K) -> Result<Self, VendorError> {
+        let body =
+            serde_json::to_value(object).map_err(|source| VendorError::Serialize { key: key.to_string(), source })?;
+        Ok(DesiredObject { key, body })
+    }
+}
+
+/// Everything one component needs in the cluster.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Desired {
+    /// Vendor objects to apply, in apply order.
+    pub objects: Vec<DesiredObject>,
+    /// Secrets created once with generated values (never overwritten).
+    pub secrets: Vec<GeneratedSecret>,
+    /// Further objects the status reader needs (e.g. the StatefulSets Opstree creates).
+    pub reads: Vec<ObjectKey>,
+    /// Where each object carries its storage size (JSON pointer), so a shrink can be refused.
+    pub storage_fields: Vec<(ObjectKey, &'static str)>,
+    /// Objects of another topology that must not exist (switching would leave data behind).
+    pub exclusive_with: Vec<ObjectKey>,
+}
+
+/// How to recognise a component's PersistentVolumeClaims (the vendors name and label them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClaimMatcher {
+    /// Claim name prefixes.
+    pub prefixes: Vec<String>,
+    /// Label pairs, any of which marks a claim.
+    pub labels: Vec<(String, String)>,
+}
+
+impl ClaimMatcher {
+    /// Whether a claim with `name` and `labels` belongs to the component.
+    pub fn matches(&self, name: &str, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+            || self.labels.iter().any(|(k, v)| labels.get(k) == Some(v))
+    }
+}
+
+impl Desired {
+    /// Every key the status reader may look at: objects, secrets and extra reads.
+    pub fn observed_keys(&self) -> Vec<ObjectKey> {
+        self.objects
+            .iter()
+            .map(|o| o.key.clone())
+            .chain(self.secrets.iter().map(|s| s.key.clone()))
+            .chain(self.reads.iter().cloned())
+            .collect()
+    }
+}
+
+/// The objects read back from the cluster for one component, by key. Absent keys were not found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    objects: BTreeMap<ObjectKey, Value>,
+}
+
+impl Observed {
+    /// Records an object that was read.
+    pub fn insert(&mut self, key: ObjectKey, object: Value) {
+        self.objects.insert(key, object);
+    }
+
+    /// The object read for `key`, if it exists.
+    pub fn get(&self, key: &ObjectKey) -> Option<&Value> {
+        self.objects.get(key)
+    }
+
+    /// Reads the object for `key` as a typed value; `None` when absent or not of that shape.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self, key: &ObjectKey) -> Option<T> {
+        self.get(key).and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+}
+
+/// Errors of the vendor layer.
+#[derive(Debug, thiserror::Error)]
+pub enum VendorError {
+    /// A typed object could not be serialized (a bug, reported rather than panicking).
+    #[error("cannot serialize {key}: {source}")]
+    Serialize {
+        /// The object.
+        key: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The `ApiResource` of a typed kind.
+pub fn api_resource_of<K: kube::Resource<DynamicType = ()>>() -> kube::core::ApiResource {
+    kube::core::ApiResource::erase::<K>(&())
+}
+
+/// `<service>.<namespace>.svc.cluster.local`.
+pub(crate) fn service_host(service: &str, namespace: &str) -> String {
+    format!("{service}.{namespace}.svc.cluster.local")
+}

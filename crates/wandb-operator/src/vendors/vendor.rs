@@ -1,0 +1,115 @@
+//! The seam between the model and a vendor operator: [`Vendor`], implemented by each vendor
+//! for the config of the component it runs, and the backups seam of a vendor that takes them.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::access_rule::Rule;
+use super::connection_secret::ConnectionSecret;
+use super::objects::{ClaimMatcher, Desired, DesiredObject, Observed, VendorError};
+use crate::api::{BackupRequestStatus, BackupStatus, ComponentStatus, StatusDetail};
+use crate::model::Placement;
+use crate::model::mysql_backup::{BackupConfig, RestoreConfig};
+
+/// One component's vendor: the seam between the model and a vendor operator.
+pub trait Vendor: Send + Sync {
+    /// The validated config this vendor consumes.
+    type Config;
+    /// The connection keys this vendor reports.
+    type Connection;
+
+    /// The vendor operator's name, for messages.
+    fn name(&self) -> &'static str;
+
+    /// The objects to create or converge for `config`.
+    fn desired(&self, config: &Self::Config) -> Result<Desired, VendorError>;
+
+    /// The kinds this vendor writes (for caches, watches and CRD checks).
+    fn kinds(&self) -> Vec<kube::core::ApiResource>;
+
+    /// Kinds the vendor makes on its own, without our labels, that status reads (Percona's
+    /// scheduled backups). They are watched without a label selector, and retention never
+    /// deletes them: they describe data outside the cluster.
+    fn record_kinds(&self) -> Vec<kube::core::ApiResource> {
+        Vec::new()
+    }
+
+    /// The component's data claims, found by the vendor's naming and labels.
+    fn data_claims(&self, placement: &crate::model::Placement) -> ClaimMatcher;
+
+    /// Plain keys the connection Secret holds beyond the status connection keys (e.g. the user
+    /// name), for a managed component.
+    fn connection_extras(&self, _config: &Self::Config) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
+
+    /// Reads the vendor's status into the component status. `previously_ready` tells whether
+    /// the component was `Ready` before, so that a loss of capacity reads as `Degraded`.
+    fn observe(
+        &self,
+        config: &Self::Config,
+        observed: &Observed,
+        previously_ready: bool,
+    ) -> ComponentStatus<Self::Connection>;
+
+    /// The permissions the operator needs on this vendor's kinds (RBAC rows).
+    fn access_rules(&self) -> &'static [Rule];
+
+    /// The vendor's backups of this component, when it takes them.
+    fn backups(&self) -> Option<&dyn BackupVendor<Config = Self::Config>> {
+        None
+    }
+}
+
+/// A component's backup settings, as the backups step reads them.
+#[derive(Debug, Clone, Copy)]
+pub struct BackupSettings<'a> {
+    /// Where the component lives.
+    pub placement: &'a Placement,
+    /// Scheduled backups, when on.
+    pub backup: Option<&'a BackupConfig>,
+    /// Why backups are off although the size turns them on.
+    pub off_reason: Option<&'a str>,
+    /// A restore asked for.
+    pub restore: Option<&'a RestoreConfig>,
+}
+
+/// The backup records a vendor keeps beside a cluster: what a purge must keep out of harm.
+pub trait BackupRecords: Send + Sync {
+    /// The kind of one backup.
+    fn backup_kind(&self) -> kube::core::ApiResource;
+    /// The kind of the cluster a backup record belongs to.
+    fn cluster_kind(&self) -> kube::core::ApiResource;
+    /// The name of the cluster a backup record belongs to (same namespace).
+    fn cluster_of(&self, record: &Value) -> Option<String>;
+    /// Finalizers with which the vendor deletes a backup's data along with its record.
+    fn data_deleting_finalizers(&self) -> &'static [&'static str];
+}
+
+/// Backups and restores of a component: the seam to the vendor that takes them.
+pub trait BackupVendor: BackupRecords {
+    /// The config of the component backed up.
+    type Config;
+    /// The backup settings in `config`.
+    fn settings<'a>(&self, config: &'a Self::Config) -> BackupSettings<'a>;
+    /// The kind of one restore.
+    fn restore_kind(&self) -> kube::core::ApiResource;
+    /// The credentials Secret the vendor reads for the backup storage, copied from the
+    /// storage's own Secret; `None` without backups or credentials.
+    fn credentials_secret(&self, config: &Self::Config) -> Option<ConnectionSecret>;
+    /// The on-demand backup for a request.
+    fn on_demand(&self, config: &Self::Config, request: &str) -> Result<DesiredObject, VendorError>;
+    /// The restore asked for in `config`, if any; `Err` says why it cannot be built.
+    fn restore(&self, config: &Self::Config) -> Result<Option<DesiredObject>, String>;
+    /// The cluster's backup records read into status, with the details they imply.
+    fn summarize(
+        &self,
+        config: &Self::Config,
+        records: &[Value],
+        previous: Option<&BackupStatus>,
+        now: jiff::Timestamp,
+    ) -> (BackupStatus, Vec<StatusDetail>);
+    /// A one-off object's state.
+    fn request_state(&self, request: &str, name: &str, object: Option<&Value>) -> BackupRequestStatus;
+}
