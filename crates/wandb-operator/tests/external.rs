@@ -80,6 +80,13 @@ spec:
         "{:?}",
         m.details
     );
+    // MariaDB answers the MySQL protocol, but it is not the MySQL 8.4 W&B needs: its version is
+    // reported and flagged, and the component stays ready (a warning, not an outage).
+    let version = m.version.clone().unwrap_or_default();
+    assert!(version.contains("MariaDB"), "{version:?}");
+    let below = m.details.iter().find(|d| d.code == "VersionBelowMinimum").expect("VersionBelowMinimum");
+    assert!(below.message.contains("MariaDB, not MySQL") && below.message.contains("8.4"), "{}", below.message);
+    assert!(m.ready && m.state == State::Ready, "{:?}", m.details);
     let r = s.redis_status.unwrap();
     assert_eq!(r.connection.unwrap().port, Some(redis.port.to_string()));
     assert!(r.details.iter().any(|d| d.code == "Reachable" && d.message.contains("Redis PING")));

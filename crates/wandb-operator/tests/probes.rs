@@ -15,7 +15,7 @@ fn target(port: u16, greeting: Greeting) -> ProbeTarget {
     ProbeTarget { endpoint: Endpoint { host: "127.0.0.1".to_owned(), port }, greeting }
 }
 
-async fn probe(port: u16, greeting: Greeting) -> Result<(), String> {
+async fn probe(port: u16, greeting: Greeting) -> Result<Option<String>, String> {
     NetworkProber { timeout: Duration::from_secs(2) }.probe(&target(port, greeting)).await
 }
 
@@ -32,7 +32,9 @@ async fn each_greeting_answers_only_from_its_own_service() {
 
     // Their own services answer: MariaDB's handshake, Redis `-NOAUTH` and `+PONG`, the Kafka
     // fake's ApiVersions, ClickHouse's `/ping`, and any HTTP answer for a bucket HEAD.
-    probe(mysql.port, Greeting::MySql).await.unwrap();
+    // The MySQL handshake carries the server's version: MariaDB says so in it.
+    let version = probe(mysql.port, Greeting::MySql).await.unwrap().expect("the handshake names a version");
+    assert!(version.contains("MariaDB"), "{version}");
     probe(redis.port, Greeting::Redis).await.unwrap();
     probe(open_redis.port, Greeting::Redis).await.unwrap();
     probe(kafka.port, Greeting::Kafka).await.unwrap();

@@ -138,6 +138,10 @@ pub struct ComponentStatus<C> {
     /// What is happening and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<StatusDetail>,
+    /// The server version: what an external server reports (MySQL's handshake); absent when
+    /// it is not known. Below W&B's minimum, a `VersionBelowMinimum` detail says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// When this component's status last changed (not every reconcile).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reconciled: Option<Time>,
@@ -163,6 +167,7 @@ impl<C> Default for ComponentStatus<C> {
             ready: false,
             state: State::Unknown,
             details: Vec::new(),
+            version: None,
             last_reconciled: None,
             connection: None,
             credentials_secret: None,

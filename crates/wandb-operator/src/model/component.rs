@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
+use super::minimum_version::MinimumVersion;
+
 /// The fixed facts of one component.
 #[derive(Debug)]
 pub struct ComponentInfo {
@@ -15,6 +17,8 @@ pub struct ComponentInfo {
     pub password_key: &'static str,
     /// The connection URL composed from the connection Secret's final keys.
     pub url: fn(&BTreeMap<String, String>) -> String,
+    /// The oldest server W&B supports, when W&B names one.
+    pub minimum_version: Option<MinimumVersion>,
 }
 
 /// Which component: a handle on its [`ComponentInfo`]. Equal, ordered and hashed by key.
@@ -40,6 +44,11 @@ impl Component {
     /// The connection Secret key holding the client password (or secret key).
     pub fn password_key(self) -> &'static str {
         self.0.password_key
+    }
+
+    /// The oldest server W&B supports, when W&B names one.
+    pub fn minimum_version(self) -> Option<MinimumVersion> {
+        self.0.minimum_version
     }
 
     /// The connection URL composed from the connection Secret's final keys.

@@ -13,6 +13,7 @@ pub mod digest;
 mod error;
 pub mod external_service;
 pub mod fields;
+mod minimum_version;
 mod placement;
 pub mod quantity;
 mod resolution;
@@ -24,6 +25,7 @@ pub use descriptor::{ComponentDescriptor, ExternalBlock, Plan, placement_for_del
 pub use error::ModelError;
 pub use external_service::{ConnectionKeys, Endpoint, ExternalConfig, ExternalService, Greeting, ProbeTarget, Tls};
 pub use fields::Resources;
+pub use minimum_version::MinimumVersion;
 pub use placement::{Instance, Placed, Placement};
 pub use quantity::Quantity;
 pub use resolution::{MAX_NAME_LENGTH, Resolution, resolve};

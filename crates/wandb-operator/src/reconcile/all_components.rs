@@ -137,6 +137,7 @@ fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>
         ready: false,
         state,
         details: vec![detail(state, code, message)],
+        version: previous.and_then(|p| p.version.clone()),
         connection: previous.and_then(|p| p.connection.clone()),
         credentials_secret: previous.and_then(|p| p.credentials_secret.clone()),
         connection_secret: previous.and_then(|p| p.connection_secret.clone()),

@@ -18,6 +18,8 @@ pub(crate) struct Findings {
     pub versions: BTreeMap<String, String>,
     /// Each probe: target and the failure, if any.
     pub probes: Vec<(ProbeTarget, Option<String>)>,
+    /// The server version the first greeting that carries one reported.
+    pub version: Option<String>,
 }
 
 struct Entry {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::Api;
+use kube::runtime::events::EventType;
 use tracing::{debug, info};
 
 use super::check_cache::Findings;
@@ -53,8 +54,9 @@ async fn check<S: ExternalService>(
     }
     missing.dedup();
     let outcomes = futures::future::join_all(targets.iter().map(|t| ctx.prober.probe(t))).await;
+    let version = outcomes.iter().find_map(|o| o.as_ref().ok().cloned().flatten());
     let probes = targets.iter().cloned().zip(outcomes.into_iter().map(Result::err)).collect();
-    Ok(Findings { missing, versions, probes })
+    Ok(Findings { missing, versions, probes, version })
 }
 
 /// The `resourceVersion`s of Secrets the user owns (not watched, never labelled: labelling
@@ -73,7 +75,8 @@ pub(crate) async fn user_secret_versions(
         Some(findings) => findings,
         None => {
             let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
-            let mut findings = Findings { missing: Vec::new(), versions: BTreeMap::new(), probes: Vec::new() };
+            let mut findings =
+                Findings { missing: Vec::new(), versions: BTreeMap::new(), probes: Vec::new(), version: None };
             for name in names {
                 let action = format!("read Secret {namespace}/{name}");
                 match api.get_metadata_opt(name).await.map_err(ReconcileError::api(action))? {
@@ -159,6 +162,17 @@ pub(crate) async fn reconcile<D: ComponentDescriptor>(
         });
     }
 
+    if let (Some(version), Some(minimum)) = (&findings.version, placement.component.minimum_version())
+        && let Some(shortfall) = minimum.shortfall(version)
+    {
+        // A warning, not an outage: the state stays what the probes say.
+        let seen = previous.is_some_and(|p| p.details.iter().any(|d| d.code == VERSION_BELOW_MINIMUM));
+        if !seen {
+            ctx.event(wandb, EventType::Warning, VERSION_BELOW_MINIMUM, shortfall.clone(), None).await;
+        }
+        details.push(detail(State::Ready, VERSION_BELOW_MINIMUM, shortfall));
+    }
+
     let mut connection_secret = None;
     if findings.missing.is_empty() {
         match connection_sync::sync(ctx, wandb, placement, &spec, &findings.versions, progress).await? {
@@ -184,6 +198,7 @@ pub(crate) async fn reconcile<D: ComponentDescriptor>(
         ready: details.iter().all(|d| d.state == State::Ready),
         state,
         details,
+        version: findings.version.clone(),
         last_reconciled: None,
         connection: D::external_connection(&config.service),
         credentials_secret: config.service.credentials_secret(),
@@ -191,6 +206,9 @@ pub(crate) async fn reconcile<D: ComponentDescriptor>(
         backup: None,
     })
 }
+
+/// The detail (and Warning event) of a server older than W&B supports, or another product.
+const VERSION_BELOW_MINIMUM: &str = "VersionBelowMinimum";
 
 /// Detail codes only an external component reports: a previous status with one of them was
 /// external, so a finished purge of the managed leftovers is not repeated.

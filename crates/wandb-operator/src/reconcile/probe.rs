@@ -18,11 +18,15 @@ use tokio::net::TcpStream;
 
 use crate::model::{Greeting, ProbeTarget};
 
+/// What one probe found: the server's version when its greeting carries one (the MySQL
+/// handshake does), or why the endpoint is not the service it should be.
+pub type Probed = Result<Option<String>, String>;
+
 /// Checks that an endpoint answers. The error is a short, stable reason (it goes into status,
 /// which must not change while nothing changes), never a credential: probes send none.
 pub trait Prober: Send + Sync {
     /// Probes `target`.
-    fn probe<'a>(&'a self, target: &'a ProbeTarget) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+    fn probe<'a>(&'a self, target: &'a ProbeTarget) -> Pin<Box<dyn Future<Output = Probed> + Send + 'a>>;
 }
 
 /// Probes over the network, each within `timeout` (connect and greeting together).
@@ -39,7 +43,7 @@ impl Default for NetworkProber {
 }
 
 impl Prober for NetworkProber {
-    fn probe<'a>(&'a self, target: &'a ProbeTarget) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+    fn probe<'a>(&'a self, target: &'a ProbeTarget) -> Pin<Box<dyn Future<Output = Probed> + Send + 'a>> {
         Box::pin(async move {
             match tokio::time::timeout(self.timeout, exchange(target)).await {
                 Ok(result) => result,
@@ -49,18 +53,20 @@ impl Prober for NetworkProber {
     }
 }
 
-async fn exchange(target: &ProbeTarget) -> Result<(), String> {
+async fn exchange(target: &ProbeTarget) -> Probed {
     let address = (target.endpoint.host.as_str(), target.endpoint.port);
     let mut stream = TcpStream::connect(address).await.map_err(|e| format!("cannot connect: {}", io_reason(&e)))?;
     match &target.greeting {
-        Greeting::Tcp => Ok(()),
+        Greeting::Tcp => Ok(None),
         Greeting::MySql => mysql(&mut stream).await,
-        Greeting::Redis => redis(&mut stream).await,
-        Greeting::Kafka => kafka(&mut stream).await,
+        Greeting::Redis => redis(&mut stream).await.map(|()| None),
+        Greeting::Kafka => kafka(&mut stream).await.map(|()| None),
         Greeting::HttpHead { path } => {
-            http(stream, &target.endpoint.to_string(), http::Method::HEAD, path, false).await
+            http(stream, &target.endpoint.to_string(), http::Method::HEAD, path, false).await.map(|()| None)
         }
-        Greeting::HttpOk { path } => http(stream, &target.endpoint.to_string(), http::Method::GET, path, true).await,
+        Greeting::HttpOk { path } => {
+            http(stream, &target.endpoint.to_string(), http::Method::GET, path, true).await.map(|()| None)
+        }
     }
 }
 
@@ -80,12 +86,20 @@ fn io_reason(error: &std::io::Error) -> String {
 
 /// The server speaks first: a packet whose payload starts with 0x0a (protocol version 10), or
 /// 0xff (an error packet, e.g. "Host is not allowed to connect": a MySQL server that answers).
-async fn mysql(stream: &mut TcpStream) -> Result<(), String> {
+async fn mysql(stream: &mut TcpStream) -> Probed {
     let mut header = [0u8; 5];
     stream.read_exact(&mut header).await.map_err(|e| format!("no MySQL handshake: {}", io_reason(&e)))?;
     let length = u32::from_le_bytes([header[0], header[1], header[2], 0]);
     match header[4] {
-        0x0a | 0xff if length > 0 => Ok(()),
+        // Protocol 10: the server version follows, NUL-terminated (at most 255 bytes read).
+        0x0a if length > 1 => {
+            let mut rest = vec![0u8; (length as usize - 1).min(256)];
+            let read = stream.read(&mut rest).await.map_err(|e| format!("no MySQL handshake: {}", io_reason(&e)))?;
+            let version = rest[..read].split(|b| *b == 0).next().unwrap_or_default();
+            Ok(Some(String::from_utf8_lossy(version).into_owned()).filter(|v| !v.is_empty()))
+        }
+        // An error packet (too many connections, host blocked): a MySQL server, version unknown.
+        0x0a | 0xff if length > 0 => Ok(None),
         other => Err(format!("not a MySQL server (first payload byte 0x{other:02x})")),
     }
 }

@@ -16,6 +16,7 @@ use crate::model::external_service::{
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
+use crate::model::minimum_version::MinimumVersion;
 use crate::model::placement::{Placed, Placement};
 use crate::model::quantity::Quantity;
 use crate::model::resolution::Resolution;
@@ -31,6 +32,7 @@ pub const CLICKHOUSE: Component = Component::new(&ComponentInfo {
     display_name: "ClickHouse",
     password_key: "CLICKHOUSE_PASSWORD",
     url,
+    minimum_version: Some(MinimumVersion { version: "25.8", product: "ClickHouse", not: &[] }),
 });
 
 /// Default ClickHouse (and Keeper) version.

@@ -25,8 +25,13 @@ use crate::model::url::{flag, get, query, userinfo};
 pub struct Kafka;
 
 /// Kafka's identity.
-pub const KAFKA: Component =
-    Component::new(&ComponentInfo { key: "kafka", display_name: "Kafka", password_key: "KAFKA_SASL_PASSWORD", url });
+pub const KAFKA: Component = Component::new(&ComponentInfo {
+    key: "kafka",
+    display_name: "Kafka",
+    password_key: "KAFKA_SASL_PASSWORD",
+    url,
+    minimum_version: None,
+});
 
 /// Default Kafka version.
 pub const KAFKA_VERSION: &str = "4.2.0";

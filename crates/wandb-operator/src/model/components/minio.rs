@@ -26,8 +26,13 @@ use crate::model::url::{flag, get, query, userinfo};
 pub struct Minio;
 
 /// Object storage's identity.
-pub const MINIO: Component =
-    Component::new(&ComponentInfo { key: "minio", display_name: "Minio", password_key: "MINIO_SECRET_KEY", url });
+pub const MINIO: Component = Component::new(&ComponentInfo {
+    key: "minio",
+    display_name: "Minio",
+    password_key: "MINIO_SECRET_KEY",
+    url,
+    minimum_version: None,
+});
 
 /// Object storage defaults of one size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

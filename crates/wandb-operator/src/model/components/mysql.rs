@@ -16,6 +16,7 @@ use crate::model::external_service::{
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
+use crate::model::minimum_version::MinimumVersion;
 use crate::model::placement::{Placed, Placement};
 use crate::model::quantity::Quantity;
 use crate::model::resolution::Resolution;
@@ -26,8 +27,13 @@ use crate::model::url::{flag, get, query, userinfo};
 pub struct MySql;
 
 /// MySQL's identity.
-pub const MYSQL: Component =
-    Component::new(&ComponentInfo { key: "mysql", display_name: "MySQL", password_key: "MYSQL_PASSWORD", url });
+pub const MYSQL: Component = Component::new(&ComponentInfo {
+    key: "mysql",
+    display_name: "MySQL",
+    password_key: "MYSQL_PASSWORD",
+    url,
+    minimum_version: Some(MinimumVersion { version: "8.4", product: "MySQL", not: &["MariaDB"] }),
+});
 
 /// MySQL defaults of one size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

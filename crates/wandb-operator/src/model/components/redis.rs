@@ -15,6 +15,7 @@ use crate::model::external_service::{
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
+use crate::model::minimum_version::MinimumVersion;
 use crate::model::placement::{Placed, Placement};
 use crate::model::quantity::Quantity;
 use crate::model::resolution::Resolution;
@@ -25,8 +26,13 @@ use crate::model::url::{get, is_true, query, userinfo};
 pub struct Redis;
 
 /// Redis's identity.
-pub const REDIS: Component =
-    Component::new(&ComponentInfo { key: "redis", display_name: "Redis", password_key: "REDIS_PASSWORD", url });
+pub const REDIS: Component = Component::new(&ComponentInfo {
+    key: "redis",
+    display_name: "Redis",
+    password_key: "REDIS_PASSWORD",
+    url,
+    minimum_version: Some(MinimumVersion { version: "7.0", product: "Redis", not: &[] }),
+});
 
 /// Default sentinel master group name.
 pub const REDIS_MASTER_NAME: &str = "gorilla";
