@@ -138,8 +138,10 @@ pub struct ComponentStatus<C> {
     /// What is happening and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<StatusDetail>,
-    /// The server version: what an external server reports (MySQL's handshake); absent when
-    /// it is not known. Below W&B's minimum, a `VersionBelowMinimum` detail says so.
+    /// The server version. Managed: what the vendor reports running (Percona, Strimzi), else
+    /// the image tag applied. External: what the server announces (MySQL's handshake); absent
+    /// when not known. An external server below W&B's minimum gets a `VersionBelowMinimum`
+    /// detail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// When this component's status last changed (not every reconcile).

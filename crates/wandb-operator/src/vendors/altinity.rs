@@ -427,6 +427,8 @@ impl Vendor for Altinity {
         });
         status.credentials_secret =
             Some(SecretKeyReference { name: credentials_name(config), key: PASSWORD_KEY.to_owned() });
+        // Altinity reports its own version, not the server's: the image we applied.
+        status.version = meta::image_version(&server_image(config));
         status
     }
 }

@@ -102,3 +102,24 @@ pub struct ClaimTemplateMeta {
     /// Name.
     pub name: String,
 }
+
+/// The tag of an image reference (`repo/name:tag` → `tag`), without a leading `v`: the version
+/// a component runs when its vendor does not report one.
+pub(crate) fn image_version(image: &str) -> Option<String> {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    let tag = name.split('@').next().unwrap_or(name).rsplit_once(':')?.1;
+    Some(tag.strip_prefix('v').unwrap_or(tag).to_owned()).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod image_version_tests {
+    use super::image_version;
+
+    #[test]
+    fn the_tag_is_the_version() {
+        assert_eq!(image_version("quay.io/opstree/redis:v7.0.15").as_deref(), Some("7.0.15"));
+        assert_eq!(image_version("percona/percona-xtradb-cluster:8.0").as_deref(), Some("8.0"));
+        assert_eq!(image_version("registry:5000/clickhouse/clickhouse-server:25.8").as_deref(), Some("25.8"));
+        assert_eq!(image_version("registry:5000/redis"), None);
+    }
+}

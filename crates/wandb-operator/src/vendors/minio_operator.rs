@@ -232,6 +232,8 @@ impl Vendor for MinioOperator {
         });
         status.credentials_secret =
             Some(SecretKeyReference { name: secret.key.name, key: ROOT_PASSWORD_KEY.to_owned() });
+        // The Tenant reports no server version: the image we applied.
+        status.version = meta::image_version(config.image.as_deref().unwrap_or(MINIO_IMAGE));
         status
     }
 }

@@ -303,6 +303,8 @@ impl Vendor for Opstree {
         };
         let mut status = readiness::fold(verdicts, previously_ready);
         status.connection = Some(connection);
+        // Opstree reports no version: the image we applied.
+        status.version = meta::image_version(config.image.as_deref().unwrap_or(REDIS_IMAGE));
         status
     }
 }

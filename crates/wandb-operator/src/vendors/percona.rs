@@ -174,6 +174,9 @@ pub struct PxcAppStatus {
     /// Ready nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<i32>,
+    /// The MySQL version the nodes run (e.g. `8.0.42-33.1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// The Percona vendor for MySQL.
@@ -305,11 +308,12 @@ impl Vendor for Percona {
         previously_ready: bool,
     ) -> ComponentStatus<MySqlConnection> {
         let key = cluster_key(config);
-        let verdict = match observed.typed::<PerconaXtraDBCluster>(&key) {
-            None => Verdict::Missing,
-            Some(cluster) => verdict(&cluster),
-        };
+        let cluster = observed.typed::<PerconaXtraDBCluster>(&key);
+        let verdict = cluster.as_ref().map_or(Verdict::Missing, verdict);
         let mut status = readiness::fold(vec![(key.to_string(), verdict)], previously_ready);
+        // What Percona reports the nodes run; until it does, the image we applied.
+        let reported = cluster.as_ref().and_then(|c| c.status.as_ref()?.pxc.as_ref()?.version.clone());
+        status.version = reported.or_else(|| meta::image_version(&pxc_image(config)));
         let name = config.placement.object_name();
         let service = if config.proxy.is_some() { format!("{name}-proxysql") } else { format!("{name}-pxc") };
         status.connection = Some(MySqlConnection {

@@ -69,6 +69,9 @@ pub struct KafkaListener {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KafkaStatus {
+    /// The Kafka version the brokers run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_version: Option<String>,
     /// Conditions (`Ready` or `NotReady`, plus `Warning`s).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<StrimziCondition>,
@@ -323,6 +326,9 @@ impl Vendor for Strimzi {
             (service_host(&service, &config.placement.namespace), "9092".to_owned())
         });
         status.connection = Some(KafkaConnection { host, port });
+        // What Strimzi reports the brokers run; until it does, the version we asked for.
+        let reported = kafka.as_ref().and_then(|k| k.status.as_ref()?.kafka_version.clone());
+        status.version = Some(reported.unwrap_or_else(|| config.version.clone()));
         status
     }
 }

@@ -317,7 +317,12 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             let status = if failing {
                 json!({"state": "error", "message": ["simulated PXC failure"], "observedGeneration": generation})
             } else {
-                json!({"state": "ready", "observedGeneration": generation, "pxc": {"size": size, "ready": size, "status": "ready"}, "host": format!("{name}-pxc.{ns}"), "ready": size, "size": size})
+                // Percona reports the image and the version mysqld runs (a patch release of the
+                // image's line: here always the simulated `.42-33.1`).
+                let image = spec.pointer("/pxc/image").and_then(Value::as_str).unwrap_or_default();
+                let line = image.rsplit(':').next().unwrap_or_default().trim_start_matches("main-pxc");
+                let version = format!("{line}.42-33.1");
+                json!({"state": "ready", "observedGeneration": generation, "pxc": {"size": size, "ready": size, "status": "ready", "image": image, "version": version}, "host": format!("{name}-pxc.{ns}"), "ready": size, "size": size})
             };
             write_status(client, kind, object, status).await;
             if !failing {
@@ -340,7 +345,8 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             } else {
                 json!({"type": "Ready", "status": "True"})
             };
-            let status = json!({"observedGeneration": generation, "conditions": [condition],
+            let kafka_version = object.data.pointer("/spec/kafka/version").cloned().unwrap_or(Value::Null);
+            let status = json!({"observedGeneration": generation, "conditions": [condition], "kafkaVersion": kafka_version,
                 "listeners": [{"name": "plain", "bootstrapServers": format!("{name}-kafka-bootstrap.{ns}.svc:9092"), "addresses": [{"host": format!("{name}-kafka-bootstrap.{ns}.svc"), "port": 9092}]}]});
             write_status(client, kind, object, status).await;
         }
