@@ -24,6 +24,8 @@ enum Command {
     Rbac,
     /// Print the configuration reference (Markdown) generated from the CRD.
     Reference,
+    /// Print every image the operator can deploy by default, one per line (to mirror them).
+    Images,
     /// Print every object the operator would create for a manifest, without a cluster.
     Render {
         /// The WeightsAndBiases manifest (YAML or JSON); `-` reads standard input.
@@ -101,6 +103,7 @@ fn run(command: Command) -> Result<String, String> {
     match command {
         Command::Crd => crd_yaml(),
         Command::Reference => Ok(wandb_operator::api::reference::configuration_reference()),
+        Command::Images => Ok(Registry::default().default_images().iter().map(|i| format!("{i}\n")).collect()),
         Command::Rbac => {
             use wandb_operator::controller::rbac::{LEASE_RULE, rules, rules_yaml};
             Ok(format!(

@@ -230,3 +230,47 @@ fn bad_input_fails_with_one_line_naming_the_problem_and_no_output() {
         assert!(stderr.contains(expected), "{args:?} {stdin:?}: {stderr:?} does not mention {expected:?}");
     }
 }
+
+/// Every `image` (or `image` field of a container) anywhere in a rendered object.
+fn images_in(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("image", serde_json::Value::String(image)) => out.push(image.clone()),
+                    _ => images_in(child, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| images_in(item, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn images_lists_every_image_render_names() {
+    let listed: Vec<String> = render_ok(&["images"], None).lines().map(str::to_owned).collect();
+    assert!(!listed.is_empty());
+    let mut rendered = Vec::new();
+    // Not `wandb-overrides`: its images are the user's, not ours.
+    for example in ["wandb-dev", "wandb-small", "wandb-large"] {
+        let text = std::fs::read_to_string(common::repo_root().join(format!("examples/{example}.yaml"))).unwrap();
+        let wandb = common::from_yaml(&text);
+        let objects =
+            wandb_operator::render::render_objects(&wandb, &wandb_operator::registry::Registry::default()).unwrap();
+        objects.iter().for_each(|o| images_in(o, &mut rendered));
+    }
+    for size in wandb_operator::api::Size::ALL {
+        let objects = wandb_operator::render::render_objects(
+            &common::sized(size),
+            &wandb_operator::registry::Registry::default(),
+        )
+        .unwrap();
+        objects.iter().for_each(|o| images_in(o, &mut rendered));
+    }
+    rendered.sort();
+    rendered.dedup();
+    assert!(rendered.len() >= 8, "{rendered:?}");
+    let missing: Vec<&String> = rendered.iter().filter(|i| !listed.contains(i)).collect();
+    assert!(missing.is_empty(), "rendered but not listed by `images`: {missing:?}");
+}

@@ -81,6 +81,14 @@ impl Registry {
         self.entries().iter().flat_map(|e| e.record_kinds()).collect()
     }
 
+    /// Every image the operator can deploy by default, sorted, without repeats.
+    pub fn default_images(&self) -> Vec<String> {
+        let mut images: Vec<String> = self.entries().iter().flat_map(|e| e.default_images()).collect();
+        images.sort();
+        images.dedup();
+        images
+    }
+
     /// The vendors' RBAC rows, in component order.
     pub fn access_rules(&self) -> Vec<Rule> {
         self.entries().iter().flat_map(|e| e.access_rules().iter().copied()).collect()

@@ -23,6 +23,8 @@ pub trait ComponentEntry: Send + Sync {
     fn record_kinds(&self) -> Vec<ApiResource>;
     /// The vendor's RBAC rows.
     fn access_rules(&self) -> &'static [Rule];
+    /// Every image the vendor's objects can name by default.
+    fn default_images(&self) -> Vec<String>;
     /// The component's data claims.
     fn data_claims(&self, placement: &Placement) -> ClaimMatcher;
     /// The vendor's backup records, when it takes backups of this component.
@@ -74,6 +76,10 @@ impl<D: ComponentDescriptor> ComponentEntry for Entry<D> {
 
     fn access_rules(&self) -> &'static [Rule] {
         self.vendor.access_rules()
+    }
+
+    fn default_images(&self) -> Vec<String> {
+        self.vendor.default_images()
     }
 
     fn data_claims(&self, placement: &Placement) -> ClaimMatcher {

@@ -373,6 +373,11 @@ impl Vendor for Altinity {
         [("CLICKHOUSE_HTTP_PORT".to_owned(), "8123".to_owned())].into()
     }
 
+    fn default_images(&self) -> Vec<String> {
+        let version = crate::model::clickhouse::CLICKHOUSE_VERSION;
+        vec![format!("{SERVER_IMAGE_REPOSITORY}:{version}"), format!("{KEEPER_IMAGE_REPOSITORY}:{version}")]
+    }
+
     fn access_rules(&self) -> &'static [super::access_rule::Rule] {
         &[
             super::access_rule::Rule {

@@ -199,6 +199,10 @@ impl Vendor for MinioOperator {
         .into()
     }
 
+    fn default_images(&self) -> Vec<String> {
+        vec![MINIO_IMAGE.to_owned()]
+    }
+
     fn access_rules(&self) -> &'static [super::access_rule::Rule] {
         &[super::access_rule::Rule {
             group: "minio.min.io",

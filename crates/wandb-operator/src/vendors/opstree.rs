@@ -227,6 +227,10 @@ impl Vendor for Opstree {
         ]
     }
 
+    fn default_images(&self) -> Vec<String> {
+        vec![REDIS_IMAGE.to_owned(), REDIS_SENTINEL_IMAGE.to_owned()]
+    }
+
     fn access_rules(&self) -> &'static [super::access_rule::Rule] {
         &[super::access_rule::Rule {
             group: "redis.redis.opstreelabs.in",

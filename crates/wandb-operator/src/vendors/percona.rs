@@ -284,6 +284,12 @@ impl Vendor for Percona {
         ]
     }
 
+    fn default_images(&self) -> Vec<String> {
+        [PXC_IMAGE, DEV_PXC_IMAGE, PROXYSQL_IMAGE, LOG_COLLECTOR_IMAGE, super::percona_backup::BACKUP_IMAGE]
+            .map(str::to_owned)
+            .to_vec()
+    }
+
     fn backups(&self) -> Option<&dyn super::vendor::BackupVendor<Config = MySqlConfig>> {
         Some(&super::percona_backup::PerconaBackups)
     }

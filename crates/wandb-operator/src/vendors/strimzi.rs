@@ -283,6 +283,11 @@ impl Vendor for Strimzi {
         [("KAFKA_TLS".to_owned(), "false".to_owned())].into()
     }
 
+    fn default_images(&self) -> Vec<String> {
+        // Strimzi picks the broker image for the Kafka version from its own configuration.
+        Vec::new()
+    }
+
     fn access_rules(&self) -> &'static [super::access_rule::Rule] {
         &[super::access_rule::Rule {
             group: "kafka.strimzi.io",

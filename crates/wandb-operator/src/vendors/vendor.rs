@@ -56,6 +56,10 @@ pub trait Vendor: Send + Sync {
     /// The permissions the operator needs on this vendor's kinds (RBAC rows).
     fn access_rules(&self) -> &'static [Rule];
 
+    /// Every image this vendor's objects can name by default, for any size (what to mirror
+    /// into an air-gapped registry). Images the vendor operator picks itself are not listed.
+    fn default_images(&self) -> Vec<String>;
+
     /// The vendor's backups of this component, when it takes them.
     fn backups(&self) -> Option<&dyn BackupVendor<Config = Self::Config>> {
         None
