@@ -93,8 +93,16 @@ async fn mysql(stream: &mut TcpStream) -> Probed {
     match header[4] {
         // Protocol 10: the server version follows, NUL-terminated (at most 255 bytes read).
         0x0a if length > 1 => {
+            // Read until the NUL (the packet may arrive in pieces), at most the payload.
             let mut rest = vec![0u8; (length as usize - 1).min(256)];
-            let read = stream.read(&mut rest).await.map_err(|e| format!("no MySQL handshake: {}", io_reason(&e)))?;
+            let mut read = 0;
+            while read < rest.len() && !rest[..read].contains(&0) {
+                match stream.read(&mut rest[read..]).await {
+                    Ok(0) => break,
+                    Ok(n) => read += n,
+                    Err(e) => return Err(format!("no MySQL handshake: {}", io_reason(&e))),
+                }
+            }
             let version = rest[..read].split(|b| *b == 0).next().unwrap_or_default();
             Ok(Some(String::from_utf8_lossy(version).into_owned()).filter(|v| !v.is_empty()))
         }
