@@ -15,8 +15,6 @@ use crate::vendors::{BackupRecords, ClaimMatcher, Rule};
 pub trait ComponentEntry: Send + Sync {
     /// Which component.
     fn component(&self) -> Component;
-    /// The vendor operator's name, for messages.
-    fn vendor_name(&self) -> &'static str;
     /// The kinds the vendor writes.
     fn kinds(&self) -> Vec<ApiResource>;
     /// The kinds the vendor makes on its own that status reads.
@@ -60,10 +58,6 @@ impl<D: ComponentDescriptor> Entry<D> {
 impl<D: ComponentDescriptor> ComponentEntry for Entry<D> {
     fn component(&self) -> Component {
         D::COMPONENT
-    }
-
-    fn vendor_name(&self) -> &'static str {
-        self.vendor.name()
     }
 
     fn kinds(&self) -> Vec<ApiResource> {
