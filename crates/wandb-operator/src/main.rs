@@ -4,6 +4,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use wandb_operator::model::Edition;
 use wandb_operator::registry::Registry;
 use wandb_operator::render;
 
@@ -25,7 +26,12 @@ enum Command {
     /// Print the configuration reference (Markdown) generated from the CRD.
     Reference,
     /// Print every image the operator can deploy by default, one per line (to mirror them).
-    Images,
+    Images {
+        /// The edition of defaults: the latest (components created now), or an earlier one that
+        /// existing components keep (e.g. `2025`).
+        #[arg(long)]
+        edition: Option<Edition>,
+    },
     /// Print every object the operator would create for a manifest, without a cluster.
     Render {
         /// The WeightsAndBiases manifest (YAML or JSON); `-` reads standard input.
@@ -34,6 +40,10 @@ enum Command {
         /// Namespace for documents that name none (as kubectl would use).
         #[arg(short = 'n', long, default_value = "default")]
         namespace: String,
+        /// The edition of defaults: the latest (components created now), or an earlier one, to
+        /// see what a component created with it is kept at (e.g. `2025`).
+        #[arg(long)]
+        edition: Option<Edition>,
     },
     /// Run the controller (uses KUBECONFIG or the in-cluster service account).
     Run(RunArgs),
@@ -103,7 +113,11 @@ fn run(command: Command) -> Result<String, String> {
     match command {
         Command::Crd => crd_yaml(),
         Command::Reference => Ok(wandb_operator::api::reference::configuration_reference()),
-        Command::Images => Ok(Registry::default().default_images().iter().map(|i| format!("{i}\n")).collect()),
+        Command::Images { edition } => Ok(Registry::default()
+            .default_images(edition.unwrap_or(Edition::LATEST))
+            .iter()
+            .map(|i| format!("{i}\n"))
+            .collect()),
         Command::Rbac => {
             use wandb_operator::controller::rbac::{LEASE_RULE, rules, rules_yaml};
             Ok(format!(
@@ -112,9 +126,10 @@ fn run(command: Command) -> Result<String, String> {
                 rules_yaml(&[LEASE_RULE])
             ))
         }
-        Command::Render { file, namespace } => {
+        Command::Render { file, namespace, edition } => {
             let text = read_input(&file)?;
-            render::render_manifest(&text, &namespace, &Registry::default()).map_err(|e| e.to_string())
+            render::render_manifest(&text, &namespace, &Registry::default(), edition.unwrap_or(Edition::LATEST))
+                .map_err(|e| e.to_string())
         }
         Command::Run(_) => Err("run is handled by run_controller".to_owned()),
     }

@@ -8,9 +8,9 @@
 use serde_json::Value;
 
 use crate::api::WeightsAndBiases;
-use crate::model::{self, ComponentDescriptor, ExternalService, ModelError, Placed, Plan, Resolution};
+use crate::model::{self, ComponentDescriptor, Edition, ExternalService, ModelError, Placed, Plan, Resolution};
 use crate::registry::{ComponentVisitor, Registry, VendorOf};
-use crate::vendors::{Desired, Observed, VendorError, connection_secret};
+use crate::vendors::{Desired, Observed, VendorError, connection_secret, desired_with_edition};
 
 /// Why a manifest cannot be rendered. Every message names what is wrong; none carries a secret.
 #[derive(Debug, thiserror::Error)]
@@ -142,8 +142,18 @@ fn first_line(text: &str) -> String {
 /// what its further steps write (the backup credentials Secret). An external component
 /// contributes only its connection Secret; a disabled one nothing.
 pub fn render_objects(wandb: &WeightsAndBiases, registry: &Registry) -> Result<Vec<Value>, RenderError> {
+    render_objects_at(wandb, registry, Edition::LATEST)
+}
+
+/// The objects of `wandb` for components created with the defaults of `edition` (what an
+/// existing component of that edition is kept at).
+pub fn render_objects_at(
+    wandb: &WeightsAndBiases,
+    registry: &Registry,
+    edition: Edition,
+) -> Result<Vec<Value>, RenderError> {
     let model_error = |source| RenderError::Model { index: 1, source };
-    let resolution = model::resolve(wandb).map_err(model_error)?;
+    let resolution = model::resolve(wandb).map_err(model_error)?.at_edition(edition);
     if let Some(error) = registry.entries().iter().find_map(|e| e.spec_error(&resolution)) {
         return Err(model_error(error));
     }
@@ -191,7 +201,7 @@ fn component_objects<D: ComponentDescriptor>(
 ) -> Result<(), RenderError> {
     match plan {
         Ok(Plan::Enabled(config)) => {
-            let desired: Desired = vendor.desired(config)?;
+            let desired: Desired = desired_with_edition(vendor, config)?;
             for secret in &desired.secrets {
                 objects.push(secret_body(secret.without_values())?);
             }
@@ -238,10 +248,15 @@ pub fn to_yaml_stream(objects: &[Value]) -> Result<String, RenderError> {
 }
 
 /// Parses `text` and renders every document in it.
-pub fn render_manifest(text: &str, default_namespace: &str, registry: &Registry) -> Result<String, RenderError> {
+pub fn render_manifest(
+    text: &str,
+    default_namespace: &str,
+    registry: &Registry,
+    edition: Edition,
+) -> Result<String, RenderError> {
     let mut objects = Vec::new();
     for (i, wandb) in parse_manifests(text, default_namespace)?.iter().enumerate() {
-        objects.extend(render_objects(wandb, registry).map_err(|e| match e {
+        objects.extend(render_objects_at(wandb, registry, edition).map_err(|e| match e {
             RenderError::Model { source, .. } => RenderError::Model { index: i + 1, source },
             other => other,
         })?);

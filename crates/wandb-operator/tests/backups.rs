@@ -60,7 +60,7 @@ async fn bk01_a_small_install_backs_itself_up_on_a_schedule_by_default(h: Harnes
     let pxc = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
     let cluster = pxc.get("wandb-mysql").await.unwrap();
     let backup = &cluster.data["spec"]["backup"];
-    assert_eq!(backup["image"], "percona/percona-xtrabackup:8.0.35-34.1");
+    assert_eq!(backup["image"], "percona/percona-xtrabackup:8.4.0-5.1", "the XtraBackup of the 8.4 line");
     assert_eq!(
         backup["schedule"][0],
         json!({"name": "wandb-scheduled", "schedule": "0 3 * * *", "keep": 7, "storageName": "wandb-backups"})

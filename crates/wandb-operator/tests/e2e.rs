@@ -78,10 +78,10 @@ async fn e2e02_small_builds_the_ha_topology(h: Harness) {
     // Versions: what the vendor reports running (Percona's `status.pxc.version`, Strimzi's
     // `status.kafkaVersion`), else the image applied (Opstree, Altinity, MinIO report none).
     let version = |s: Option<String>| s.unwrap_or_default();
-    assert_eq!(version(status.mysql_status.as_ref().unwrap().version.clone()), "8.0.42-33.1");
+    assert_eq!(version(status.mysql_status.as_ref().unwrap().version.clone()), "8.4.8-8.1");
     assert_eq!(version(status.kafka_status.as_ref().unwrap().version.clone()), "4.2.0");
-    assert_eq!(version(status.redis_status.as_ref().unwrap().version.clone()), "7.0.15");
-    assert_eq!(version(status.clickhouse_status.as_ref().unwrap().version.clone()), "25.8");
+    assert_eq!(version(status.redis_status.as_ref().unwrap().version.clone()), "7.4.11");
+    assert_eq!(version(status.clickhouse_status.as_ref().unwrap().version.clone()), "26.3.19.3");
     assert!(version(status.minio_status.as_ref().unwrap().version.clone()).starts_with("RELEASE."));
     let redis = status.redis_status.unwrap().connection.unwrap();
     assert_eq!(redis.master_name.as_deref(), Some("gorilla"));

@@ -276,12 +276,16 @@ async fn ext05_managed_components_publish_connection_secrets_that_follow_their_c
     ] {
         assert_eq!(status, Some(format!("wandb-{component}-connection")));
     }
-    let percona = h.secret_data("apps", "wandb-mysql-secrets").await.unwrap();
+    // The application user (never Percona's `root`), its password generated once into ours.
+    let app_user = h.secret_data("apps", "wandb-mysql-app-user").await.unwrap();
     let mysql = h.secret_data("apps", "wandb-mysql-connection").await.unwrap();
-    assert_eq!(mysql["MYSQL_PASSWORD"], percona["root"]);
+    assert_eq!(mysql["MYSQL_PASSWORD"], app_user["password"]);
     assert_eq!(
         mysql["URL"],
-        format!("mysql://root:{}@wandb-mysql-pxc.{apps}.svc.cluster.local:3306/", percona["root"])
+        format!(
+            "mysql://wandb_local:{}@wandb-mysql-pxc.{apps}.svc.cluster.local:3306/wandb_local",
+            app_user["password"]
+        )
     );
     let minio_config = h.secret_data("apps", "wandb-minio-config").await.unwrap();
     let minio = h.secret_data("apps", "wandb-minio-connection").await.unwrap();
@@ -292,15 +296,15 @@ async fn ext05_managed_components_publish_connection_secrets_that_follow_their_c
     let clickhouse = h.secret_data("apps", "wandb-clickhouse-connection").await.unwrap();
     assert!(clickhouse["URL"].starts_with("clickhouse://wandb:"));
 
-    // Percona's Secret now carries our labels (so it is cached and watched): a rotated root
-    // password reaches the connection Secret.
+    // A password rotated in the application user's Secret (Percona applies it with ALTER USER)
+    // reaches the connection Secret.
     let secrets: Api<k8s_openapi::api::core::v1::Secret> = h.api("apps");
-    let labelled = secrets.get("wandb-mysql-secrets").await.unwrap();
-    assert_eq!(labelled.labels().get("app.kubernetes.io/managed-by").map(String::as_str), Some("wandb-operator"));
-    let rotate = serde_json::json!({"stringData": {"root": "rotated-root"}});
-    secrets.patch("wandb-mysql-secrets", &PatchParams::default(), &Patch::Merge(&rotate)).await.unwrap();
-    h.eventually("the rotated root password in the connection Secret", || async {
-        h.secret_data("apps", "wandb-mysql-connection").await.is_some_and(|s| s["MYSQL_PASSWORD"] == "rotated-root")
+    let rotate = serde_json::json!({"stringData": {"password": "rotated-app-password"}});
+    secrets.patch("wandb-mysql-app-user", &PatchParams::default(), &Patch::Merge(&rotate)).await.unwrap();
+    h.eventually("the rotated password in the connection Secret", || async {
+        h.secret_data("apps", "wandb-mysql-connection")
+            .await
+            .is_some_and(|s| s["MYSQL_PASSWORD"] == "rotated-app-password")
     })
     .await;
 }

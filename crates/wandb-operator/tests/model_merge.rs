@@ -12,7 +12,9 @@ use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use proptest::prelude::*;
 use wandb_operator::api::*;
-use wandb_operator::model::{ClickHouse, ExternalService, Kafka, Minio, MySql, Plan, Redis, RedisTopology, resolve};
+use wandb_operator::model::{
+    ClickHouse, Edition, ExternalService, Kafka, Minio, MySql, Plan, Redis, RedisTopology, resolve,
+};
 use wandb_operator::model::{clickhouse, kafka, minio, mysql, redis};
 use wandb_operator::registry::Registry;
 use wandb_operator::vendors::percona;
@@ -97,10 +99,15 @@ fn omitted_fields_come_from_the_size_profile() {
         let clickhouse = config.plan::<ClickHouse>().unwrap();
         let clickhouse = clickhouse.enabled().unwrap();
         assert_eq!(clickhouse.replicas, p.clickhouse.replicas);
-        assert_eq!((clickhouse.image.as_deref(), clickhouse.version.as_str()), (None, "25.8"));
+        assert_eq!((clickhouse.image.as_deref(), clickhouse.version.as_str()), (None, "26.3.19.3"));
         let installation = Registry::default().clickhouse.desired(clickhouse).unwrap();
         let images = installation.objects.iter().map(|o| o.body.to_string()).collect::<String>();
-        assert!(images.contains("\"clickhouse/clickhouse-server:25.8\""), "{images}");
+        assert!(images.contains("\"clickhouse/clickhouse-server:26.3.19.3\""), "{images}");
+        // An install of the 2025 edition keeps 25.8 and its cluster name.
+        let kept = config.at_edition(Edition::Y2025).plan::<ClickHouse>().unwrap();
+        let kept = kept.enabled().unwrap();
+        assert_eq!((kept.version.as_str(), kept.cluster.as_str()), ("25.8", "cluster"));
+        assert_eq!((clickhouse.cluster.as_str(), clickhouse.database.as_deref()), ("weave", Some("wandb_weave")));
         assert_eq!(clickhouse.keeper.is_some(), p.clickhouse.replicas > 1);
     }
 }

@@ -8,13 +8,19 @@ use support::fixtures as common;
 
 use serde_json::{Value, json};
 use wandb_operator::api::{Size, State, WeightsAndBiasesSpec};
-use wandb_operator::model::{ClickHouse, Kafka, Minio, MySql, Redis};
+use wandb_operator::model::{ClickHouse, Edition, Kafka, Minio, MySql, Redis};
 use wandb_operator::model::{ClickHouseConfig, KafkaConfig, MinioConfig, MySqlConfig, RedisConfig, resolve};
 use wandb_operator::registry::Registry;
 use wandb_operator::vendors::{Desired, ObjectKey, Observed};
 
 fn configs(size: Size) -> (MySqlConfig, RedisConfig, KafkaConfig, MinioConfig, ClickHouseConfig) {
-    let c = resolve(&common::wandb("wandb", "apps", WeightsAndBiasesSpec { size, ..Default::default() })).unwrap();
+    configs_at(size, Edition::LATEST)
+}
+
+fn configs_at(size: Size, edition: Edition) -> (MySqlConfig, RedisConfig, KafkaConfig, MinioConfig, ClickHouseConfig) {
+    let c = resolve(&common::wandb("wandb", "apps", WeightsAndBiasesSpec { size, ..Default::default() }))
+        .unwrap()
+        .at_edition(edition);
     (
         c.plan::<MySql>().unwrap().enabled().unwrap().clone(),
         c.plan::<Redis>().unwrap().enabled().unwrap().clone(),
@@ -97,10 +103,22 @@ fn percona_readiness() {
     let starting = v.mysql.observe(&mysql, &observed(&desired, 1, pxc("initializing", 1, 2)), false);
     assert_eq!(starting.state, State::Updating);
 
+    // The latest edition: HAProxy's writer service and the application user's Secret.
     let conn = ready.connection.unwrap();
-    assert_eq!((conn.host.as_str(), conn.port.as_str()), ("wandb-mysql-proxysql.apps.svc.cluster.local", "3306"));
+    assert_eq!((conn.host.as_str(), conn.port.as_str()), ("wandb-mysql-haproxy.apps.svc.cluster.local", "3306"));
     let secret = ready.credentials_secret.unwrap();
+    assert_eq!((secret.name.as_str(), secret.key.as_str()), ("wandb-mysql-app-user", "password"));
+    assert_eq!(v.mysql.connection_extras(&mysql)["MYSQL_USER"], "wandb_local");
+    assert_eq!(v.mysql.connection_extras(&mysql)["MYSQL_DATABASE"], "wandb_local");
+
+    // The 2025 edition, which existing clusters keep: ProxySQL and Percona's `root`.
+    let legacy = configs_at(Size::Small, Edition::Y2025).0;
+    let kept = v.mysql.observe(&legacy, &observed(&desired, 1, pxc("ready", 1, 3)), false);
+    let conn = kept.connection.unwrap();
+    assert_eq!(conn.host, "wandb-mysql-proxysql.apps.svc.cluster.local");
+    let secret = kept.credentials_secret.unwrap();
     assert_eq!((secret.name.as_str(), secret.key.as_str()), ("wandb-mysql-secrets", "root"));
+    assert_eq!(v.mysql.connection_extras(&legacy)["MYSQL_USER"], "root");
 
     let (dev_mysql, ..) = configs(Size::Dev);
     let dev = v.mysql.observe(&dev_mysql, &Observed::default(), false);

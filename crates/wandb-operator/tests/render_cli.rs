@@ -72,7 +72,9 @@ fn small_renders_the_ha_topology() {
     let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
     let pxc = common::find(&objects, "PerconaXtraDBCluster");
     assert_eq!(pxc["spec"]["pxc"]["size"], 3);
-    assert_eq!(pxc["spec"]["proxysql"]["enabled"], true);
+    // One writer: HAProxy's primary service, ProxySQL off.
+    assert_eq!(pxc["spec"]["haproxy"]["enabled"], true);
+    assert_eq!(pxc["spec"]["proxysql"]["enabled"], false);
     assert_eq!(pxc["spec"]["tls"]["enabled"], true);
     let sentinel = common::find(&objects, "RedisSentinel");
     assert_eq!(sentinel["spec"]["redisSentinelConfig"]["masterGroupName"], "gorilla");
@@ -273,4 +275,86 @@ fn images_lists_every_image_render_names() {
     assert!(rendered.len() >= 8, "{rendered:?}");
     let missing: Vec<&String> = rendered.iter().filter(|i| !listed.contains(i)).collect();
     assert!(missing.is_empty(), "rendered but not listed by `images`: {missing:?}");
+}
+
+/// Whether an image reference names an exact release: a tag of three or more version numbers
+/// (`8.4.8-8.1`, `v7.4.11`, `26.3.19.3`) or a MinIO `RELEASE.<timestamp>`; not a line (`8.0`,
+/// `25.8`), `latest` or no tag at all.
+fn exact_tag(image: &str) -> bool {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    let Some((_, tag)) = name.rsplit_once(':') else { return false };
+    let tag = tag.strip_prefix('v').unwrap_or(tag);
+    if let Some(stamp) = tag.strip_prefix("RELEASE.") {
+        return stamp.len() >= 20 && stamp.starts_with(|c: char| c.is_ascii_digit());
+    }
+    let numbers: Vec<&str> = tag.split(['-', '+']).next().unwrap_or_default().split('.').collect();
+    numbers.len() >= 3 && numbers.iter().all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[test]
+fn every_image_of_the_latest_edition_is_pinned_to_an_exact_tag() {
+    let floating = ["percona/percona-xtradb-cluster:8.0", "clickhouse/clickhouse-server:25.8", "redis:latest", "redis"];
+    assert!(floating.iter().all(|i| !exact_tag(i)), "the check itself catches floating tags");
+    let pinned = [
+        "percona/haproxy:2.8.18-1",
+        "quay.io/opstree/redis:v7.4.11",
+        "quay.io/minio/minio:RELEASE.2025-04-08T15-41-24Z",
+    ];
+    assert!(pinned.iter().all(|i| exact_tag(i)));
+
+    let listed: Vec<String> = render_ok(&["images"], None).lines().map(str::to_owned).collect();
+    let mut rendered = Vec::new();
+    for size in wandb_operator::api::Size::ALL {
+        let objects = wandb_operator::render::render_objects(
+            &common::sized(size),
+            &wandb_operator::registry::Registry::default(),
+        )
+        .unwrap();
+        objects.iter().for_each(|o| images_in(o, &mut rendered));
+    }
+    let floating: Vec<&String> = listed.iter().chain(&rendered).filter(|i| !exact_tag(i)).collect();
+    assert!(floating.is_empty(), "images without an exact tag: {floating:?}");
+    // The 2025 edition, which existing installs keep, had floating tags: they are listed apart.
+    let kept: Vec<String> = render_ok(&["images", "--edition", "2025"], None).lines().map(str::to_owned).collect();
+    assert!(kept.contains(&"percona/percona-xtradb-cluster:8.0".to_owned()), "{kept:?}");
+}
+
+#[test]
+fn every_example_renders_a_wandb_ready_mysql() {
+    for example in ["wandb-dev", "wandb-small", "wandb-large", "wandb-overrides"] {
+        let text = render_ok(&["render", "-f", &format!("examples/{example}.yaml")], None);
+        let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+        let pxc = common::find(&objects, "PerconaXtraDBCluster");
+        let spec = &pxc["spec"];
+        let image = spec["pxc"]["image"].as_str().unwrap();
+        assert!(image.contains("percona/percona-xtradb-cluster:8.4."), "{example}: {image}");
+        assert_eq!(spec["crVersion"], "1.20.0", "{example}");
+        let configuration = spec["pxc"]["configuration"].as_str().unwrap();
+        for (name, value) in wandb_operator::model::mysql::REQUIRED_SETTINGS
+            .iter()
+            .chain(&wandb_operator::model::mysql::CHARSET_SETTINGS)
+        {
+            assert!(
+                configuration.lines().any(|l| l == format!("{name}={value}")),
+                "{example}: {name} in {configuration}"
+            );
+        }
+        let users = spec["users"].as_array().unwrap();
+        assert_eq!(users.len(), 1, "{example}");
+        assert_eq!(users[0]["name"], "wandb_local");
+        assert_eq!(users[0]["dbs"], serde_json::json!(["wandb_local"]));
+        assert_eq!(users[0]["grants"], serde_json::json!(["ALL"]));
+        assert_ne!(users[0]["name"], "root");
+        // One writer: never ProxySQL's read splitting by default.
+        assert_eq!(spec["proxysql"]["enabled"], false, "{example}");
+        if spec["pxc"]["size"] != 1 {
+            assert_eq!(spec["haproxy"]["enabled"], true, "{example}");
+        }
+        let app_user =
+            format!("{}-mysql-app-user", pxc["metadata"]["name"].as_str().unwrap().trim_end_matches("-mysql"));
+        assert!(
+            objects.iter().any(|o| o["kind"] == "Secret" && o["metadata"]["name"] == app_user.as_str()),
+            "{example}"
+        );
+    }
 }

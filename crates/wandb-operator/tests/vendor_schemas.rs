@@ -14,12 +14,13 @@ use kube_emulator::crds::{group_kind, load_crds, served_schema};
 use kube_emulator::schema::StructuralSchema;
 use serde_json::Value;
 use wandb_operator::api::Size;
-use wandb_operator::model::MySql;
+use wandb_operator::model::{Edition, MySql};
 use wandb_operator::registry::Registry;
-use wandb_operator::render::render_objects;
+use wandb_operator::render::{render_objects, render_objects_at};
 
-/// The vendor releases we support, one per vendor, plus the other Opstree release.
-const RELEASES: [&[&str]; 2] = [
+/// Every vendor release in `../shared/vendor-crds`: each set holds one release per vendor, and
+/// every release appears in some set.
+const RELEASES: [&[&str]; 3] = [
     &[
         "percona-xtradb-cluster/v1.18.0",
         "strimzi/1.2.0",
@@ -27,8 +28,30 @@ const RELEASES: [&[&str]; 2] = [
         "minio/master-0ee2c254",
         "altinity-clickhouse/0.25.6",
     ],
-    &["opstree-redis/v0.26.0"],
+    &["percona-xtradb-cluster/v1.19.0", "strimzi/0.51.0", "opstree-redis/v0.26.0", "minio/v7.1.1"],
+    &["percona-xtradb-cluster/v1.20.0"],
 ];
+
+/// Every release directory in `../shared/vendor-crds` is in [`RELEASES`] (a new one is checked
+/// as soon as it is added), except Strimzi 0.48, which does not serve the `v1` API we write.
+#[test]
+fn every_vendor_release_present_is_checked() {
+    let Some(root) = common::vendor_crds_dir() else { return };
+    let listed: Vec<&str> = RELEASES.iter().flat_map(|set| set.iter().copied()).collect();
+    for vendor in std::fs::read_dir(&root).unwrap() {
+        let vendor = vendor.unwrap();
+        if !vendor.path().is_dir() {
+            continue;
+        }
+        for release in std::fs::read_dir(vendor.path()).unwrap() {
+            let name =
+                format!("{}/{}", vendor.file_name().to_string_lossy(), release.unwrap().file_name().to_string_lossy());
+            if name != "strimzi/0.48.0" {
+                assert!(listed.contains(&name.as_str()), "{name} is not checked");
+            }
+        }
+    }
+}
 
 fn schemas(root: &Path, releases: &[&str]) -> BTreeMap<(String, String), Value> {
     let mut out = BTreeMap::new();
@@ -78,9 +101,12 @@ fn rendered_objects_validate_against_the_real_vendor_crds() {
     for releases in RELEASES {
         let crds = schemas(&root, releases);
         for (what, wandb) in inputs() {
-            let objects = render_objects(&wandb, &vendors).unwrap();
-            let checked = check(&objects, &crds, &format!("{what} with {releases:?}"));
-            assert!(checked > 0, "{what}: nothing checked against {releases:?}");
+            // Every edition: existing components keep theirs.
+            for edition in Edition::ALL {
+                let objects = render_objects_at(&wandb, &vendors, edition).unwrap();
+                let checked = check(&objects, &crds, &format!("{what} ({edition} edition) with {releases:?}"));
+                assert!(checked > 0, "{what}: nothing checked against {releases:?}");
+            }
         }
     }
 }

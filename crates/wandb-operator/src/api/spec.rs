@@ -1,5 +1,7 @@
 //! The desired state a user writes.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
@@ -207,7 +209,7 @@ pub struct ComponentConfig {
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(
-    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.storageSize) && !has(self.config) && !has(self.backup) && !has(self.restore))").message("external cannot be combined with the managed settings replicas, storageSize, config, backup and restore: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
+    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.storageSize) && !has(self.config) && !has(self.backup) && !has(self.restore) && !has(self.proxy) && !has(self.settings))").message("external cannot be combined with the managed settings replicas, storageSize, config, backup, restore, proxy and settings: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
 )]
 pub struct MySqlSpec {
     #[serde(flatten)]
@@ -235,6 +237,34 @@ pub struct MySqlSpec {
     #[schemars(range(min = 1, max = 7))]
     #[x_kube(validation = Rule::new("self % 2 == 1").message("must be odd (Galera needs a majority)").reason(Reason::FieldValueInvalid))]
     pub replicas: Option<i32>,
+
+    /// The proxy clients connect through. `haproxy` (the default for installs created from
+    /// 2026-12): every connection goes to one writer node, which is what W&B needs (it supports
+    /// no read replicas). `proxysql` (the default before): ProxySQL in front of the nodes.
+    /// Omitted: the default of the edition the cluster was created with; `dev` runs without a
+    /// proxy unless one is named here. Switching the proxy of a running cluster restarts the
+    /// proxy pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<MySqlProxy>,
+
+    /// MySQL server settings added to `[mysqld]`, e.g. `{max_connections: "1000"}`. W&B's
+    /// required settings (`binlog_format=ROW`, `sync_binlog=1`, …; see
+    /// `docs/operations.md#mysql-settings`) are set by default; a value here replaces the
+    /// default, and replacing a required one is reported with `RequiredSettingOverridden`.
+    /// Changing settings restarts the database nodes one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.all(k, k.matches('^[a-z][a-z0-9_-]*$'))").message("setting names are lowercase MySQL variable names (letters, digits, _ and -)").reason(Reason::FieldValueInvalid))]
+    pub settings: Option<BTreeMap<String, String>>,
+}
+
+/// The proxy in front of a managed MySQL cluster.
+#[derive(Serialize, Deserialize, schemars::JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum MySqlProxy {
+    /// HAProxy: every connection to one writer node (Percona's default since 1.19).
+    Haproxy,
+    /// ProxySQL.
+    Proxysql,
 }
 
 /// Redis (OT-Container-Kit redis-operator).

@@ -5,6 +5,7 @@ mod health;
 pub mod leader;
 pub mod metrics;
 pub mod rbac;
+mod releases;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -212,6 +213,7 @@ pub async fn run(
     }
     let caches = Caches::new(caches);
     let reporter = Reporter { controller: MANAGER.to_owned(), instance: Some(options.instance.clone()) };
+    let release_sources = registry.release_sources();
     let ctx = Arc::new(Context::new(
         client.clone(),
         registry,
@@ -220,6 +222,7 @@ pub async fn run(
         metrics.clone(),
         options.settings.clone(),
     ));
+    let (releases_listed, release_changes) = releases::watch(client.clone(), release_sources, ctx.releases.clone());
 
     // Drive the caches first: reconciling before they are complete would report objects as
     // missing and make statuses flap after every restart. Changes seen while the caches fill
@@ -246,7 +249,7 @@ pub async fn run(
             .filter(|c| c.state() == KindState::Unknown)
             .map(|c| format!("{} {}", c.resource.api_version, c.resource.kind))
             .collect();
-        if pending.is_empty() {
+        if pending.is_empty() && releases_listed.load(Ordering::Acquire) {
             break;
         }
         waited += 1;
@@ -286,6 +289,10 @@ pub async fn run(
         let controller = Controller::for_stream(resources, store)
             .with_config(ControllerConfig::default().concurrency(options.concurrency))
             .reconcile_on(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) }))
+            // A vendor release changed: what fits it may differ for every resource.
+            .reconcile_all_on(futures::stream::unfold(release_changes.clone(), |mut rx| async move {
+                rx.changed().await.ok().map(|_| ((), rx))
+            }))
             .graceful_shutdown_on(async move {
                 let _ = stopped.changed().await;
             });

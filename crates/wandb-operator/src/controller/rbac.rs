@@ -44,6 +44,7 @@ const OWN_RULES: &[Rule] = &[
         verbs: &["get", "list", "watch"],
         why: "Redis readiness comes from the vendor's StatefulSets",
     },
+    CRD_METADATA_RULE,
     Rule {
         group: "events.k8s.io",
         resources: &["events"],
@@ -63,6 +64,15 @@ pub fn rules() -> Vec<Rule> {
 
 /// How many of [`OWN_RULES`] are about the `WeightsAndBiases` resource (they come first).
 const OWN_RESOURCE_RULES: usize = 3;
+
+/// Reading the vendors' CRD metadata (which release is installed). Cluster-scoped: a
+/// namespace-scoped install grants it with a ClusterRole of its own.
+pub const CRD_METADATA_RULE: Rule = Rule {
+    group: "apiextensions.k8s.io",
+    resources: &["customresourcedefinitions"],
+    verbs: &["list", "watch"],
+    why: "read which vendor operator release is installed (the metadata of its CRDs: labels and annotations)",
+};
 
 /// Leader election, in the operator's namespace only.
 pub const LEASE_RULE: Rule = Rule {

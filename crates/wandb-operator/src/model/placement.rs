@@ -39,8 +39,10 @@ impl Placement {
     }
 }
 
-/// Access to a component config's placement.
+/// Access to a component config's placement and edition.
 pub trait Placed {
     /// Where the component lives and its retention policy.
     fn placement(&self) -> &Placement;
+    /// The edition of defaults the config was resolved with.
+    fn edition(&self) -> super::edition::Edition;
 }

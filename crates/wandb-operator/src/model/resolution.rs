@@ -1,6 +1,7 @@
 //! The resolution of one `WeightsAndBiases`: the instance checks. Each component's plan is
 //! resolved from it on demand (`Resolution::plan`, with the descriptor).
 
+use super::edition::Edition;
 use super::error::ModelError;
 use super::placement::Instance;
 use crate::api::{OnDelete, Size, WeightsAndBiases, WeightsAndBiasesSpec};
@@ -19,6 +20,17 @@ pub struct Resolution {
     pub size: Size,
     /// The spec.
     pub spec: WeightsAndBiasesSpec,
+    /// The edition of defaults the plans are resolved with: [`Edition::LATEST`] for a new
+    /// component; the reconciler resolves an existing one again with the edition it was
+    /// created with ([`Resolution::at_edition`]).
+    pub edition: Edition,
+}
+
+impl Resolution {
+    /// The same resolution with the defaults of `edition`.
+    pub fn at_edition(&self, edition: Edition) -> Resolution {
+        Resolution { edition, ..self.clone() }
+    }
 }
 
 /// Checks the instance-level values of `wandb` (name, namespace, name length). An invalid
@@ -31,7 +43,7 @@ pub fn resolve(wandb: &WeightsAndBiases) -> Result<Resolution, ModelError> {
             format!("must be at most {MAX_NAME_LENGTH} characters so that derived names fit the vendors' limits"),
         ));
     }
-    Ok(Resolution { instance, size: wandb.spec.size, spec: wandb.spec.clone() })
+    Ok(Resolution { instance, size: wandb.spec.size, spec: wandb.spec.clone(), edition: Edition::LATEST })
 }
 
 pub(crate) fn instance(wandb: &WeightsAndBiases) -> Result<Instance, ModelError> {

@@ -53,7 +53,8 @@ impl<'a> ComponentVisitor for Launch<'a> {
         self.runs.push(Box::pin(async move {
             let plan = resolution.plan::<D>();
             let external = matches!(plan, Ok(Plan::External(_)));
-            let result = reconcile_component::<D>(ctx, wandb, vendor, &plan, D::status(previous), progress).await;
+            let result =
+                reconcile_component::<D>(ctx, wandb, vendor, resolution, &plan, D::status(previous), progress).await;
             Box::new(move |gathered: &mut Gathered| {
                 gathered.external |= external;
                 let status = match result {

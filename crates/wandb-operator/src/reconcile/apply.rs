@@ -112,6 +112,20 @@ enum Outcome {
 
 /// FNV-1a over the serialized body: stable (serde_json maps are sorted) and cheap. Not a
 /// security measure: only detects that our desired state changed.
+/// The body we send for a desired object: `desired` with the hash of itself in
+/// [`APPLIED_HASH_ANNOTATION`]; and the hash.
+pub fn with_applied_hash(desired: &Value) -> (Value, String) {
+    let mut body = desired.clone();
+    let digest = hash(&body);
+    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        let annotations = meta.entry("annotations").or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Some(a) = annotations.as_object_mut() {
+            a.insert(APPLIED_HASH_ANNOTATION.to_owned(), Value::from(digest.clone()));
+        }
+    }
+    (body, digest)
+}
+
 fn hash(body: &Value) -> String {
     crate::model::digest::fnv1a(&body.to_string())
 }
@@ -149,14 +163,7 @@ async fn apply(
         .caches
         .resource(&key.api_version, &key.kind)
         .ok_or_else(|| ReconcileError::UnknownKind(format!("{} {}", key.api_version, key.kind)))?;
-    let mut body = object.body.clone();
-    let digest = hash(&body);
-    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-        let annotations = meta.entry("annotations").or_insert_with(|| Value::Object(serde_json::Map::new()));
-        if let Some(a) = annotations.as_object_mut() {
-            a.insert(APPLIED_HASH_ANNOTATION.to_owned(), Value::from(digest.clone()));
-        }
-    }
+    let (body, digest) = with_applied_hash(&object.body);
     let live = ctx.caches.get(key);
     if let Some(live) = &live {
         let live_value = serde_json::to_value(&**live).unwrap_or_default();

@@ -87,6 +87,8 @@ pub struct Context {
     pub prober: Arc<dyn Prober>,
     /// The last check of each external component.
     pub checks: Checks,
+    /// The vendor operator releases installed (kept up to date by the controller).
+    pub releases: Arc<super::releases::InstalledReleases>,
     /// When each failing resource's current run of failures began.
     pub(super) failing_since: Mutex<HashMap<(String, String), Instant>>,
 }
@@ -106,6 +108,7 @@ impl Context {
         Context {
             prober,
             checks: Checks::default(),
+            releases: Arc::default(),
             client,
             registry,
             caches,

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::Api;
-use kube::runtime::events::EventType;
 use tracing::{debug, info};
 
 use super::check_cache::Findings;
@@ -17,6 +16,7 @@ use super::error::ReconcileError;
 use super::retention;
 use super::retention::Leftovers;
 use super::status_write::{detail, not_owned};
+use super::version_check;
 use crate::api::{ComponentStatus, State, WeightsAndBiases};
 use crate::model::{ComponentDescriptor, ExternalConfig, ExternalService, ProbeTarget};
 use crate::vendors::connection_secret;
@@ -162,16 +162,10 @@ pub(crate) async fn reconcile<D: ComponentDescriptor>(
         });
     }
 
-    if let (Some(version), Some(minimum)) = (&findings.version, placement.component.minimum_version())
-        && let Some(shortfall) = minimum.shortfall(version)
-    {
-        // A warning, not an outage: the state stays what the probes say.
-        let seen = previous.is_some_and(|p| p.details.iter().any(|d| d.code == VERSION_BELOW_MINIMUM));
-        if !seen {
-            ctx.event(wandb, EventType::Warning, VERSION_BELOW_MINIMUM, shortfall.clone(), None).await;
-        }
-        details.push(detail(State::Ready, VERSION_BELOW_MINIMUM, shortfall));
-    }
+    // A warning, not an outage: the state stays what the probes say.
+    details.extend(
+        version_check::below_minimum(ctx, wandb, placement.component, findings.version.as_deref(), previous).await,
+    );
 
     let mut connection_secret = None;
     if findings.missing.is_empty() {
@@ -206,9 +200,6 @@ pub(crate) async fn reconcile<D: ComponentDescriptor>(
         backup: None,
     })
 }
-
-/// The detail (and Warning event) of a server older than W&B supports, or another product.
-const VERSION_BELOW_MINIMUM: &str = "VersionBelowMinimum";
 
 /// Detail codes only an external component reports: a previous status with one of them was
 /// external, so a finished purge of the managed leftovers is not repeated.

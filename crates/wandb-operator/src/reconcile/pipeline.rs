@@ -14,17 +14,18 @@ use super::error::ReconcileError;
 use super::guards::{self, Guarded};
 use super::retention::{self, Leftovers};
 use super::status_write::{detail, not_owned};
-use super::{backups_step, external_check};
+use super::{backups_step, edition, external_check, version_check};
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases};
-use crate::model::{ComponentDescriptor, ModelError, Placed, Placement, Plan};
+use crate::model::{ComponentDescriptor, ModelError, Placed, Placement, Plan, Resolution};
 use crate::registry::VendorOf;
-use crate::vendors::{BackupRecords, Observed, connection_secret};
+use crate::vendors::{BackupRecords, Observed, connection_secret, desired_with_edition};
 
 /// Reconciles component `D` for its `plan`.
 pub(crate) async fn reconcile_component<D: ComponentDescriptor>(
     ctx: &Context,
     wandb: &WeightsAndBiases,
     vendor: &'static VendorOf<D>,
+    resolution: &Resolution,
     plan: &Result<Plan<D>, ModelError>,
     previous: Option<&ComponentStatus<D::Connection>>,
     progress: &Progress,
@@ -35,6 +36,8 @@ pub(crate) async fn reconcile_component<D: ComponentDescriptor>(
     {
         ctx.checks.forget(&wandb.namespace().unwrap_or_default(), &wandb.name_any(), D::COMPONENT.key());
     }
+    // The managed config at the edition it keeps, for the steps after the status.
+    let mut kept = None;
     let mut status = match plan {
         Err(error) => blocked(vec![detail(State::Error, "InvalidSpec", error.to_string())]),
         Ok(Plan::Disabled(placement)) => {
@@ -45,10 +48,14 @@ pub(crate) async fn reconcile_component<D: ComponentDescriptor>(
             let leftovers = leftovers_of::<D>(vendor, &config.placement);
             external_check::reconcile::<D>(ctx, wandb, config, &leftovers, previous, progress).await?
         }
-        Ok(Plan::Enabled(config)) => managed::<D>(ctx, wandb, vendor, config, previous, progress).await?,
+        Ok(Plan::Enabled(config)) => {
+            let (config, status) = managed::<D>(ctx, wandb, vendor, resolution, config, previous, progress).await?;
+            kept = Some(config);
+            status
+        }
     };
     warn_new_errors(ctx, wandb, &status, previous).await;
-    if let Ok(Plan::Enabled(config)) = plan
+    if let Some(config) = &kept
         && let Some(backups) = vendor.backups()
     {
         let previous_backup = previous.and_then(|p| p.backup.as_ref());
@@ -63,22 +70,43 @@ fn leftovers_of<D: ComponentDescriptor>(vendor: &'static VendorOf<D>, placement:
         kinds: vendor.kinds(),
         claims: vendor.data_claims(placement),
         backups: vendor.backups().map(|b| b as &dyn BackupRecords),
+        vendor_secrets: vendor.vendor_secrets(placement),
     }
 }
 
-/// A managed component: build, guard, apply, observe, publish.
+/// A managed component: find the edition it keeps, build, guard, apply, observe, publish.
+/// Returns the config at the edition it keeps, with its status.
 async fn managed<D: ComponentDescriptor>(
     ctx: &Context,
     wandb: &WeightsAndBiases,
     vendor: &'static VendorOf<D>,
-    config: &D::Config,
+    resolution: &Resolution,
+    latest: &D::Config,
     previous: Option<&ComponentStatus<D::Connection>>,
     progress: &Progress,
-) -> Result<ComponentStatus<D::Connection>, ReconcileError> {
+) -> Result<(D::Config, ComponentStatus<D::Connection>), ReconcileError> {
+    let latest_desired = desired_with_edition(vendor, latest)?;
+    // An existing component keeps the edition of defaults it was created with.
+    let (config, desired, upgrade) = match edition::existing(ctx, &latest_desired) {
+        Some(Err(message)) => return Ok((latest.clone(), blocked(vec![edition::unknown(message)]))),
+        Some(Ok(kept)) if kept != latest.edition() => match resolution.at_edition(kept).plan::<D>() {
+            Ok(Plan::Enabled(config)) => {
+                let desired = desired_with_edition(vendor, &config)?;
+                let upgrade = edition::upgrade_available(vendor, &config, &desired, latest, &latest_desired);
+                (config, desired, upgrade)
+            }
+            // The plan itself does not depend on the edition, only the config's defaults do.
+            _ => (latest.clone(), latest_desired, None),
+        },
+        _ => (latest.clone(), latest_desired, None),
+    };
+    let mut desired = desired;
+    if let Err(message) = vendor.fit_release(&config, &mut desired, ctx.releases.get(vendor.release_source())) {
+        return Ok((config, blocked(vec![detail(State::Error, "VendorVersionUnsupported", message)])));
+    }
     let placement = config.placement();
-    let desired = vendor.desired(config)?;
     let mut refusals = match guards::check(ctx, wandb, vendor.name(), placement, &desired, progress).await? {
-        Guarded::Blocked(details) => return Ok(blocked(details)),
+        Guarded::Blocked(details) => return Ok((config, blocked(details))),
         Guarded::Checked { refusals } => refusals,
     };
     let mut observed: Observed = if refusals.is_empty() {
@@ -87,9 +115,14 @@ async fn managed<D: ComponentDescriptor>(
         observe_without_writing(ctx, placement, &desired)
     };
     read_extra(ctx, &desired, &mut observed);
-    let mut status = vendor.observe(config, &observed, previous.is_some_and(|p| p.ready));
+    let mut status = vendor.observe(&config, &observed, previous.is_some_and(|p| p.ready));
+    let component = placement.component;
+    status
+        .details
+        .extend(version_check::below_minimum(ctx, wandb, component, status.version.as_deref(), previous).await);
+    status.details.extend(upgrade);
     if refusals.is_empty() {
-        publish_connection::<D>(ctx, wandb, vendor, config, &mut status, &mut refusals, progress).await?;
+        publish_connection::<D>(ctx, wandb, vendor, &config, &mut status, &mut refusals, progress).await?;
     }
     if !refusals.is_empty() {
         status.ready = false;
@@ -97,7 +130,7 @@ async fn managed<D: ComponentDescriptor>(
         refusals.extend(status.details);
         status.details = refusals;
     }
-    Ok(status)
+    Ok((config, status))
 }
 
 fn blocked<K>(details: Vec<StatusDetail>) -> ComponentStatus<K> {

@@ -27,6 +27,9 @@ pub(crate) struct Leftovers {
     pub claims: ClaimMatcher,
     /// The vendor's backup records, when it takes backups.
     pub backups: Option<&'static dyn BackupRecords>,
+    /// Secrets the vendor makes for the component (found by name, whether or not we labelled
+    /// them): a purge deletes them too.
+    pub vendor_secrets: Vec<String>,
 }
 
 /// What retention achieved.
@@ -107,6 +110,32 @@ async fn list_claims(
         .collect())
 }
 
+/// The vendor's Secrets for the component that exist but are not among `objects` (we never
+/// labelled them: their component reads its credentials elsewhere), read by name.
+async fn unlabelled_vendor_secrets(
+    ctx: &Context,
+    placement: &Placement,
+    names: &[String],
+    objects: &[(ApiResource, DynamicObject)],
+) -> Result<Vec<(ApiResource, DynamicObject)>, ReconcileError> {
+    let kind = api_resource_of::<Secret>();
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &placement.namespace);
+    let mut found = Vec::new();
+    for name in names {
+        if objects.iter().any(|(k, o)| k.kind == "Secret" && &o.name_any() == name) {
+            continue;
+        }
+        let action = format!("read Secret {}/{name}", placement.namespace);
+        if let Some(meta) = api.get_metadata_opt(name).await.map_err(ReconcileError::api(action))? {
+            found.push((
+                kind.clone(),
+                DynamicObject { types: None, metadata: meta.metadata, data: serde_json::Value::Null },
+            ));
+        }
+    }
+    Ok(found)
+}
+
 /// Applies the component's retention policy to what it has in the cluster.
 pub(crate) async fn apply(
     ctx: &Context,
@@ -171,6 +200,8 @@ pub(crate) async fn apply(
                 protect_backups(ctx, placement, backups).await?;
             }
             let claims = list_claims(ctx, placement, &leftovers.claims).await?;
+            let vendor_secrets = unlabelled_vendor_secrets(ctx, placement, &leftovers.vendor_secrets, &objects).await?;
+            let claims: Vec<_> = claims.into_iter().chain(vendor_secrets).collect();
             let remaining = objects.len() + claims.len();
             if remaining == 0 {
                 return Ok(Outcome::Done);
@@ -240,8 +271,12 @@ pub async fn finalize(
     let mut first_error = None;
     for entry in &entries {
         let placement = &entry.placement_for_deletion(wandb)?;
-        let leftovers =
-            Leftovers { kinds: entry.kinds(), claims: entry.data_claims(placement), backups: entry.backup_records() };
+        let leftovers = Leftovers {
+            kinds: entry.kinds(),
+            claims: entry.data_claims(placement),
+            backups: entry.backup_records(),
+            vendor_secrets: entry.vendor_secrets(placement),
+        };
         // A component that fails does not stop the others' retention in this pass.
         match apply(ctx, wandb, placement, &leftovers, Scope { purged_before: false, keep: &[] }, progress).await {
             Ok(Outcome::InProgress(n)) => deleting.push((placement.component, n)),

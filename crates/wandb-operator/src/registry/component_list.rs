@@ -81,9 +81,14 @@ impl Registry {
         self.entries().iter().flat_map(|e| e.record_kinds()).collect()
     }
 
+    /// Where each vendor's CRDs name its release (for the vendors whose CRDs do).
+    pub fn release_sources(&self) -> Vec<vendors::ReleaseSource> {
+        self.entries().iter().filter_map(|e| e.release_source()).collect()
+    }
+
     /// Every image the operator can deploy by default, sorted, without repeats.
-    pub fn default_images(&self) -> Vec<String> {
-        let mut images: Vec<String> = self.entries().iter().flat_map(|e| e.default_images()).collect();
+    pub fn default_images(&self, edition: crate::model::Edition) -> Vec<String> {
+        let mut images: Vec<String> = self.entries().iter().flat_map(|e| e.default_images(edition)).collect();
         images.sort();
         images.dedup();
         images

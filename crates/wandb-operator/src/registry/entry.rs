@@ -22,9 +22,13 @@ pub trait ComponentEntry: Send + Sync {
     /// The vendor's RBAC rows.
     fn access_rules(&self) -> &'static [Rule];
     /// Every image the vendor's objects can name by default.
-    fn default_images(&self) -> Vec<String>;
+    fn default_images(&self, edition: crate::model::Edition) -> Vec<String>;
+    /// Where the vendor's CRDs name its release.
+    fn release_source(&self) -> Option<crate::vendors::ReleaseSource>;
     /// The component's data claims.
     fn data_claims(&self, placement: &Placement) -> ClaimMatcher;
+    /// Secrets the vendor makes for the component, by name.
+    fn vendor_secrets(&self, placement: &Placement) -> Vec<String>;
     /// The vendor's backup records, when it takes backups of this component.
     fn backup_records(&self) -> Option<&'static dyn BackupRecords>;
     /// Where the component lives, even when its spec is invalid (deletion).
@@ -72,12 +76,20 @@ impl<D: ComponentDescriptor> ComponentEntry for Entry<D> {
         self.vendor.access_rules()
     }
 
-    fn default_images(&self) -> Vec<String> {
-        self.vendor.default_images()
+    fn default_images(&self, edition: crate::model::Edition) -> Vec<String> {
+        self.vendor.default_images(edition)
+    }
+
+    fn release_source(&self) -> Option<crate::vendors::ReleaseSource> {
+        self.vendor.release_source()
     }
 
     fn data_claims(&self, placement: &Placement) -> ClaimMatcher {
         self.vendor.data_claims(placement)
+    }
+
+    fn vendor_secrets(&self, placement: &Placement) -> Vec<String> {
+        self.vendor.vendor_secrets(placement)
     }
 
     fn backup_records(&self) -> Option<&'static dyn BackupRecords> {

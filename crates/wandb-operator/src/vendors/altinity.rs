@@ -32,8 +32,6 @@ fn server_image(config: &ClickHouseConfig) -> String {
 }
 /// Key of the password in the credentials Secret.
 pub const PASSWORD_KEY: &str = "password";
-/// The ClickHouse cluster name (the vendor allows at most 15 characters).
-pub const CLUSTER: &str = "cluster";
 /// Networks the application user may connect from: private ranges used by pod networks,
 /// never `::/0`.
 pub const USER_NETWORKS: [&str; 7] =
@@ -272,6 +270,14 @@ impl Altinity {
             (format!("{USER}/networks/ip"), json!(USER_NETWORKS)),
             (format!("{USER}/profile"), json!("default")),
         ]);
+        let mut users = users;
+        if let Some(database) = &config.database {
+            // The application's database and Weave's bookkeeping one, nothing else.
+            users.insert(
+                format!("{USER}/allow_databases/database"),
+                json!([database, crate::model::clickhouse::WEAVE_MANAGEMENT_DATABASE]),
+            );
+        }
         let zookeeper = config.keeper.as_ref().map(|_| Zookeeper {
             nodes: vec![ZookeeperNode { host: format!("keeper-{}", keeper_name(&config.placement)), port: 2181 }],
         });
@@ -283,7 +289,8 @@ impl Altinity {
                     users,
                     zookeeper,
                     clusters: vec![Cluster {
-                        name: CLUSTER.to_owned(),
+                        // At most 15 characters (Altinity); part of pod and claim names.
+                        name: config.cluster.clone(),
                         layout: Layout { shards_count: Some(1), replicas_count: config.replicas },
                     }],
                 },
@@ -369,12 +376,30 @@ impl Vendor for Altinity {
         ]
     }
 
-    fn connection_extras(&self, _config: &ClickHouseConfig) -> std::collections::BTreeMap<String, String> {
-        [("CLICKHOUSE_HTTP_PORT".to_owned(), "8123".to_owned())].into()
+    fn connection_extras(&self, config: &ClickHouseConfig) -> std::collections::BTreeMap<String, String> {
+        let mut extras: std::collections::BTreeMap<String, String> = [
+            ("CLICKHOUSE_HTTP_PORT".to_owned(), "8123".to_owned()),
+            // What Weave needs to issue its DDL `ON CLUSTER` (the name an existing install
+            // keeps, whatever it is).
+            ("CLICKHOUSE_REPLICATED".to_owned(), (config.replicas > 1).to_string()),
+            ("CLICKHOUSE_REPLICATED_CLUSTER".to_owned(), config.cluster.clone()),
+        ]
+        .into();
+        if let Some(database) = &config.database {
+            extras.insert("CLICKHOUSE_DATABASE".to_owned(), database.clone());
+        }
+        extras
     }
 
-    fn default_images(&self) -> Vec<String> {
-        let version = crate::model::clickhouse::CLICKHOUSE_VERSION;
+    fn release_source(&self) -> Option<super::release::ReleaseSource> {
+        Some(super::release::ReleaseSource {
+            crd: "clickhouseinstallations.clickhouse.altinity.com",
+            key: "clickhouse.altinity.com/chop",
+        })
+    }
+
+    fn default_images(&self, edition: crate::model::Edition) -> Vec<String> {
+        let version = crate::model::clickhouse::defaults(edition).version;
         vec![format!("{SERVER_IMAGE_REPOSITORY}:{version}"), format!("{KEEPER_IMAGE_REPOSITORY}:{version}")]
     }
 
@@ -402,6 +427,10 @@ impl Vendor for Altinity {
             prefixes: vec![format!("data-chi-{name}-"), format!("data-chk-{keeper}-")],
             labels: vec![],
         }
+    }
+
+    fn applied_version(&self, config: &ClickHouseConfig) -> Option<String> {
+        meta::image_version(&server_image(config))
     }
 
     fn observe(
@@ -433,7 +462,7 @@ impl Vendor for Altinity {
         status.credentials_secret =
             Some(SecretKeyReference { name: credentials_name(config), key: PASSWORD_KEY.to_owned() });
         // Altinity reports its own version, not the server's: the image we applied.
-        status.version = meta::image_version(&server_image(config));
+        status.version = self.applied_version(config);
         status
     }
 }

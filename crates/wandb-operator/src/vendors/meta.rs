@@ -24,6 +24,32 @@ pub const LABEL_COMPONENT: &str = "weightsandbiases.apps.wandb.com/component";
 /// it for one.
 pub const LABEL_VENDOR_SECRET_OF: &str = "weightsandbiases.apps.wandb.com/vendor-secret-of";
 
+/// The edition of defaults an object was written with (absent on objects of the 2025 edition,
+/// which predate it): how a new operator release knows to keep what an existing install runs.
+pub const ANNOTATION_EDITION: &str = "apps.wandb.com/defaults-edition";
+
+/// Marks every desired object with `edition` (objects of an edition that predates the
+/// annotation are left as they were written).
+pub fn stamp_edition(desired: &mut super::objects::Desired, edition: crate::model::Edition) {
+    if !edition.annotated() {
+        return;
+    }
+    for object in &mut desired.objects {
+        if let Some(metadata) = object.body.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
+            let annotations = metadata.entry("annotations").or_insert_with(|| serde_json::json!({}));
+            if let Some(annotations) = annotations.as_object_mut() {
+                annotations.insert(ANNOTATION_EDITION.to_owned(), edition.as_str().into());
+            }
+        }
+    }
+}
+
+/// The edition an existing object was written with, from its annotation.
+pub fn edition_of(object: &serde_json::Value) -> Result<crate::model::Edition, String> {
+    let value = object.pointer("/metadata/annotations").and_then(|a| a.get(ANNOTATION_EDITION));
+    crate::model::Edition::from_annotation(value.and_then(serde_json::Value::as_str))
+}
+
 /// The labels that mark an object as ours.
 pub fn labels(placement: &Placement) -> BTreeMap<String, String> {
     BTreeMap::from([

@@ -199,7 +199,12 @@ impl Vendor for MinioOperator {
         .into()
     }
 
-    fn default_images(&self) -> Vec<String> {
+    fn release_source(&self) -> Option<super::release::ReleaseSource> {
+        Some(super::release::ReleaseSource { crd: "tenants.minio.min.io", key: "operator.min.io/version" })
+    }
+
+    fn default_images(&self, _edition: crate::model::Edition) -> Vec<String> {
+        // The same in every edition: the last MinIO release with an image on quay.io.
         vec![MINIO_IMAGE.to_owned()]
     }
 
@@ -215,6 +220,10 @@ impl Vendor for MinioOperator {
     fn data_claims(&self, placement: &crate::model::Placement) -> super::objects::ClaimMatcher {
         let name = placement.object_name();
         super::objects::ClaimMatcher { prefixes: vec![], labels: vec![("v1.min.io/tenant".to_owned(), name)] }
+    }
+
+    fn applied_version(&self, config: &MinioConfig) -> Option<String> {
+        meta::image_version(config.image.as_deref().unwrap_or(MINIO_IMAGE))
     }
 
     fn observe(
@@ -237,7 +246,7 @@ impl Vendor for MinioOperator {
         status.credentials_secret =
             Some(SecretKeyReference { name: secret.key.name, key: ROOT_PASSWORD_KEY.to_owned() });
         // The Tenant reports no server version: the image we applied.
-        status.version = meta::image_version(config.image.as_deref().unwrap_or(MINIO_IMAGE));
+        status.version = self.applied_version(config);
         status
     }
 }

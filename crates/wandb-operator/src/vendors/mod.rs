@@ -15,21 +15,25 @@ mod objects;
 pub mod opstree;
 pub mod percona;
 pub mod percona_backup;
+pub mod percona_release;
 mod readiness;
+mod release;
 mod secret;
 pub mod strimzi;
 mod vendor;
 
 pub use access_rule::{Rule, VENDOR_VERBS};
 pub use meta::{
-    ClaimTemplate, ClaimTemplateMeta, LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY,
-    LABEL_PART_OF, LABEL_VENDOR_SECRET_OF, MANAGER, labels as object_labels, vendor_secret_labels,
+    ANNOTATION_EDITION, ClaimTemplate, ClaimTemplateMeta, LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE,
+    LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_VENDOR_SECRET_OF, MANAGER, edition_of, labels as object_labels,
+    vendor_secret_labels,
 };
 pub use object_key::ObjectKey;
 pub use objects::{ClaimMatcher, Desired, DesiredObject, Observed, VendorError, api_resource_of};
 pub use readiness::Verdict;
+pub use release::{Release, ReleaseSource};
 pub use secret::{GENERATED_KEYS_ANNOTATION, GeneratedSecret, GeneratedValue, secret_value};
-pub use vendor::{BackupRecords, BackupSettings, BackupVendor, Vendor};
+pub use vendor::{BackupRecords, BackupSettings, BackupVendor, Vendor, desired_with_edition};
 
 /// Kinds every component's status may read besides the vendors' own: Secrets and StatefulSets
 /// (readiness of vendors that report it only there). PersistentVolumeClaims are not watched:

@@ -16,13 +16,24 @@ use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host
 use super::readiness::{self, Verdict};
 use super::vendor::Vendor;
 use crate::api::{ComponentStatus, RedisConnection};
-use crate::model::{Placement, RedisConfig, RedisTopology, Resources};
+use crate::model::{Edition, Placement, RedisConfig, RedisTopology, Resources};
 
 const API_VERSION: &str = "redis.redis.opstreelabs.in/v1beta2";
-/// Redis image (unless the user sets one).
-const REDIS_IMAGE: &str = "quay.io/opstree/redis:v7.0.15";
-/// Sentinel image.
-const REDIS_SENTINEL_IMAGE: &str = "quay.io/opstree/redis-sentinel:v7.0.12";
+/// The Redis and sentinel images of an edition (Redis unless the user sets one).
+/// 2025: an end-of-life 7.0 line, Redis and sentinel at different patches (kept as written).
+/// 2026: the patched 7.4 line (after the July 2026 security releases), the same release for
+/// Redis and sentinel; W&B requires Redis 7.x.
+pub fn images(edition: Edition) -> [&'static str; 2] {
+    match edition {
+        Edition::Y2025 => ["quay.io/opstree/redis:v7.0.15", "quay.io/opstree/redis-sentinel:v7.0.12"],
+        Edition::Y2026 => ["quay.io/opstree/redis:v7.4.11", "quay.io/opstree/redis-sentinel:v7.4.11"],
+    }
+}
+
+/// The Redis image for `config`: the user's, else its edition's.
+fn redis_image(config: &RedisConfig) -> String {
+    config.image.clone().unwrap_or_else(|| images(config.edition)[0].to_owned())
+}
 const STORAGE: &str = "/spec/storage/volumeClaimTemplate/spec/resources/requests/storage";
 
 /// `kubernetesConfig`.
@@ -167,7 +178,7 @@ impl Vendor for Opstree {
     fn desired(&self, config: &RedisConfig) -> Result<Desired, VendorError> {
         let p = &config.placement;
         let name = p.object_name();
-        let main = kubernetes_config(config.image.as_deref().unwrap_or(REDIS_IMAGE), &config.resources);
+        let main = kubernetes_config(&redis_image(config), &config.resources);
         match &config.topology {
             RedisTopology::Standalone => {
                 let redis = Redis::new(&name, RedisSpec { kubernetes_config: main, storage: Some(storage(config)) });
@@ -192,7 +203,7 @@ impl Vendor for Opstree {
                     &name,
                     RedisSentinelSpec {
                         cluster_size: sentinel.replicas,
-                        kubernetes_config: kubernetes_config(REDIS_SENTINEL_IMAGE, &sentinel.resources),
+                        kubernetes_config: kubernetes_config(images(config.edition)[1], &sentinel.resources),
                         redis_sentinel_config: RedisSentinelConfig {
                             redis_replication_name: name.clone(),
                             master_group_name: sentinel.master_name.clone(),
@@ -227,8 +238,8 @@ impl Vendor for Opstree {
         ]
     }
 
-    fn default_images(&self) -> Vec<String> {
-        vec![REDIS_IMAGE.to_owned(), REDIS_SENTINEL_IMAGE.to_owned()]
+    fn default_images(&self, edition: Edition) -> Vec<String> {
+        images(edition).map(str::to_owned).to_vec()
     }
 
     fn access_rules(&self) -> &'static [super::access_rule::Rule] {
@@ -244,6 +255,10 @@ impl Vendor for Opstree {
         // The vendor names claims `<template>-<cr>-<ordinal>`, the template defaulting to the CR name.
         let name = placement.object_name();
         super::objects::ClaimMatcher { prefixes: vec![format!("{name}-{name}-")], labels: vec![] }
+    }
+
+    fn applied_version(&self, config: &RedisConfig) -> Option<String> {
+        meta::image_version(&redis_image(config))
     }
 
     fn observe(
@@ -308,7 +323,7 @@ impl Vendor for Opstree {
         let mut status = readiness::fold(verdicts, previously_ready);
         status.connection = Some(connection);
         // Opstree reports no version: the image we applied.
-        status.version = meta::image_version(config.image.as_deref().unwrap_or(REDIS_IMAGE));
+        status.version = self.applied_version(config);
         status
     }
 }

@@ -8,28 +8,33 @@ use serde::{Deserialize, Serialize};
 use super::meta;
 use super::object_key::ObjectKey;
 use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host};
+use super::percona_release::release;
 use super::readiness::{self, Verdict};
+use super::release::{Release, ReleaseSource};
+use super::secret::{GeneratedSecret, GeneratedValue};
 use super::vendor::Vendor;
 use crate::api::Size;
 use crate::api::{ComponentStatus, MySqlConnection, SecretKeyReference};
-use crate::model::MySqlConfig;
+use crate::model::mysql::ProxyKind;
+use crate::model::{Edition, MySqlConfig};
 
-/// Percona `crVersion` written on every `PerconaXtraDBCluster`.
-pub const CR_VERSION: &str = "1.18.0";
-/// PXC image of the release for `small` and `large`.
-const PXC_IMAGE: &str = "percona/percona-xtradb-cluster:8.0";
-/// PXC image for `dev`.
-const DEV_PXC_IMAGE: &str = "perconalab/percona-xtradb-cluster-operator:main-pxc8.0";
-/// ProxySQL image.
-const PROXYSQL_IMAGE: &str = "percona/proxysql2:2.7.3";
-/// Log collector image (`dev`).
-const LOG_COLLECTOR_IMAGE: &str = "perconalab/percona-xtradb-cluster-operator:main-logcollector";
-
-/// The PXC image for `config`: the user's, else the one for its size.
+/// The PXC image for `config`: the user's, else the one of its edition for its size.
 pub fn pxc_image(config: &MySqlConfig) -> String {
-    let default = if config.size == Size::Dev { DEV_PXC_IMAGE } else { PXC_IMAGE };
+    let release = release(config.edition);
+    let default = if config.size == Size::Dev { release.dev_pxc } else { release.pxc };
     config.image.clone().unwrap_or_else(|| default.to_owned())
 }
+
+/// The Secret of ours holding the application user's password (Percona reads it).
+pub fn app_user_secret_name(config: &MySqlConfig) -> String {
+    format!("{}-app-user", config.placement.object_name())
+}
+
+/// The first Percona release that supports MySQL 8.4 fully (a technology preview before).
+pub const MYSQL_84_MINIMUM: Release = Release::new(1, 19, 0);
+
+/// The key of the password in [`app_user_secret_name`].
+pub const APP_USER_PASSWORD_KEY: &str = "password";
 
 /// Percona's `unsafeFlags` for `config`: `dev` sets all three (one node, no proxy, no TLS);
 /// otherwise only a node count outside Percona's safe 3..=5 needs `pxcSize`.
@@ -73,6 +78,49 @@ pub struct PerconaXtraDBClusterSpec {
     /// Scheduled backups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<super::percona_backup::PxcBackup>,
+    /// Users and their databases, created by Percona once the cluster is ready (≥ 1.16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<PxcUser>>,
+    /// How images change: `SmartUpdate` restarts replicas first and the writer last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_strategy: Option<String>,
+    /// Percona's version service: `disabled` so that nothing changes the images we pin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_options: Option<PxcUpgradeOptions>,
+}
+
+/// `spec.users[]`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PxcUser {
+    /// User name.
+    pub name: String,
+    /// Databases created (`CREATE DATABASE IF NOT EXISTS`) and granted on.
+    pub dbs: Vec<String>,
+    /// Hosts the user connects from.
+    pub hosts: Vec<String>,
+    /// Grants on each database.
+    pub grants: Vec<String>,
+    /// Whether the user may grant its rights on.
+    pub with_grant_option: bool,
+    /// Where the password is.
+    pub password_secret_ref: PxcSecretKeyRef,
+}
+
+/// A key of a Secret in the cluster's namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct PxcSecretKeyRef {
+    /// Secret.
+    pub name: String,
+    /// Key.
+    pub key: String,
+}
+
+/// `spec.upgradeOptions`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct PxcUpgradeOptions {
+    /// `disabled`, `recommended`, `latest` or a version.
+    pub apply: String,
 }
 
 /// `spec.unsafeFlags`.
@@ -102,6 +150,9 @@ pub struct PxcNodes {
     pub size: i32,
     /// Image.
     pub image: String,
+    /// Server configuration (`my.cnf` text); a change restarts the nodes one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<String>,
     /// Resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
@@ -196,38 +247,98 @@ impl Percona {
     /// data is removed only by an explicit purge.
     pub fn cluster(config: &MySqlConfig) -> PerconaXtraDBCluster {
         let name = config.placement.object_name();
+        let release = release(config.edition);
+        let proxy = |kind: ProxyKind| -> Option<PxcProxy> {
+            let enabled = config.proxy.filter(|p| p.kind == kind);
+            Some(match (enabled, kind) {
+                (Some(p), ProxyKind::ProxySql) => PxcProxy {
+                    enabled: true,
+                    size: Some(p.replicas),
+                    image: Some(release.proxysql.to_owned()),
+                    volume_spec: Some(PxcVolumeSpec {
+                        empty_dir: Some(EmptyDirVolumeSource::default()),
+                        persistent_volume_claim: None,
+                    }),
+                },
+                (Some(p), ProxyKind::HaProxy) => PxcProxy {
+                    enabled: true,
+                    size: Some(p.replicas),
+                    image: Some(release.haproxy.to_owned()),
+                    volume_spec: None,
+                },
+                (None, _) => PxcProxy { enabled: false, ..Default::default() },
+            })
+        };
+        // From 2026 both proxies are written, one enabled; the 2025 edition wrote ProxySQL only
+        // when it ran and HAProxy (disabled) only when ProxySQL did not.
+        let legacy = config.edition == Edition::Y2025;
+        let proxysql = proxy(ProxyKind::ProxySql).filter(|p| p.enabled || !legacy);
+        let haproxy = proxy(ProxyKind::HaProxy).filter(|p| !legacy || p.enabled || config.proxy.is_none());
+        let wandb_ready = config.app_account.is_some();
         let spec = PerconaXtraDBClusterSpec {
-            cr_version: CR_VERSION.to_owned(),
+            cr_version: release.cr_version.to_owned(),
             unsafe_flags: Some(unsafe_flags(config)),
             tls: Some(PxcTls { enabled: config.tls }),
             pxc: PxcNodes {
                 size: config.replicas,
                 image: pxc_image(config),
+                configuration: configuration(config),
                 resources: config.resources.to_requirements(),
                 volume_spec: PxcVolumeSpec {
                     persistent_volume_claim: Some(meta::rwo_claim_spec(config.storage.as_str())),
                     empty_dir: None,
                 },
             },
-            proxysql: config.proxy.map(|replicas| PxcProxy {
-                enabled: true,
-                size: Some(replicas),
-                image: Some(PROXYSQL_IMAGE.to_owned()),
-                volume_spec: Some(PxcVolumeSpec {
-                    empty_dir: Some(EmptyDirVolumeSource::default()),
-                    persistent_volume_claim: None,
-                }),
-            }),
-            haproxy: config.proxy.is_none().then(|| PxcProxy { enabled: false, ..Default::default() }),
+            proxysql,
+            haproxy,
             logcollector: config
                 .log_collector
-                .then(|| PxcLogCollector { enabled: true, image: LOG_COLLECTOR_IMAGE.to_owned() }),
+                .then(|| PxcLogCollector { enabled: true, image: release.log_collector.to_owned() }),
             backup: super::percona_backup::backup_section(config),
+            users: config.app_account.as_ref().map(|account| {
+                vec![PxcUser {
+                    name: account.user.clone(),
+                    dbs: vec![account.database.clone()],
+                    hosts: vec!["%".to_owned()],
+                    grants: vec!["ALL".to_owned()],
+                    with_grant_option: true,
+                    password_secret_ref: PxcSecretKeyRef {
+                        name: app_user_secret_name(config),
+                        key: APP_USER_PASSWORD_KEY.to_owned(),
+                    },
+                }]
+            }),
+            update_strategy: wandb_ready.then(|| "SmartUpdate".to_owned()),
+            upgrade_options: wandb_ready.then(|| PxcUpgradeOptions { apply: "disabled".to_owned() }),
         };
         let mut cluster = PerconaXtraDBCluster::new(&name, spec);
         *cluster.meta_mut() = meta::object_meta(&config.placement, &name);
         cluster
     }
+
+    /// The application user's password, generated once.
+    pub fn app_user_secret(config: &MySqlConfig) -> GeneratedSecret {
+        let name = app_user_secret_name(config);
+        GeneratedSecret {
+            key: ObjectKey::new("v1", "Secret", &config.placement.namespace, &name),
+            metadata: meta::object_meta(&config.placement, &name),
+            values: vec![GeneratedValue {
+                name: "password".to_owned(),
+                prefix: String::new(),
+                length: 32,
+                lowercase: false,
+            }],
+            entries: vec![(APP_USER_PASSWORD_KEY.to_owned(), "${password}".to_owned())],
+        }
+    }
+}
+
+/// `pxc.configuration`: the settings under `[mysqld]`, one per line, in name order; `None`
+/// without settings.
+fn configuration(config: &MySqlConfig) -> Option<String> {
+    (!config.settings.is_empty()).then(|| {
+        config.settings.iter().fold("[mysqld]\n".to_owned(), |text, (name, value)| format!("{text}{name}={value}\n"))
+    })
 }
 
 impl Vendor for Percona {
@@ -241,6 +352,7 @@ impl Vendor for Percona {
     fn desired(&self, config: &MySqlConfig) -> Result<Desired, VendorError> {
         Ok(Desired {
             objects: vec![DesiredObject::from_typed(cluster_key(config), &Self::cluster(config))?],
+            secrets: config.app_account.iter().map(|_| Self::app_user_secret(config)).collect(),
             storage_fields: vec![(
                 cluster_key(config),
                 "/spec/pxc/volumeSpec/persistentVolumeClaim/resources/requests/storage",
@@ -284,19 +396,61 @@ impl Vendor for Percona {
         ]
     }
 
-    fn default_images(&self) -> Vec<String> {
-        [PXC_IMAGE, DEV_PXC_IMAGE, PROXYSQL_IMAGE, LOG_COLLECTOR_IMAGE, super::percona_backup::BACKUP_IMAGE]
-            .map(str::to_owned)
-            .to_vec()
+    fn release_source(&self) -> Option<ReleaseSource> {
+        Some(ReleaseSource { crd: "perconaxtradbclusters.pxc.percona.com", key: "app.kubernetes.io/version" })
+    }
+
+    fn fit_release(
+        &self,
+        config: &MySqlConfig,
+        desired: &mut Desired,
+        installed: Option<Release>,
+    ) -> Result<(), String> {
+        // The 2025 edition is kept exactly as it was written.
+        if config.edition == Edition::Y2025 {
+            return Ok(());
+        }
+        let Some(installed) = installed else { return Ok(()) };
+        if installed < MYSQL_84_MINIMUM {
+            return Err(format!(
+                "MySQL 8.4 (the {} defaults) needs the Percona operator {MYSQL_84_MINIMUM} or newer, and {installed} is installed: upgrade it one minor release at a time (1.18 → 1.19 → 1.20); nothing is written until then (docs/operations.md#supported-versions)",
+                config.edition
+            ));
+        }
+        // Write the `crVersion` the installed operator knows, never a newer one.
+        let written = Release::parse(release(config.edition).cr_version);
+        if written.is_some_and(|written| installed < written)
+            && let Some(cluster) = desired.objects.iter_mut().find(|o| o.key == cluster_key(config))
+            && let Some(spec) = cluster.body.get_mut("spec").and_then(serde_json::Value::as_object_mut)
+        {
+            spec.insert("crVersion".to_owned(), installed.to_string().into());
+        }
+        Ok(())
+    }
+
+    fn default_images(&self, edition: Edition) -> Vec<String> {
+        release(edition).images().map(str::to_owned).to_vec()
     }
 
     fn backups(&self) -> Option<&dyn super::vendor::BackupVendor<Config = MySqlConfig>> {
         Some(&super::percona_backup::PerconaBackups)
     }
 
-    fn connection_extras(&self, _config: &MySqlConfig) -> std::collections::BTreeMap<String, String> {
-        // `credentialsSecret` holds the password of Percona's `root` user.
-        [("MYSQL_USER".to_owned(), "root".to_owned())].into()
+    fn connection_extras(&self, config: &MySqlConfig) -> std::collections::BTreeMap<String, String> {
+        match &config.app_account {
+            Some(account) => [
+                ("MYSQL_USER".to_owned(), account.user.clone()),
+                ("MYSQL_DATABASE".to_owned(), account.database.clone()),
+            ]
+            .into(),
+            // The 2025 edition: `credentialsSecret` holds the password of Percona's `root` user.
+            None => [("MYSQL_USER".to_owned(), "root".to_owned())].into(),
+        }
+    }
+
+    fn vendor_secrets(&self, placement: &crate::model::Placement) -> Vec<String> {
+        // The system users' passwords, which the data on the claims goes with.
+        vec![format!("{}-secrets", placement.object_name())]
     }
 
     fn data_claims(&self, placement: &crate::model::Placement) -> super::objects::ClaimMatcher {
@@ -305,6 +459,10 @@ impl Vendor for Percona {
             prefixes: vec![format!("datadir-{name}-pxc-"), format!("proxydata-{name}-proxysql-")],
             labels: vec![],
         }
+    }
+
+    fn applied_version(&self, config: &MySqlConfig) -> Option<String> {
+        meta::image_version(&pxc_image(config))
     }
 
     fn observe(
@@ -319,16 +477,28 @@ impl Vendor for Percona {
         let mut status = readiness::fold(vec![(key.to_string(), verdict)], previously_ready);
         // What Percona reports the nodes run; until it does, the image we applied.
         let reported = cluster.as_ref().and_then(|c| c.status.as_ref()?.pxc.as_ref()?.version.clone());
-        status.version = reported.or_else(|| meta::image_version(&pxc_image(config)));
+        status.version = reported.or_else(|| self.applied_version(config));
         let name = config.placement.object_name();
-        let service = if config.proxy.is_some() { format!("{name}-proxysql") } else { format!("{name}-pxc") };
+        let service = match config.proxy.map(|p| p.kind) {
+            Some(ProxyKind::HaProxy) => format!("{name}-haproxy"),
+            Some(ProxyKind::ProxySql) => format!("{name}-proxysql"),
+            None => format!("{name}-pxc"),
+        };
         status.connection = Some(MySqlConnection {
             host: service_host(&service, &config.placement.namespace),
             port: "3306".to_owned(),
         });
-        // Percona creates `<name>-secrets` with the `root` user's password.
-        status.credentials_secret =
-            Some(SecretKeyReference { name: format!("{name}-secrets"), key: "root".to_owned() });
+        status.credentials_secret = Some(match &config.app_account {
+            Some(_) => SecretKeyReference { name: app_user_secret_name(config), key: APP_USER_PASSWORD_KEY.to_owned() },
+            // The 2025 edition: Percona creates `<name>-secrets` with the `root` user's password.
+            None => SecretKeyReference { name: format!("{name}-secrets"), key: "root".to_owned() },
+        });
+        for overridden in &config.overridden {
+            status.details.push(readiness::notice(
+                "RequiredSettingOverridden",
+                format!("spec.mysql.settings sets {overridden}: W&B may misbehave (docs/operations.md#mysql-settings)"),
+            ));
+        }
         status
     }
 }

@@ -17,8 +17,6 @@ use crate::api::{BackupRecord, BackupRequestStatus, BackupStatus, SecretKeyRefer
 use crate::model::mysql_backup::{BackupConfig, BackupTarget, RestoreSource};
 use crate::model::{MySqlConfig, Placement};
 
-/// The backup image (Percona XtraBackup) matching Percona 1.18, pinned.
-pub const BACKUP_IMAGE: &str = "percona/percona-xtrabackup:8.0.35-34.1";
 /// The storage name in `spec.backup.storages`.
 pub const STORAGE_NAME: &str = "wandb-backups";
 /// The schedule name in `spec.backup.schedule`.
@@ -206,7 +204,7 @@ pub fn destination_prefix(config: &MySqlConfig) -> Option<String> {
 pub fn backup_section(config: &MySqlConfig) -> Option<PxcBackup> {
     let backup = config.backup.as_ref()?;
     Some(PxcBackup {
-        image: BACKUP_IMAGE.to_owned(),
+        image: super::percona_release::release(config.edition).backup.to_owned(),
         storages: [(STORAGE_NAME.to_owned(), storage(config, backup))].into(),
         schedule: vec![PxcBackupSchedule {
             name: SCHEDULE_NAME.to_owned(),

@@ -64,6 +64,11 @@ pub(crate) fn fold<C>(verdicts: Vec<(String, Verdict)>, previously_ready: bool) 
     ComponentStatus { ready, state, details, ..ComponentStatus::default() }
 }
 
+/// A notice: a detail that changes neither readiness nor state (state `Ready`).
+pub(crate) fn notice(code: &str, message: String) -> StatusDetail {
+    StatusDetail { state: State::Ready, code: code.to_owned(), message }
+}
+
 /// `Stale` when the vendor's observed generation is behind the object's generation.
 pub(crate) fn stale(observed: Option<i64>, generation: Option<i64>) -> Option<Verdict> {
     let generation = generation?;

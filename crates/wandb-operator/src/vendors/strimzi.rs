@@ -14,6 +14,7 @@ use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host
 use super::readiness::{self, Verdict};
 use super::vendor::Vendor;
 use crate::api::{ComponentStatus, KafkaConnection};
+use crate::model::Edition;
 use crate::model::KafkaConfig;
 
 const API_VERSION: &str = "kafka.strimzi.io/v1";
@@ -41,6 +42,10 @@ pub struct KafkaSpec {
 pub struct KafkaClusterSpec {
     /// Apache Kafka version.
     pub version: String,
+    /// The KRaft metadata version (quoted string); pinned so that a Strimzi upgrade never
+    /// moves it (moving it may not be undone).
+    #[serde(default, rename = "metadataVersion", skip_serializing_if = "Option::is_none")]
+    pub metadata_version: Option<String>,
     /// Image override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
@@ -214,6 +219,7 @@ impl Strimzi {
             KafkaSpec {
                 kafka: KafkaClusterSpec {
                     version: config.version.clone(),
+                    metadata_version: metadata_version(config),
                     image: config.image.clone(),
                     listeners: vec![listener("plain", 9092, false), listener("tls", 9093, true)],
                     config: config_map,
@@ -256,6 +262,22 @@ impl Strimzi {
     }
 }
 
+/// The metadata version pinned for `config`: from the 2026 edition, that of the Kafka line the
+/// brokers run (Strimzi's `kafka-versions.yaml`); the 2025 edition left it to Strimzi. A
+/// version outside the table is left to Strimzi too.
+fn metadata_version(config: &KafkaConfig) -> Option<String> {
+    if config.edition == Edition::Y2025 {
+        return None;
+    }
+    let line: Vec<&str> = config.version.splitn(3, '.').take(2).collect();
+    let metadata = match line.as_slice() {
+        ["4", "2"] => "4.2-IV1",
+        ["4", "3"] => "4.3-IV0",
+        _ => return None,
+    };
+    Some(metadata.to_owned())
+}
+
 impl Vendor for Strimzi {
     type Config = KafkaConfig;
     type Connection = KafkaConnection;
@@ -283,7 +305,7 @@ impl Vendor for Strimzi {
         [("KAFKA_TLS".to_owned(), "false".to_owned())].into()
     }
 
-    fn default_images(&self) -> Vec<String> {
+    fn default_images(&self, _edition: crate::model::Edition) -> Vec<String> {
         // Strimzi picks the broker image for the Kafka version from its own configuration.
         Vec::new()
     }
@@ -303,6 +325,10 @@ impl Vendor for Strimzi {
             prefixes: vec![format!("data-0-{name}-{name}-pool-"), format!("data-{name}-{name}-pool-")],
             labels: vec![(CLUSTER_LABEL.to_owned(), name)],
         }
+    }
+
+    fn applied_version(&self, config: &KafkaConfig) -> Option<String> {
+        Some(config.version.clone())
     }
 
     fn observe(
@@ -333,7 +359,7 @@ impl Vendor for Strimzi {
         status.connection = Some(KafkaConnection { host, port });
         // What Strimzi reports the brokers run; until it does, the version we asked for.
         let reported = kafka.as_ref().and_then(|k| k.status.as_ref()?.kafka_version.clone());
-        status.version = Some(reported.unwrap_or_else(|| config.version.clone()));
+        status.version = reported.or_else(|| self.applied_version(config));
         status
     }
 }

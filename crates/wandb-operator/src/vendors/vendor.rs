@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::access_rule::Rule;
 use super::connection_secret::ConnectionSecret;
 use super::objects::{ClaimMatcher, Desired, DesiredObject, Observed, VendorError};
+use super::release::{Release, ReleaseSource};
 use crate::api::{BackupRequestStatus, BackupStatus, ComponentStatus, StatusDetail};
 use crate::model::Placement;
 use crate::model::mysql_backup::{BackupConfig, RestoreConfig};
@@ -38,11 +39,20 @@ pub trait Vendor: Send + Sync {
     /// The component's data claims, found by the vendor's naming and labels.
     fn data_claims(&self, placement: &crate::model::Placement) -> ClaimMatcher;
 
+    /// Secrets the vendor makes for the component, by name (a purge deletes them).
+    fn vendor_secrets(&self, _placement: &crate::model::Placement) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Plain keys the connection Secret holds beyond the status connection keys (e.g. the user
     /// name), for a managed component.
     fn connection_extras(&self, _config: &Self::Config) -> BTreeMap<String, String> {
         BTreeMap::new()
     }
+
+    /// The engine version the objects for `config` ask for (an image tag, or the vendor's
+    /// version field): what status reports until the vendor reports what runs.
+    fn applied_version(&self, config: &Self::Config) -> Option<String>;
 
     /// Reads the vendor's status into the component status. `previously_ready` tells whether
     /// the component was `Ready` before, so that a loss of capacity reads as `Degraded`.
@@ -53,17 +63,46 @@ pub trait Vendor: Send + Sync {
         previously_ready: bool,
     ) -> ComponentStatus<Self::Connection>;
 
+    /// Where this vendor's CRDs name the release of the vendor operator, if they do.
+    fn release_source(&self) -> Option<ReleaseSource> {
+        None
+    }
+
+    /// Fits `desired` (built for `config`) to the installed release of the vendor operator
+    /// (`None`: not known, the newest we support is assumed), or says which release `config`
+    /// needs (`VendorVersionUnsupported`).
+    fn fit_release(
+        &self,
+        _config: &Self::Config,
+        _desired: &mut Desired,
+        _installed: Option<Release>,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
     /// The permissions the operator needs on this vendor's kinds (RBAC rows).
     fn access_rules(&self) -> &'static [Rule];
 
-    /// Every image this vendor's objects can name by default, for any size (what to mirror
-    /// into an air-gapped registry). Images the vendor operator picks itself are not listed.
-    fn default_images(&self) -> Vec<String>;
+    /// Every image this vendor's objects can name by default in `edition`, for any size (what
+    /// to mirror into an air-gapped registry). Images the vendor operator picks itself are not listed.
+    fn default_images(&self, edition: crate::model::Edition) -> Vec<String>;
 
     /// The vendor's backups of this component, when it takes them.
     fn backups(&self) -> Option<&dyn BackupVendor<Config = Self::Config>> {
         None
     }
+}
+
+/// The objects `vendor` wants for `config`, each marked with the config's edition of defaults:
+/// what both `render` and the reconciler apply.
+pub fn desired_with_edition<V>(vendor: &V, config: &V::Config) -> Result<Desired, VendorError>
+where
+    V: Vendor + ?Sized,
+    V::Config: crate::model::Placed,
+{
+    let mut desired = vendor.desired(config)?;
+    super::meta::stamp_edition(&mut desired, crate::model::Placed::edition(config));
+    Ok(desired)
 }
 
 /// A component's backup settings, as the backups step reads them.

@@ -41,7 +41,8 @@ macro_rules! on_both_backends {
 }
 
 /// Every Secret a resource named `wandb` has in its namespace once Ready: the generated ones
-/// (each created once), Percona's users Secret, one connection Secret per component, and with
+/// (each created once, including the MySQL application user's password), Percona's users
+/// Secret, one connection Secret per component, and with
 /// backups (`small`, `large`) the S3 credentials Percona's backups use.
 pub fn expected_secrets(backups: bool) -> Vec<String> {
     let mut names: Vec<String> = [
@@ -50,6 +51,7 @@ pub fn expected_secrets(backups: bool) -> Vec<String> {
         "wandb-kafka-connection",
         "wandb-minio-config",
         "wandb-minio-connection",
+        "wandb-mysql-app-user",
         "wandb-mysql-connection",
         "wandb-mysql-secrets",
         "wandb-redis-connection",
@@ -80,16 +82,17 @@ pub fn operator_client(emulator: &Emulator) -> Client {
     kube::client::ClientBuilder::new(service, "default").build()
 }
 
-/// Vendor CRD releases the operator targets (one per vendor).
+/// Vendor CRD releases the operator targets (one per vendor): the current ones (the operator
+/// reads Percona's release from its CRD labels, and MySQL 8.4 needs Percona ≥ 1.19).
 pub const VENDOR_RELEASES: [&str; 5] = [
-    "percona-xtradb-cluster/v1.18.0",
+    "percona-xtradb-cluster/v1.20.0",
     "strimzi/1.2.0",
     "opstree-redis/v0.26.0",
     "minio/master-0ee2c254",
     "altinity-clickhouse/0.25.6",
 ];
 
-fn vendor_crds_dir() -> Option<PathBuf> {
+pub fn vendor_crds_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("WANDB_VENDOR_CRDS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vendor-crds"));

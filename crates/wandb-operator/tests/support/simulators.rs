@@ -317,11 +317,12 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             let status = if failing {
                 json!({"state": "error", "message": ["simulated PXC failure"], "observedGeneration": generation})
             } else {
-                // Percona reports the image and the version mysqld runs (a patch release of the
-                // image's line: here always the simulated `.42-33.1`).
+                // Percona reports the image and the version mysqld runs: an exact tag's version
+                // (`8.4.8-8.1`), or for a floating line tag (`8.0`) a patch release of the line
+                // (here always the simulated `.42-33.1`).
                 let image = spec.pointer("/pxc/image").and_then(Value::as_str).unwrap_or_default();
-                let line = image.rsplit(':').next().unwrap_or_default().trim_start_matches("main-pxc");
-                let version = format!("{line}.42-33.1");
+                let tag = image.rsplit(':').next().unwrap_or_default().trim_start_matches("main-pxc");
+                let version = if tag.contains('-') { tag.to_owned() } else { format!("{tag}.42-33.1") };
                 json!({"state": "ready", "observedGeneration": generation, "pxc": {"size": size, "ready": size, "status": "ready", "image": image, "version": version}, "host": format!("{name}-pxc.{ns}"), "ready": size, "size": size})
             };
             write_status(client, kind, object, status).await;

@@ -9,6 +9,7 @@ use crate::api::{
 };
 use crate::model::component::{Component, ComponentInfo};
 use crate::model::descriptor::{ComponentDescriptor, ExternalBlock, Plan};
+use crate::model::edition::Edition;
 use crate::model::error::ModelError;
 use crate::model::external_service::ExternalConfig;
 use crate::model::external_service::{
@@ -35,8 +36,35 @@ pub const CLICKHOUSE: Component = Component::new(&ComponentInfo {
     minimum_version: Some(MinimumVersion { version: "25.8", product: "ClickHouse", not: &[] }),
 });
 
-/// Default ClickHouse (and Keeper) version.
-pub const CLICKHOUSE_VERSION: &str = "25.8";
+/// What an edition sets by default for ClickHouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClickHouseDefaults {
+    /// ClickHouse server and Keeper version (Keeper never older than the server).
+    pub version: &'static str,
+    /// The cluster name (part of pod and claim names: never changed on a running install).
+    pub cluster: &'static str,
+    /// The database the application uses, with Weave's `db_management`; `None`: not limited.
+    pub database: Option<&'static str>,
+}
+
+/// The defaults of `edition`. 2025: the 25.8 line under a generic cluster name, the user not
+/// limited to any database. 2026: a 26.3 LTS patch at or after the query-condition-cache fix
+/// (26.3.13.13) that W&B Server ≥ 0.81 and Weave need, and a cluster and database for Weave.
+/// The cluster is `weave`, not Weave's default `weave_cluster`: Altinity's CRD allows only
+/// `[a-zA-Z0-9-]{0,15}` (no underscore), and a hyphen would break Weave's unquoted
+/// `ON CLUSTER` DDL; the connection Secret tells the application the name
+/// (`CLICKHOUSE_REPLICATED_CLUSTER`, for Weave's `WF_CLICKHOUSE_REPLICATED_CLUSTER`).
+pub fn defaults(edition: Edition) -> ClickHouseDefaults {
+    match edition {
+        Edition::Y2025 => ClickHouseDefaults { version: "25.8", cluster: "cluster", database: None },
+        Edition::Y2026 => ClickHouseDefaults { version: "26.3.19.3", cluster: "weave", database: Some(WEAVE_DATABASE) },
+    }
+}
+
+/// The database Weave's documentation names.
+pub const WEAVE_DATABASE: &str = "wandb_weave";
+/// The database Weave's migrator keeps its bookkeeping in, beside its own.
+pub const WEAVE_MANAGEMENT_DATABASE: &str = "db_management";
 
 /// Keeper defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +135,8 @@ pub struct KeeperConfig {
 pub struct ClickHouseConfig {
     /// Placement.
     pub placement: Placement,
+    /// The edition of defaults it is resolved with.
+    pub edition: Edition,
     /// Storage per replica.
     pub storage: Quantity,
     /// Server resources.
@@ -115,6 +145,11 @@ pub struct ClickHouseConfig {
     pub image: Option<String>,
     /// ClickHouse (and Keeper) version.
     pub version: String,
+    /// The cluster name.
+    pub cluster: String,
+    /// The application's database (it may use it and Weave's `db_management`, nothing
+    /// else); `None`: not limited (2025 edition).
+    pub database: Option<String>,
     /// Replicas of the single shard.
     pub replicas: i32,
     /// Keeper, present when replicas > 1.
@@ -125,12 +160,22 @@ impl Placed for ClickHouseConfig {
     fn placement(&self) -> &Placement {
         &self.placement
     }
+
+    fn edition(&self) -> Edition {
+        self.edition
+    }
 }
 
-fn merge(size: Size, spec: &ClickHouseSpec, placement: Placement) -> Result<ClickHouseConfig, ModelError> {
+fn merge(
+    size: Size,
+    edition: Edition,
+    spec: &ClickHouseSpec,
+    placement: Placement,
+) -> Result<ClickHouseConfig, ModelError> {
     let p = profile(size);
     let replicas = fields::replicas(spec.replicas, p.replicas, 1, 32, "spec.clickhouse.replicas")?;
-    let version = spec.version.clone().unwrap_or_else(|| CLICKHOUSE_VERSION.to_owned());
+    let defaults = defaults(edition);
+    let version = spec.version.clone().unwrap_or_else(|| defaults.version.to_owned());
     if version.is_empty() || !version.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch)) {
         return Err(ModelError::invalid("spec.clickhouse.version", format!("{version:?} is not an image tag")));
     }
@@ -145,6 +190,7 @@ fn merge(size: Size, spec: &ClickHouseSpec, placement: Placement) -> Result<Clic
         })
         .transpose()?;
     Ok(ClickHouseConfig {
+        edition,
         storage: fields::storage(&spec.common, p.storage, CLICKHOUSE)?,
         resources: fields::resources(
             fields::user_resources(&spec.common),
@@ -153,6 +199,8 @@ fn merge(size: Size, spec: &ClickHouseSpec, placement: Placement) -> Result<Clic
         )?,
         image: fields::image_override(&spec.common, CLICKHOUSE)?,
         version,
+        cluster: defaults.cluster.to_owned(),
+        database: defaults.database.map(str::to_owned),
         replicas,
         keeper,
         placement,
@@ -258,7 +306,7 @@ impl ComponentDescriptor for ClickHouse {
             let managed = vec![("replicas", spec.replicas.is_some()), ("version", spec.version.is_some())];
             (managed, Box::new(move |p| external(e, p)))
         });
-        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, &spec, p))
+        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, resolution.edition, &spec, p))
     }
 
     fn external_connection(service: &ClickHouseService) -> Option<ClickHouseConnection> {

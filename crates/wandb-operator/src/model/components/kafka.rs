@@ -8,6 +8,7 @@ use crate::api::{
 };
 use crate::model::component::{Component, ComponentInfo};
 use crate::model::descriptor::{ComponentDescriptor, ExternalBlock, Plan};
+use crate::model::edition::Edition;
 use crate::model::error::ModelError;
 use crate::model::external_service::ExternalConfig;
 use crate::model::external_service::{
@@ -82,6 +83,8 @@ impl KafkaReplication {
 pub struct KafkaConfig {
     /// Placement.
     pub placement: Placement,
+    /// The edition of defaults it is resolved with.
+    pub edition: Edition,
     /// Storage per node.
     pub storage: Quantity,
     /// Node resources.
@@ -100,9 +103,13 @@ impl Placed for KafkaConfig {
     fn placement(&self) -> &Placement {
         &self.placement
     }
+
+    fn edition(&self) -> Edition {
+        self.edition
+    }
 }
 
-fn merge(size: Size, spec: &KafkaSpec, placement: Placement) -> Result<KafkaConfig, ModelError> {
+fn merge(size: Size, edition: Edition, spec: &KafkaSpec, placement: Placement) -> Result<KafkaConfig, ModelError> {
     let p = profile(size);
     let replicas = fields::replicas(spec.replicas, p.replicas, 1, 99, "spec.kafka.replicas")?;
     let version = spec.version.clone().unwrap_or_else(|| KAFKA_VERSION.to_owned());
@@ -111,6 +118,7 @@ fn merge(size: Size, spec: &KafkaSpec, placement: Placement) -> Result<KafkaConf
         return Err(ModelError::invalid("spec.kafka.version", format!("{version:?} is not a version like 4.2.0")));
     }
     Ok(KafkaConfig {
+        edition,
         storage: fields::storage(&spec.common, p.storage, KAFKA)?,
         resources: fields::resources(
             fields::user_resources(&spec.common),
@@ -240,7 +248,7 @@ impl ComponentDescriptor for Kafka {
             let managed = vec![("replicas", spec.replicas.is_some()), ("version", spec.version.is_some())];
             (managed, Box::new(move |p| external(e, p)))
         });
-        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, &spec, p))
+        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, resolution.edition, &spec, p))
     }
 
     fn external_connection(service: &KafkaService) -> Option<KafkaConnection> {

@@ -9,6 +9,7 @@ use crate::api::{
 };
 use crate::model::component::{Component, ComponentInfo};
 use crate::model::descriptor::{ComponentDescriptor, ExternalBlock, Plan};
+use crate::model::edition::Edition;
 use crate::model::error::ModelError;
 use crate::model::external_service::ExternalConfig;
 use crate::model::external_service::{
@@ -69,6 +70,8 @@ pub fn profile(size: Size) -> &'static MinioProfile {
 pub struct MinioConfig {
     /// Placement.
     pub placement: Placement,
+    /// The edition of defaults it is resolved with.
+    pub edition: Edition,
     /// Storage per volume.
     pub storage: Quantity,
     /// Server resources.
@@ -87,9 +90,13 @@ impl Placed for MinioConfig {
     fn placement(&self) -> &Placement {
         &self.placement
     }
+
+    fn edition(&self) -> Edition {
+        self.edition
+    }
 }
 
-fn merge(size: Size, spec: &MinioSpec, placement: Placement) -> Result<MinioConfig, ModelError> {
+fn merge(size: Size, edition: Edition, spec: &MinioSpec, placement: Placement) -> Result<MinioConfig, ModelError> {
     let p = profile(size);
     let servers = fields::replicas(spec.replicas, p.servers, 1, 32, "spec.minio.replicas")?;
     let volumes = p.volumes_per_server;
@@ -106,6 +113,7 @@ fn merge(size: Size, spec: &MinioSpec, placement: Placement) -> Result<MinioConf
         ));
     }
     Ok(MinioConfig {
+        edition,
         storage: fields::storage(&spec.common, p.storage, MINIO)?,
         resources: fields::resources(
             fields::user_resources(&spec.common),
@@ -305,7 +313,7 @@ impl ComponentDescriptor for Minio {
         let block = spec.external.as_ref().map(|e| -> ExternalBlock<'_, ObjectStorageService> {
             (vec![("replicas", spec.replicas.is_some())], Box::new(move |p| external(e, p)))
         });
-        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, &spec, p))
+        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, resolution.edition, &spec, p))
     }
 
     fn external_connection(service: &ObjectStorageService) -> Option<MinioConnection> {

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 
 use super::mysql_backup::{self, BackupConfig, RestoreConfig};
 use crate::api::{
-    ComponentCommon, ComponentStatus, ExternalMySql, MySqlConnection, MySqlSpec, SecretKeyReference, Size,
+    ComponentCommon, ComponentStatus, ExternalMySql, MySqlConnection, MySqlProxy, MySqlSpec, SecretKeyReference, Size,
     WeightsAndBiasesSpec, WeightsAndBiasesStatus,
 };
 use crate::model::component::{Component, ComponentInfo};
 use crate::model::descriptor::{ComponentDescriptor, ExternalBlock, Plan};
+use crate::model::edition::Edition;
 use crate::model::error::ModelError;
 use crate::model::external_service::ExternalConfig;
 use crate::model::external_service::{
@@ -84,6 +85,8 @@ pub fn profile(size: Size) -> &'static MySqlProfile {
 pub struct MySqlConfig {
     /// Placement.
     pub placement: Placement,
+    /// The edition of defaults it is resolved with.
+    pub edition: Edition,
     /// The size profile the defaults came from.
     pub size: Size,
     /// Storage per node.
@@ -96,10 +99,17 @@ pub struct MySqlConfig {
     pub image: Option<String>,
     /// TLS enabled.
     pub tls: bool,
-    /// Proxy replicas, when clients go through a proxy.
-    pub proxy: Option<i32>,
+    /// The proxy clients go through, when they go through one.
+    pub proxy: Option<Proxy>,
     /// Whether a log collector runs beside each node.
     pub log_collector: bool,
+    /// Server settings (`[mysqld]`): the edition's defaults with the user's on top.
+    pub settings: BTreeMap<String, String>,
+    /// W&B's required settings the user replaced, as `name=value (W&B requires required)`.
+    pub overridden: Vec<String>,
+    /// The database and user the application gets; `None` in the 2025 edition, whose
+    /// application connects as the vendor's administrative user.
+    pub app_account: Option<AppAccount>,
     /// Scheduled backups, when on.
     pub backup: Option<BackupConfig>,
     /// Why backups are off although the size turns them on (no default storage).
@@ -108,9 +118,107 @@ pub struct MySqlConfig {
     pub restore: Option<RestoreConfig>,
 }
 
+/// Which proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyKind {
+    /// HAProxy: every connection to one writer node.
+    HaProxy,
+    /// ProxySQL.
+    ProxySql,
+}
+
+/// The proxy in front of the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Proxy {
+    /// Which proxy.
+    pub kind: ProxyKind,
+    /// Its pods.
+    pub replicas: i32,
+}
+
+/// The database and user the application connects with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppAccount {
+    /// User name.
+    pub user: String,
+    /// Database (utf8mb4, utf8mb4_general_ci), on which the user has every right.
+    pub database: String,
+}
+
+/// W&B's required MySQL server settings (W&B Self-Managed requirements, "MySQL configuration
+/// parameters").
+pub const REQUIRED_SETTINGS: [(&str, &str); 7] = [
+    ("binlog_format", "ROW"),
+    ("binlog_row_image", "MINIMAL"),
+    ("innodb_flush_log_at_trx_commit", "1"),
+    ("innodb_online_alter_log_max_size", "268435456"),
+    ("max_prepared_stmt_count", "1048576"),
+    ("sort_buffer_size", "67108864"),
+    ("sync_binlog", "1"),
+];
+
+/// Server defaults so that the application's database is created with W&B's character set and
+/// collation (the vendor creates it without either).
+pub const CHARSET_SETTINGS: [(&str, &str); 2] =
+    [("character_set_server", "utf8mb4"), ("collation_server", "utf8mb4_general_ci")];
+
+/// The database and user name W&B's documentation uses.
+pub const APP_DATABASE: &str = "wandb_local";
+
+/// What an edition sets by default beyond the size profile.
+struct EditionDefaults {
+    proxy: ProxyKind,
+    /// W&B's settings, the character set and the application account.
+    wandb_ready: bool,
+}
+
+fn edition_defaults(edition: Edition) -> EditionDefaults {
+    match edition {
+        Edition::Y2025 => EditionDefaults { proxy: ProxyKind::ProxySql, wandb_ready: false },
+        Edition::Y2026 => EditionDefaults { proxy: ProxyKind::HaProxy, wandb_ready: true },
+    }
+}
+
+/// The edition's settings with the user's on top, and the required ones the user replaced.
+fn settings(
+    wandb_ready: bool,
+    user: Option<&BTreeMap<String, String>>,
+) -> Result<(BTreeMap<String, String>, Vec<String>), ModelError> {
+    let mut settings: BTreeMap<String, String> = BTreeMap::new();
+    if wandb_ready {
+        for (name, value) in REQUIRED_SETTINGS.iter().chain(CHARSET_SETTINGS.iter()) {
+            settings.insert((*name).to_owned(), (*value).to_owned());
+        }
+    }
+    let mut overridden = Vec::new();
+    for (name, value) in user.into_iter().flatten() {
+        let field = format!("spec.mysql.settings.{name}");
+        let valid_name = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid_name {
+            return Err(ModelError::invalid(field, "a setting name is a lowercase MySQL variable name"));
+        }
+        if value.trim().is_empty() || value.contains(['\n', '\r', '[', ']']) {
+            return Err(ModelError::invalid(field, "a setting value is one non-empty line without [ or ]"));
+        }
+        let canonical = name.replace('-', "_");
+        if let Some((_, required)) = REQUIRED_SETTINGS.iter().find(|(n, _)| *n == canonical)
+            && !value.eq_ignore_ascii_case(required)
+        {
+            overridden.push(format!("{canonical}={value} (W&B requires {required})"));
+        }
+        settings.insert(canonical, value.clone());
+    }
+    Ok((settings, overridden))
+}
+
 impl Placed for MySqlConfig {
     fn placement(&self) -> &Placement {
         &self.placement
+    }
+
+    fn edition(&self) -> Edition {
+        self.edition
     }
 }
 
@@ -133,7 +241,23 @@ fn merge(resolution: &Resolution, spec: &MySqlSpec, placement: Placement) -> Res
         .ok()
         .and_then(|plan| plan.enabled().map(|c| (c.placement.clone(), c.tls)));
     let backups = mysql_backup::resolve(size, spec.backup.as_ref(), managed_storage, &placement)?;
+    let defaults = edition_defaults(resolution.edition);
+    let proxy = match (spec.proxy, p.proxy) {
+        (None, None) => None,
+        (None, Some(replicas)) => Some(Proxy { kind: defaults.proxy, replicas }),
+        (Some(kind), replicas) => Some(Proxy {
+            kind: match kind {
+                MySqlProxy::Haproxy => ProxyKind::HaProxy,
+                MySqlProxy::Proxysql => ProxyKind::ProxySql,
+            },
+            replicas: replicas.unwrap_or(1),
+        }),
+    };
+    let (settings, overridden) = settings(defaults.wandb_ready, spec.settings.as_ref())?;
+    let app_account =
+        defaults.wandb_ready.then(|| AppAccount { user: APP_DATABASE.to_owned(), database: APP_DATABASE.to_owned() });
     Ok(MySqlConfig {
+        edition: resolution.edition,
         backup: backups.backup,
         backup_off_reason: backups.off_reason,
         restore: mysql_backup::restore(spec.restore.as_ref())?,
@@ -147,8 +271,11 @@ fn merge(resolution: &Resolution, spec: &MySqlSpec, placement: Placement) -> Res
         )?,
         image: fields::image_override(&spec.common, MYSQL)?,
         tls: p.tls,
-        proxy: p.proxy,
+        proxy,
         log_collector: p.log_collector,
+        settings,
+        overridden,
+        app_account,
         placement,
     })
 }
@@ -246,6 +373,8 @@ impl ComponentDescriptor for MySql {
                 ("replicas", spec.replicas.is_some()),
                 ("backup", spec.backup.is_some()),
                 ("restore", spec.restore.is_some()),
+                ("proxy", spec.proxy.is_some()),
+                ("settings", spec.settings.is_some()),
             ];
             (managed, Box::new(move |p| external(e, p)))
         });

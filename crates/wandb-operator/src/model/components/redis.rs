@@ -8,6 +8,7 @@ use crate::api::{
 };
 use crate::model::component::{Component, ComponentInfo};
 use crate::model::descriptor::{ComponentDescriptor, ExternalBlock, Plan};
+use crate::model::edition::Edition;
 use crate::model::error::ModelError;
 use crate::model::external_service::ExternalConfig;
 use crate::model::external_service::{
@@ -107,6 +108,8 @@ pub enum RedisTopology {
 pub struct RedisConfig {
     /// Placement.
     pub placement: Placement,
+    /// The edition of defaults it is resolved with.
+    pub edition: Edition,
     /// Storage per replica.
     pub storage: Quantity,
     /// Redis resources.
@@ -121,9 +124,13 @@ impl Placed for RedisConfig {
     fn placement(&self) -> &Placement {
         &self.placement
     }
+
+    fn edition(&self) -> Edition {
+        self.edition
+    }
 }
 
-fn merge(size: Size, spec: &RedisSpec, placement: Placement) -> Result<RedisConfig, ModelError> {
+fn merge(size: Size, edition: Edition, spec: &RedisSpec, placement: Placement) -> Result<RedisConfig, ModelError> {
     let p = profile(size);
     let sentinel = spec.sentinel.as_ref();
     let sentinel_on = sentinel.and_then(|s| s.enabled).unwrap_or(p.sentinel);
@@ -154,6 +161,7 @@ fn merge(size: Size, spec: &RedisSpec, placement: Placement) -> Result<RedisConf
         RedisTopology::Standalone
     };
     Ok(RedisConfig {
+        edition,
         storage: fields::storage(&spec.common, p.storage, REDIS)?,
         resources: fields::resources(
             fields::user_resources(&spec.common),
@@ -310,7 +318,7 @@ impl ComponentDescriptor for Redis {
         let block = spec.external.as_ref().map(|e| -> ExternalBlock<'_, RedisService> {
             (vec![("sentinel", spec.sentinel.is_some())], Box::new(move |p| external(e, p)))
         });
-        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, &spec, p))
+        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, resolution.edition, &spec, p))
     }
 
     fn external_connection(service: &RedisService) -> Option<RedisConnection> {

@@ -1,0 +1,65 @@
+//! What each edition of the defaults writes on a `PerconaXtraDBCluster`: the `crVersion` and
+//! the images. The latest edition pins every image to an exact tag (floating tags have broken
+//! backups before: a newer 8.4 patch against the XtraBackup image); the 2025 edition's are
+//! kept exactly as clusters created with it were written, floating tags included, so that a
+//! new operator release changes nothing they run.
+
+use crate::model::Edition;
+
+/// The `crVersion` and images of one edition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerconaRelease {
+    /// `spec.crVersion`: the operator release the CR is written for.
+    pub cr_version: &'static str,
+    /// PXC image for `small` and `large`.
+    pub pxc: &'static str,
+    /// PXC image for `dev`.
+    pub dev_pxc: &'static str,
+    /// HAProxy image.
+    pub haproxy: &'static str,
+    /// ProxySQL image.
+    pub proxysql: &'static str,
+    /// Log collector image (`dev`).
+    pub log_collector: &'static str,
+    /// XtraBackup image, of the PXC line.
+    pub backup: &'static str,
+}
+
+/// The 2025 edition: Percona 1.18 with MySQL 8.0, as the Go operator wrote it.
+const EDITION_2025: PerconaRelease = PerconaRelease {
+    cr_version: "1.18.0",
+    pxc: "percona/percona-xtradb-cluster:8.0",
+    dev_pxc: "perconalab/percona-xtradb-cluster-operator:main-pxc8.0",
+    // Never a 2025 default; Percona 1.18's HAProxy, for a cluster whose user picks it.
+    haproxy: "percona/haproxy:2.8.15",
+    proxysql: "percona/proxysql2:2.7.3",
+    log_collector: "perconalab/percona-xtradb-cluster-operator:main-logcollector",
+    backup: "percona/percona-xtrabackup:8.0.35-34.1",
+};
+
+/// The 2026 edition: Percona 1.20 with its recommended MySQL 8.4 image (`pxc84recommended`),
+/// the XtraBackup of the 8.4 line and the proxies and log collector of the release.
+const EDITION_2026: PerconaRelease = PerconaRelease {
+    cr_version: "1.20.0",
+    pxc: "percona/percona-xtradb-cluster:8.4.8-8.1",
+    dev_pxc: "percona/percona-xtradb-cluster:8.4.8-8.1",
+    haproxy: "percona/haproxy:2.8.18-1",
+    proxysql: "percona/proxysql2:2.7.3-1.3",
+    log_collector: "percona/fluentbit:5.0.6-1",
+    backup: "percona/percona-xtrabackup:8.4.0-5.1",
+};
+
+/// What `edition` writes.
+pub fn release(edition: Edition) -> &'static PerconaRelease {
+    match edition {
+        Edition::Y2025 => &EDITION_2025,
+        Edition::Y2026 => &EDITION_2026,
+    }
+}
+
+impl PerconaRelease {
+    /// Every image of the edition.
+    pub fn images(&self) -> [&'static str; 6] {
+        [self.pxc, self.dev_pxc, self.haproxy, self.proxysql, self.log_collector, self.backup]
+    }
+}
