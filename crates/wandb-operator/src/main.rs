@@ -31,6 +31,10 @@ enum Command {
         /// existing components keep (e.g. `2025`).
         #[arg(long)]
         edition: Option<Edition>,
+        /// A mirror registry (as in `spec.images.registry`): print each image and, after a
+        /// space, its name in the mirror (what to copy where).
+        #[arg(long)]
+        registry: Option<String>,
     },
     /// Print every object the operator would create for a manifest, without a cluster.
     Render {
@@ -113,11 +117,17 @@ fn run(command: Command) -> Result<String, String> {
     match command {
         Command::Crd => crd_yaml(),
         Command::Reference => Ok(wandb_operator::api::reference::configuration_reference()),
-        Command::Images { edition } => Ok(Registry::default()
-            .default_images(edition.unwrap_or(Edition::LATEST))
-            .iter()
-            .map(|i| format!("{i}\n"))
-            .collect()),
+        Command::Images { edition, registry } => {
+            let mirror = wandb_operator::model::ImageSource { registry, pull_secrets: Vec::new() };
+            Ok(Registry::default()
+                .default_images(edition.unwrap_or(Edition::LATEST))
+                .iter()
+                .map(|image| match &mirror.registry {
+                    Some(_) => format!("{image} {}\n", mirror.mirrored(image)),
+                    None => format!("{image}\n"),
+                })
+                .collect())
+        }
         Command::Rbac => {
             use wandb_operator::controller::rbac::{LEASE_RULE, rules, rules_yaml};
             Ok(format!(

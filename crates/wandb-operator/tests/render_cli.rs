@@ -358,3 +358,38 @@ fn every_example_renders_a_wandb_ready_mysql() {
         );
     }
 }
+
+#[test]
+fn a_mirror_registry_and_pull_secrets_reach_every_vendor_object() {
+    let manifest = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: wandb, namespace: wandb}\nspec:\n  size: small\n  images: {registry: mirror.example:5000/wandb, pullSecrets: [mirror-pull]}\n";
+    let text = render_ok(&["render", "-f", "-"], Some(manifest));
+    let objects: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let mut images = Vec::new();
+    objects.iter().for_each(|o| images_in(o, &mut images));
+    assert!(images.len() >= 6, "{images:?}");
+    let elsewhere: Vec<&String> = images.iter().filter(|i| !i.starts_with("mirror.example:5000/wandb/")).collect();
+    assert!(elsewhere.is_empty(), "images not from the mirror: {elsewhere:?}");
+    // What `images --registry` tells to copy is exactly what the objects name.
+    let pairs = render_ok(&["images", "--registry", "mirror.example:5000/wandb"], None);
+    let targets: Vec<&str> = pairs.lines().filter_map(|l| l.split_once(' ').map(|(_, t)| t)).collect();
+    assert!(images.iter().all(|i| targets.contains(&i.as_str())), "{images:?} not in {targets:?}");
+    // The pull Secret, in the field each vendor reads.
+    let secret = serde_json::json!([{"name": "mirror-pull"}]);
+    let pxc = common::find(&objects, "PerconaXtraDBCluster");
+    assert_eq!(pxc["spec"]["pxc"]["imagePullSecrets"], secret);
+    assert_eq!(pxc["spec"]["haproxy"]["imagePullSecrets"], secret);
+    assert_eq!(pxc["spec"]["backup"]["imagePullSecrets"], secret);
+    assert_eq!(common::find(&objects, "RedisReplication")["spec"]["kubernetesConfig"]["imagePullSecrets"], secret);
+    assert_eq!(common::find(&objects, "RedisSentinel")["spec"]["kubernetesConfig"]["imagePullSecrets"], secret);
+    assert_eq!(common::find(&objects, "KafkaNodePool")["spec"]["template"]["pod"]["imagePullSecrets"], secret);
+    assert_eq!(common::find(&objects, "Tenant")["spec"]["imagePullSecret"], serde_json::json!({"name": "mirror-pull"}));
+    for kind in ["ClickHouseInstallation", "ClickHouseKeeperInstallation"] {
+        let templates = &common::find(&objects, kind)["spec"]["templates"]["podTemplates"][0];
+        assert_eq!(templates["spec"]["imagePullSecrets"], secret, "{kind}");
+    }
+    // A registry with a scheme is refused with the field named.
+    let bad = manifest.replace("registry: mirror.example:5000/wandb", "registry: 'https://mirror.example'");
+    let out = run(&["render", "-f", "-"], Some(&bad));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("spec.images.registry"), "{out:?}");
+}

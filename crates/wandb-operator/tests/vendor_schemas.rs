@@ -91,6 +91,9 @@ fn inputs() -> Vec<(String, wandb_operator::api::WeightsAndBiases)> {
         let text = std::fs::read_to_string(common::repo_root().join(format!("examples/{example}.yaml"))).unwrap();
         inputs.push((example.to_owned(), common::from_yaml(&text)));
     }
+    // A mirror registry with pull Secrets: every vendor's pull Secret field.
+    let mirrored = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: wandb, namespace: wandb}\nspec:\n  size: small\n  images: {registry: mirror.example/wandb, pullSecrets: [mirror-pull, other]}\n";
+    inputs.push(("mirrored".to_owned(), common::from_yaml(mirrored)));
     inputs
 }
 

@@ -10,7 +10,7 @@ pub(crate) const HOST_PATTERN: &str = r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?
 // `host:port`.
 pub(crate) const HOST_PORT_PATTERN: &str = r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$";
 // A Secret name (DNS-1123 subdomain) and a Secret key.
-const SECRET_NAME_PATTERN: &str = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
+pub(crate) const SECRET_NAME_PATTERN: &str = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
 const SECRET_KEY_PATTERN: &str = r"^[-._a-zA-Z0-9]+$";
 
 /// A key of a Secret in the component's namespace (`namespace`, or this resource's).

@@ -60,6 +60,12 @@ pub struct WeightsAndBiasesSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_policy: Option<RetentionPolicy>,
 
+    /// Where the images the operator deploys by default are pulled from: a mirror registry
+    /// for air-gapped clusters, and pull Secrets for every vendor pod. Images named in a
+    /// component's `config.image` are used as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<ImagesSpec>,
+
     /// MySQL, run by the Percona Operator for MySQL (PerconaXtraDBCluster). Omitted: enabled
     /// with the size's defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +91,28 @@ pub struct WeightsAndBiasesSpec {
     /// defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clickhouse: Option<ClickHouseSpec>,
+}
+
+/// Where default images come from.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ImagesSpec {
+    /// A mirror that replaces the registry of every default image, keeping its repository path
+    /// and tag: `percona/haproxy:2.8.18-1` becomes `<registry>/percona/haproxy:2.8.18-1`,
+    /// `quay.io/opstree/redis:v7.4.11` becomes `<registry>/opstree/redis:v7.4.11`
+    /// (`wandb-operator images --registry <registry>` prints each source and target, to
+    /// mirror them). A host with an optional port and path, without a scheme. Kafka's images
+    /// are chosen by the Strimzi operator: mirror them with its own settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        regex(pattern = r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[A-Za-z0-9._-]+)*/?$"),
+        length(max = 253)
+    )]
+    pub registry: Option<String>,
+
+    /// Image pull Secrets (names, in each component's namespace) given to every vendor pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_secrets: Option<Vec<String>>,
 }
 
 /// A size profile.

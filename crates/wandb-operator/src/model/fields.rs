@@ -77,6 +77,17 @@ pub(crate) fn validate_dns_label(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `value` is a DNS-1123 subdomain (what a Secret name must be).
+pub(crate) fn validate_dns_subdomain(value: &str) -> Result<(), String> {
+    let bytes = value.as_bytes();
+    let valid_chars = bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'.');
+    let alnum = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if value.is_empty() || value.len() > 253 || !valid_chars || !alnum(bytes.first()) || !alnum(bytes.last()) {
+        return Err(format!("{value:?} is not a DNS-1123 subdomain"));
+    }
+    Ok(())
+}
+
 /// The user's storage size, or the profile's; must parse and be greater than zero.
 pub fn storage(common: &ComponentCommon, default: &str, component: Component) -> Result<Quantity, ModelError> {
     let field = format!("spec.{}.storageSize", component.key());

@@ -28,7 +28,10 @@ pub const KEEPER_IMAGE_REPOSITORY: &str = "clickhouse/clickhouse-keeper";
 
 /// The server image: the user's, else the repository's image for the version.
 fn server_image(config: &ClickHouseConfig) -> String {
-    config.image.clone().unwrap_or_else(|| format!("{SERVER_IMAGE_REPOSITORY}:{}", config.version))
+    config
+        .image
+        .clone()
+        .unwrap_or_else(|| config.images.mirrored(&format!("{SERVER_IMAGE_REPOSITORY}:{}", config.version)))
 }
 /// Key of the password in the credentials Secret.
 pub const PASSWORD_KEY: &str = "password";
@@ -225,7 +228,13 @@ fn credentials_name(config: &ClickHouseConfig) -> String {
     format!("{}-credentials", config.placement.object_name())
 }
 
-fn templates(container: &str, image: &str, resources: &Resources, storage: &Quantity) -> Templates {
+fn templates(
+    container: &str,
+    image: &str,
+    resources: &Resources,
+    storage: &Quantity,
+    images: &crate::model::ImageSource,
+) -> Templates {
     Templates {
         pod_templates: vec![PodTemplate {
             name: container.to_owned(),
@@ -237,6 +246,7 @@ fn templates(container: &str, image: &str, resources: &Resources, storage: &Quan
                     resources: resources.to_requirements(),
                     ..Default::default()
                 }],
+                image_pull_secrets: meta::pull_secrets(images),
                 ..Default::default()
             },
         }],
@@ -294,7 +304,13 @@ impl Altinity {
                         layout: Layout { shards_count: Some(1), replicas_count: config.replicas },
                     }],
                 },
-                templates: templates("clickhouse", &server_image(config), &config.resources, &config.storage),
+                templates: templates(
+                    "clickhouse",
+                    &server_image(config),
+                    &config.resources,
+                    &config.storage,
+                    &config.images,
+                ),
             },
         );
         *chi.meta_mut() = meta::object_meta(&config.placement, &name);
@@ -317,9 +333,10 @@ impl Altinity {
                 },
                 templates: templates(
                     "clickhouse-keeper",
-                    &format!("{KEEPER_IMAGE_REPOSITORY}:{}", config.version),
+                    &config.images.mirrored(&format!("{KEEPER_IMAGE_REPOSITORY}:{}", config.version)),
                     &keeper.resources,
                     &keeper.storage,
+                    &config.images,
                 ),
             },
         );

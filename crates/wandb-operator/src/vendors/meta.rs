@@ -97,6 +97,19 @@ pub fn object_meta(placement: &Placement, name: &str) -> ObjectMeta {
     }
 }
 
+/// The image pull Secrets of `images` as pod references; `None` without any.
+pub fn pull_secrets(
+    images: &crate::model::ImageSource,
+) -> Option<Vec<k8s_openapi::api::core::v1::LocalObjectReference>> {
+    (!images.pull_secrets.is_empty()).then(|| {
+        images
+            .pull_secrets
+            .iter()
+            .map(|name| k8s_openapi::api::core::v1::LocalObjectReference { name: name.clone() })
+            .collect()
+    })
+}
+
 /// A ReadWriteOnce claim spec requesting `storage`.
 pub fn rwo_claim_spec(storage: &str) -> k8s_openapi::api::core::v1::PersistentVolumeClaimSpec {
     use k8s_openapi::api::core::v1::{PersistentVolumeClaimSpec, VolumeResourceRequirements};

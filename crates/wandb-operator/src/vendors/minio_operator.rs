@@ -19,6 +19,11 @@ use crate::model::MinioConfig;
 pub const ROOT_USER_KEY: &str = "MINIO_ROOT_USER";
 /// MinIO image (pinned, never `latest`) unless the user sets one.
 const MINIO_IMAGE: &str = "quay.io/minio/minio:RELEASE.2025-04-08T15-41-24Z";
+
+/// The MinIO image for `config`: the user's, else ours from its registry.
+fn minio_image(config: &MinioConfig) -> String {
+    config.image.clone().unwrap_or_else(|| config.images.mirrored(MINIO_IMAGE))
+}
 /// Key of the root password in the configuration Secret (also inside `config.env`).
 pub const ROOT_PASSWORD_KEY: &str = "MINIO_ROOT_PASSWORD";
 /// The bucket created for W&B.
@@ -41,6 +46,9 @@ pub struct TenantSpec {
     pub image: String,
     /// The Secret holding `config.env`.
     pub configuration: LocalObjectName,
+    /// The image pull Secret (the Tenant takes one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secret: Option<LocalObjectName>,
     /// Server pools.
     pub pools: Vec<TenantPool>,
     /// TLS through a certificate signed by the cluster.
@@ -120,7 +128,13 @@ impl MinioOperator {
         let mut tenant = Tenant::new(
             &name,
             TenantSpec {
-                image: config.image.clone().unwrap_or_else(|| MINIO_IMAGE.to_owned()),
+                image: minio_image(config),
+                // The Tenant takes one pull Secret: the first.
+                image_pull_secret: config
+                    .images
+                    .pull_secrets
+                    .first()
+                    .map(|name| LocalObjectName { name: name.clone() }),
                 configuration: LocalObjectName { name: secret_name(config) },
                 pools: vec![TenantPool {
                     name: "pool-0".to_owned(),
@@ -223,7 +237,7 @@ impl Vendor for MinioOperator {
     }
 
     fn applied_version(&self, config: &MinioConfig) -> Option<String> {
-        meta::image_version(config.image.as_deref().unwrap_or(MINIO_IMAGE))
+        meta::image_version(&minio_image(config))
     }
 
     fn observe(

@@ -5,7 +5,7 @@
 //! (`<name>` and `<name>-sentinel`) and, for replication, `status.masterNode`.
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::api::core::v1::{LocalObjectReference, ResourceRequirements};
 use kube::{CustomResource, Resource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ pub fn images(edition: Edition) -> [&'static str; 2] {
 
 /// The Redis image for `config`: the user's, else its edition's.
 fn redis_image(config: &RedisConfig) -> String {
-    config.image.clone().unwrap_or_else(|| images(config.edition)[0].to_owned())
+    config.image.clone().unwrap_or_else(|| config.images.mirrored(images(config.edition)[0]))
 }
 const STORAGE: &str = "/spec/storage/volumeClaimTemplate/spec/resources/requests/storage";
 
@@ -48,6 +48,9 @@ pub struct KubernetesConfig {
     /// Resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
+    /// Image pull Secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
 }
 
 /// `storage`.
@@ -134,11 +137,12 @@ pub struct RedisSentinelConfig {
 /// The Opstree vendor for Redis.
 pub struct Opstree;
 
-fn kubernetes_config(image: &str, resources: &Resources) -> KubernetesConfig {
+fn kubernetes_config(image: &str, resources: &Resources, config: &RedisConfig) -> KubernetesConfig {
     KubernetesConfig {
         image: image.to_owned(),
         image_pull_policy: Some("IfNotPresent".to_owned()),
         resources: resources.to_requirements(),
+        image_pull_secrets: meta::pull_secrets(&config.images),
     }
 }
 
@@ -178,7 +182,7 @@ impl Vendor for Opstree {
     fn desired(&self, config: &RedisConfig) -> Result<Desired, VendorError> {
         let p = &config.placement;
         let name = p.object_name();
-        let main = kubernetes_config(&redis_image(config), &config.resources);
+        let main = kubernetes_config(&redis_image(config), &config.resources, config);
         match &config.topology {
             RedisTopology::Standalone => {
                 let redis = Redis::new(&name, RedisSpec { kubernetes_config: main, storage: Some(storage(config)) });
@@ -203,7 +207,11 @@ impl Vendor for Opstree {
                     &name,
                     RedisSentinelSpec {
                         cluster_size: sentinel.replicas,
-                        kubernetes_config: kubernetes_config(images(config.edition)[1], &sentinel.resources),
+                        kubernetes_config: kubernetes_config(
+                            &config.images.mirrored(images(config.edition)[1]),
+                            &sentinel.resources,
+                            config,
+                        ),
                         redis_sentinel_config: RedisSentinelConfig {
                             redis_replication_name: name.clone(),
                             master_group_name: sentinel.master_name.clone(),

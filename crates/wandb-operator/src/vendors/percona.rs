@@ -1,6 +1,8 @@
 //! MySQL through the Percona Operator for MySQL: `pxc.percona.com/v1` `PerconaXtraDBCluster`.
 
-use k8s_openapi::api::core::v1::{EmptyDirVolumeSource, PersistentVolumeClaimSpec, ResourceRequirements};
+use k8s_openapi::api::core::v1::{
+    EmptyDirVolumeSource, LocalObjectReference, PersistentVolumeClaimSpec, ResourceRequirements,
+};
 use kube::{CustomResource, Resource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -22,7 +24,7 @@ use crate::model::{Edition, MySqlConfig};
 pub fn pxc_image(config: &MySqlConfig) -> String {
     let release = release(config.edition);
     let default = if config.size == Size::Dev { release.dev_pxc } else { release.pxc };
-    config.image.clone().unwrap_or_else(|| default.to_owned())
+    config.image.clone().unwrap_or_else(|| config.images.mirrored(default))
 }
 
 /// The Secret of ours holding the application user's password (Percona reads it).
@@ -150,6 +152,9 @@ pub struct PxcNodes {
     pub size: i32,
     /// Image.
     pub image: String,
+    /// Image pull Secrets (the nodes and their sidecars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
     /// Server configuration (`my.cnf` text); a change restarts the nodes one by one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<String>,
@@ -187,6 +192,9 @@ pub struct PxcProxy {
     /// Volume (ProxySQL needs one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_spec: Option<PxcVolumeSpec>,
+    /// Image pull Secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
 }
 
 /// `spec.logcollector`.
@@ -254,17 +262,19 @@ impl Percona {
                 (Some(p), ProxyKind::ProxySql) => PxcProxy {
                     enabled: true,
                     size: Some(p.replicas),
-                    image: Some(release.proxysql.to_owned()),
+                    image: Some(config.images.mirrored(release.proxysql)),
                     volume_spec: Some(PxcVolumeSpec {
                         empty_dir: Some(EmptyDirVolumeSource::default()),
                         persistent_volume_claim: None,
                     }),
+                    image_pull_secrets: meta::pull_secrets(&config.images),
                 },
                 (Some(p), ProxyKind::HaProxy) => PxcProxy {
                     enabled: true,
                     size: Some(p.replicas),
-                    image: Some(release.haproxy.to_owned()),
+                    image: Some(config.images.mirrored(release.haproxy)),
                     volume_spec: None,
+                    image_pull_secrets: meta::pull_secrets(&config.images),
                 },
                 (None, _) => PxcProxy { enabled: false, ..Default::default() },
             })
@@ -282,6 +292,7 @@ impl Percona {
             pxc: PxcNodes {
                 size: config.replicas,
                 image: pxc_image(config),
+                image_pull_secrets: meta::pull_secrets(&config.images),
                 configuration: configuration(config),
                 resources: config.resources.to_requirements(),
                 volume_spec: PxcVolumeSpec {
@@ -293,7 +304,7 @@ impl Percona {
             haproxy,
             logcollector: config
                 .log_collector
-                .then(|| PxcLogCollector { enabled: true, image: release.log_collector.to_owned() }),
+                .then(|| PxcLogCollector { enabled: true, image: config.images.mirrored(release.log_collector) }),
             backup: super::percona_backup::backup_section(config),
             users: config.app_account.as_ref().map(|account| {
                 vec![PxcUser {

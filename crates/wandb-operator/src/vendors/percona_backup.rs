@@ -35,6 +35,9 @@ pub const DATA_DELETING_FINALIZERS: [&str; 2] = ["percona.com/delete-backup", "d
 pub struct PxcBackup {
     /// The XtraBackup image.
     pub image: String,
+    /// Image pull Secrets of the backup jobs.
+    #[serde(default, rename = "imagePullSecrets", skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<Vec<k8s_openapi::api::core::v1::LocalObjectReference>>,
     /// Storages by name.
     pub storages: BTreeMap<String, PxcBackupStorage>,
     /// Schedules.
@@ -204,7 +207,8 @@ pub fn destination_prefix(config: &MySqlConfig) -> Option<String> {
 pub fn backup_section(config: &MySqlConfig) -> Option<PxcBackup> {
     let backup = config.backup.as_ref()?;
     Some(PxcBackup {
-        image: super::percona_release::release(config.edition).backup.to_owned(),
+        image: config.images.mirrored(super::percona_release::release(config.edition).backup),
+        image_pull_secrets: meta::pull_secrets(&config.images),
         storages: [(STORAGE_NAME.to_owned(), storage(config, backup))].into(),
         schedule: vec![PxcBackupSchedule {
             name: SCHEDULE_NAME.to_owned(),

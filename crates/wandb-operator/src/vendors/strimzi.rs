@@ -138,6 +138,25 @@ pub struct KafkaNodePoolSpec {
     /// Resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequirements>,
+    /// Pod template (image pull Secrets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<NodePoolTemplate>,
+}
+
+/// `template` of a node pool.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct NodePoolTemplate {
+    /// The brokers' pods.
+    pub pod: PodTemplate,
+}
+
+/// `template.pod`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PodTemplate {
+    /// Image pull Secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<Vec<k8s_openapi::api::core::v1::LocalObjectReference>>,
 }
 
 /// `storage` (jbod).
@@ -250,6 +269,8 @@ impl Strimzi {
                     }],
                 },
                 resources: config.resources.to_requirements(),
+                template: meta::pull_secrets(&config.images)
+                    .map(|secrets| NodePoolTemplate { pod: PodTemplate { image_pull_secrets: Some(secrets) } }),
             },
         );
         let mut metadata = meta::object_meta(&config.placement, &name);

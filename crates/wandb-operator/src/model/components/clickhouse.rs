@@ -17,6 +17,7 @@ use crate::model::external_service::{
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
+use crate::model::images::{ImageSource, image_source};
 use crate::model::minimum_version::MinimumVersion;
 use crate::model::placement::{Placed, Placement};
 use crate::model::quantity::Quantity;
@@ -137,6 +138,8 @@ pub struct ClickHouseConfig {
     pub placement: Placement,
     /// The edition of defaults it is resolved with.
     pub edition: Edition,
+    /// Where its default images are pulled from.
+    pub images: ImageSource,
     /// Storage per replica.
     pub storage: Quantity,
     /// Server resources.
@@ -166,12 +169,8 @@ impl Placed for ClickHouseConfig {
     }
 }
 
-fn merge(
-    size: Size,
-    edition: Edition,
-    spec: &ClickHouseSpec,
-    placement: Placement,
-) -> Result<ClickHouseConfig, ModelError> {
+fn merge(resolution: &Resolution, spec: &ClickHouseSpec, placement: Placement) -> Result<ClickHouseConfig, ModelError> {
+    let (size, edition) = (resolution.size, resolution.edition);
     let p = profile(size);
     let replicas = fields::replicas(spec.replicas, p.replicas, 1, 32, "spec.clickhouse.replicas")?;
     let defaults = defaults(edition);
@@ -191,6 +190,7 @@ fn merge(
         .transpose()?;
     Ok(ClickHouseConfig {
         edition,
+        images: image_source(&resolution.spec)?,
         storage: fields::storage(&spec.common, p.storage, CLICKHOUSE)?,
         resources: fields::resources(
             fields::user_resources(&spec.common),
@@ -306,7 +306,7 @@ impl ComponentDescriptor for ClickHouse {
             let managed = vec![("replicas", spec.replicas.is_some()), ("version", spec.version.is_some())];
             (managed, Box::new(move |p| external(e, p)))
         });
-        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, resolution.edition, &spec, p))
+        resolution.plan_with(&spec.common, block, |p| merge(resolution, &spec, p))
     }
 
     fn external_connection(service: &ClickHouseService) -> Option<ClickHouseConnection> {

@@ -16,6 +16,7 @@ use crate::model::external_service::{
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
+use crate::model::images::{ImageSource, image_source};
 use crate::model::placement::{Placed, Placement};
 use crate::model::quantity::Quantity;
 use crate::model::resolution::Resolution;
@@ -85,6 +86,8 @@ pub struct KafkaConfig {
     pub placement: Placement,
     /// The edition of defaults it is resolved with.
     pub edition: Edition,
+    /// Where its default images are pulled from.
+    pub images: ImageSource,
     /// Storage per node.
     pub storage: Quantity,
     /// Node resources.
@@ -109,7 +112,8 @@ impl Placed for KafkaConfig {
     }
 }
 
-fn merge(size: Size, edition: Edition, spec: &KafkaSpec, placement: Placement) -> Result<KafkaConfig, ModelError> {
+fn merge(resolution: &Resolution, spec: &KafkaSpec, placement: Placement) -> Result<KafkaConfig, ModelError> {
+    let (size, edition) = (resolution.size, resolution.edition);
     let p = profile(size);
     let replicas = fields::replicas(spec.replicas, p.replicas, 1, 99, "spec.kafka.replicas")?;
     let version = spec.version.clone().unwrap_or_else(|| KAFKA_VERSION.to_owned());
@@ -119,6 +123,7 @@ fn merge(size: Size, edition: Edition, spec: &KafkaSpec, placement: Placement) -
     }
     Ok(KafkaConfig {
         edition,
+        images: image_source(&resolution.spec)?,
         storage: fields::storage(&spec.common, p.storage, KAFKA)?,
         resources: fields::resources(
             fields::user_resources(&spec.common),
@@ -248,7 +253,7 @@ impl ComponentDescriptor for Kafka {
             let managed = vec![("replicas", spec.replicas.is_some()), ("version", spec.version.is_some())];
             (managed, Box::new(move |p| external(e, p)))
         });
-        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, resolution.edition, &spec, p))
+        resolution.plan_with(&spec.common, block, |p| merge(resolution, &spec, p))
     }
 
     fn external_connection(service: &KafkaService) -> Option<KafkaConnection> {

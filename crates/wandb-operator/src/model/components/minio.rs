@@ -17,6 +17,7 @@ use crate::model::external_service::{
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
+use crate::model::images::{ImageSource, image_source};
 use crate::model::placement::{Placed, Placement};
 use crate::model::quantity::Quantity;
 use crate::model::resolution::Resolution;
@@ -72,6 +73,8 @@ pub struct MinioConfig {
     pub placement: Placement,
     /// The edition of defaults it is resolved with.
     pub edition: Edition,
+    /// Where its default images are pulled from.
+    pub images: ImageSource,
     /// Storage per volume.
     pub storage: Quantity,
     /// Server resources.
@@ -96,7 +99,8 @@ impl Placed for MinioConfig {
     }
 }
 
-fn merge(size: Size, edition: Edition, spec: &MinioSpec, placement: Placement) -> Result<MinioConfig, ModelError> {
+fn merge(resolution: &Resolution, spec: &MinioSpec, placement: Placement) -> Result<MinioConfig, ModelError> {
+    let (size, edition) = (resolution.size, resolution.edition);
     let p = profile(size);
     let servers = fields::replicas(spec.replicas, p.servers, 1, 32, "spec.minio.replicas")?;
     let volumes = p.volumes_per_server;
@@ -114,6 +118,7 @@ fn merge(size: Size, edition: Edition, spec: &MinioSpec, placement: Placement) -
     }
     Ok(MinioConfig {
         edition,
+        images: image_source(&resolution.spec)?,
         storage: fields::storage(&spec.common, p.storage, MINIO)?,
         resources: fields::resources(
             fields::user_resources(&spec.common),
@@ -313,7 +318,7 @@ impl ComponentDescriptor for Minio {
         let block = spec.external.as_ref().map(|e| -> ExternalBlock<'_, ObjectStorageService> {
             (vec![("replicas", spec.replicas.is_some())], Box::new(move |p| external(e, p)))
         });
-        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, resolution.edition, &spec, p))
+        resolution.plan_with(&spec.common, block, |p| merge(resolution, &spec, p))
     }
 
     fn external_connection(service: &ObjectStorageService) -> Option<MinioConnection> {

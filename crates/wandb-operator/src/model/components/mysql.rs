@@ -17,6 +17,7 @@ use crate::model::external_service::{
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
+use crate::model::images::{ImageSource, image_source};
 use crate::model::minimum_version::MinimumVersion;
 use crate::model::placement::{Placed, Placement};
 use crate::model::quantity::Quantity;
@@ -87,6 +88,8 @@ pub struct MySqlConfig {
     pub placement: Placement,
     /// The edition of defaults it is resolved with.
     pub edition: Edition,
+    /// Where its default images are pulled from.
+    pub images: ImageSource,
     /// The size profile the defaults came from.
     pub size: Size,
     /// Storage per node.
@@ -258,6 +261,7 @@ fn merge(resolution: &Resolution, spec: &MySqlSpec, placement: Placement) -> Res
         defaults.wandb_ready.then(|| AppAccount { user: APP_DATABASE.to_owned(), database: APP_DATABASE.to_owned() });
     Ok(MySqlConfig {
         edition: resolution.edition,
+        images: image_source(&resolution.spec)?,
         backup: backups.backup,
         backup_off_reason: backups.off_reason,
         restore: mysql_backup::restore(spec.restore.as_ref())?,

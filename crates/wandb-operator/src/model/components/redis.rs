@@ -16,6 +16,7 @@ use crate::model::external_service::{
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
+use crate::model::images::{ImageSource, image_source};
 use crate::model::minimum_version::MinimumVersion;
 use crate::model::placement::{Placed, Placement};
 use crate::model::quantity::Quantity;
@@ -110,6 +111,8 @@ pub struct RedisConfig {
     pub placement: Placement,
     /// The edition of defaults it is resolved with.
     pub edition: Edition,
+    /// Where its default images are pulled from.
+    pub images: ImageSource,
     /// Storage per replica.
     pub storage: Quantity,
     /// Redis resources.
@@ -130,7 +133,8 @@ impl Placed for RedisConfig {
     }
 }
 
-fn merge(size: Size, edition: Edition, spec: &RedisSpec, placement: Placement) -> Result<RedisConfig, ModelError> {
+fn merge(resolution: &Resolution, spec: &RedisSpec, placement: Placement) -> Result<RedisConfig, ModelError> {
+    let (size, edition) = (resolution.size, resolution.edition);
     let p = profile(size);
     let sentinel = spec.sentinel.as_ref();
     let sentinel_on = sentinel.and_then(|s| s.enabled).unwrap_or(p.sentinel);
@@ -162,6 +166,7 @@ fn merge(size: Size, edition: Edition, spec: &RedisSpec, placement: Placement) -
     };
     Ok(RedisConfig {
         edition,
+        images: image_source(&resolution.spec)?,
         storage: fields::storage(&spec.common, p.storage, REDIS)?,
         resources: fields::resources(
             fields::user_resources(&spec.common),
@@ -318,7 +323,7 @@ impl ComponentDescriptor for Redis {
         let block = spec.external.as_ref().map(|e| -> ExternalBlock<'_, RedisService> {
             (vec![("sentinel", spec.sentinel.is_some())], Box::new(move |p| external(e, p)))
         });
-        resolution.plan_with(&spec.common, block, |p| merge(resolution.size, resolution.edition, &spec, p))
+        resolution.plan_with(&spec.common, block, |p| merge(resolution, &spec, p))
     }
 
     fn external_connection(service: &RedisService) -> Option<RedisConnection> {
