@@ -282,6 +282,7 @@ proptest! {
         let spec = WeightsAndBiasesSpec {
             size,
             retention_policy: None,
+            images: None,
             mysql: Some(MySqlSpec { common: common(true), replicas: Some(mysql_replicas), ..Default::default() }),
             redis: Some(RedisSpec { common: common(false), sentinel: None, external: None }),
             kafka: Some(KafkaSpec { common: common(false), replicas: Some(kafka_replicas), version: None, external: None }),
