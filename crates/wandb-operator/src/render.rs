@@ -216,9 +216,12 @@ fn component_objects<D: ComponentDescriptor>(
                 observed.insert(secret.key.clone(), body);
             }
             let status = vendor.observe(config, &observed, false);
-            if let Some(connection) =
-                connection_secret::managed(config.placement(), &status, vendor.connection_extras(config))
-            {
+            if let Some(connection) = connection_secret::managed(
+                config.placement(),
+                &status,
+                vendor.connection_extras(config),
+                vendor.connection_sources(config),
+            ) {
                 objects.push(secret_body(connection.without_values())?);
             }
             if let Some(secret) = vendor.backups().and_then(|b| b.credentials_secret(config)) {

@@ -83,6 +83,16 @@ async fn e2e02_small_builds_the_ha_topology(h: Harness) {
     assert_eq!(version(status.redis_status.as_ref().unwrap().version.clone()), "7.4.11");
     assert_eq!(version(status.clickhouse_status.as_ref().unwrap().version.clone()), "26.3.19.3");
     assert!(version(status.minio_status.as_ref().unwrap().version.clone()).starts_with("RELEASE."));
+    // Trust: the CA each vendor made, copied into the connection Secrets; Kafka's TLS listener.
+    let mysql = h.secret_data("apps", "wandb-mysql-connection").await.unwrap();
+    let percona_ssl = h.secret_data("apps", "wandb-mysql-ssl").await.unwrap();
+    assert_eq!((mysql["MYSQL_TLS"].as_str(), &mysql["MYSQL_CA_CERT"]), ("true", &percona_ssl["ca.crt"]));
+    assert!(mysql["URL"].ends_with("/wandb_local?tls=true"), "{}", mysql["URL"].split('@').nth(1).unwrap_or_default());
+    assert!(mysql["MYSQL_HOST"].starts_with("wandb-mysql-haproxy."), "one writer, through HAProxy");
+    let kafka = h.secret_data("apps", "wandb-kafka-connection").await.unwrap();
+    let cluster_ca = h.secret_data("apps", "wandb-kafka-cluster-ca-cert").await.unwrap();
+    assert_eq!((kafka["KAFKA_TLS"].as_str(), &kafka["KAFKA_CA_CERT"]), ("true", &cluster_ca["ca.crt"]));
+    assert_eq!(kafka["KAFKA_PORT"], "9093");
     let redis = status.redis_status.unwrap().connection.unwrap();
     assert_eq!(redis.master_name.as_deref(), Some("gorilla"));
     assert_eq!(

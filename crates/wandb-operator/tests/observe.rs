@@ -200,17 +200,20 @@ fn strimzi_readiness_and_bootstrap_from_status() {
         move |kind: &str| match kind {
             "Kafka" => Some(json!({"conditions": [cond.clone()], "observedGeneration": generation,
                 "listeners": [{"name": "plain", "bootstrapServers": "wandb-kafka-kafka-bootstrap.apps.svc:9092",
-                               "addresses": [{"host": "wandb-kafka-kafka-bootstrap.apps.svc", "port": 9092}]}]})),
+                               "addresses": [{"host": "wandb-kafka-kafka-bootstrap.apps.svc", "port": 9092}]},
+                              {"name": "tls", "bootstrapServers": "wandb-kafka-kafka-bootstrap.apps.svc:9093",
+                               "addresses": [{"host": "wandb-kafka-kafka-bootstrap.apps.svc", "port": 9093}]}]})),
             _ => Some(json!({"observedGeneration": generation, "replicas": pool_replicas, "nodeIds": [0, 1, 2]})),
         }
     };
     let ready_cond = json!({"type": "Ready", "status": "True"});
 
+    // `small` of the latest edition gives clients the TLS listener.
     let before = v.kafka.observe(&kafka, &Observed::default(), false);
     let conn = before.connection.unwrap();
     assert_eq!(
         (conn.host.as_str(), conn.port.as_str()),
-        ("wandb-kafka-kafka-bootstrap.apps.svc.cluster.local", "9092")
+        ("wandb-kafka-kafka-bootstrap.apps.svc.cluster.local", "9093")
     );
 
     let creating = v.kafka.observe(
@@ -223,7 +226,15 @@ fn strimzi_readiness_and_bootstrap_from_status() {
     let ready = v.kafka.observe(&kafka, &observed(&desired, 1, status(ready_cond.clone(), 1, 3)), false);
     assert_eq!((ready.ready, ready.state), (true, State::Ready));
     let conn = ready.connection.unwrap();
-    assert_eq!((conn.host.as_str(), conn.port.as_str()), ("wandb-kafka-kafka-bootstrap.apps.svc", "9092"));
+    assert_eq!((conn.host.as_str(), conn.port.as_str()), ("wandb-kafka-kafka-bootstrap.apps.svc", "9093"));
+    assert_eq!(v.kafka.connection_extras(&kafka)["KAFKA_TLS"], "true");
+    assert_eq!(v.kafka.connection_sources(&kafka)[0].1.name, "wandb-kafka-cluster-ca-cert");
+    // The 2025 edition, which existing installs keep, gave the plain listener.
+    let legacy = configs_at(Size::Small, Edition::Y2025).2;
+    let kept = v.kafka.observe(&legacy, &observed(&desired, 1, status(ready_cond.clone(), 1, 3)), false);
+    assert_eq!(kept.connection.unwrap().port, "9092");
+    assert_eq!(v.kafka.connection_extras(&legacy)["KAFKA_TLS"], "false");
+    assert!(v.kafka.connection_sources(&legacy).is_empty());
 
     let stale = v.kafka.observe(&kafka, &observed(&desired, 2, status(ready_cond.clone(), 1, 3)), true);
     assert_eq!(codes(&stale), vec!["WaitingForVendor", "WaitingForVendor"]);

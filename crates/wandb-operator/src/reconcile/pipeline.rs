@@ -167,7 +167,12 @@ async fn publish_connection<D: ComponentDescriptor>(
     progress: &Progress,
 ) -> Result<(), ReconcileError> {
     let placement = config.placement();
-    let Some(spec) = connection_secret::managed(placement, status, vendor.connection_extras(config)) else {
+    let Some(spec) = connection_secret::managed(
+        placement,
+        status,
+        vendor.connection_extras(config),
+        vendor.connection_sources(config),
+    ) else {
         return Ok(());
     };
     let missing = match connection_sync::source_versions(ctx, placement, &spec).await? {

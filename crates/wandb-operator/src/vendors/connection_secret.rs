@@ -154,6 +154,7 @@ pub fn managed<K: Serialize>(
     placement: &Placement,
     status: &ComponentStatus<K>,
     extras: BTreeMap<String, String>,
+    sources: Vec<(String, SecretKeyReference)>,
 ) -> Option<ConnectionSecret> {
     let connection = serde_json::to_value(status.connection.as_ref()?).ok()?;
     let mut secret = ConnectionSecret::new(placement);
@@ -167,6 +168,7 @@ pub fn managed<K: Serialize>(
     if let Some(reference) = &status.credentials_secret {
         secret.sources.push((placement.component.password_key().to_owned(), reference.clone()));
     }
+    secret.sources.extend(sources);
     Some(secret)
 }
 
@@ -203,7 +205,7 @@ mod tests {
             credentials_secret: Some(SecretKeyReference { name: "wandb-mysql-secrets".into(), key: "root".into() }),
             ..Default::default()
         };
-        let secret = managed(&placement(), &status, map(&[("MYSQL_USER", "root")])).unwrap();
+        let secret = managed(&placement(), &status, map(&[("MYSQL_USER", "root")]), Vec::new()).unwrap();
         assert_eq!(secret.key.name, "wandb-mysql-connection");
         assert_eq!(secret.keys(), ["MYSQL_HOST", "MYSQL_PASSWORD", "MYSQL_PORT", "MYSQL_USER", "URL"]);
         let v1 = map(&[("wandb-mysql-secrets", "1")]);

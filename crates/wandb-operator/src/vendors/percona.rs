@@ -448,7 +448,7 @@ impl Vendor for Percona {
     }
 
     fn connection_extras(&self, config: &MySqlConfig) -> std::collections::BTreeMap<String, String> {
-        match &config.app_account {
+        let mut extras: std::collections::BTreeMap<String, String> = match &config.app_account {
             Some(account) => [
                 ("MYSQL_USER".to_owned(), account.user.clone()),
                 ("MYSQL_DATABASE".to_owned(), account.database.clone()),
@@ -456,12 +456,25 @@ impl Vendor for Percona {
             .into(),
             // The 2025 edition: `credentialsSecret` holds the password of Percona's `root` user.
             None => [("MYSQL_USER".to_owned(), "root".to_owned())].into(),
+        };
+        if config.client_tls {
+            extras.insert("MYSQL_TLS".to_owned(), "true".to_owned());
         }
+        extras
+    }
+
+    fn connection_sources(&self, config: &MySqlConfig) -> Vec<(String, SecretKeyReference)> {
+        // Percona's `<cluster>-ssl` holds the CA that signed the servers' certificates.
+        let ssl =
+            SecretKeyReference { name: format!("{}-ssl", config.placement.object_name()), key: "ca.crt".to_owned() };
+        config.client_tls.then(|| ("MYSQL_CA_CERT".to_owned(), ssl)).into_iter().collect()
     }
 
     fn vendor_secrets(&self, placement: &crate::model::Placement) -> Vec<String> {
-        // The system users' passwords, which the data on the claims goes with.
-        vec![format!("{}-secrets", placement.object_name())]
+        // The system users' passwords, which the data on the claims goes with, and the TLS
+        // material Percona generates.
+        let name = placement.object_name();
+        vec![format!("{name}-secrets"), format!("{name}-ssl"), format!("{name}-ssl-internal")]
     }
 
     fn data_claims(&self, placement: &crate::model::Placement) -> super::objects::ClaimMatcher {

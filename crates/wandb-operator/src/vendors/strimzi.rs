@@ -322,10 +322,6 @@ impl Vendor for Strimzi {
         vec![super::objects::api_resource_of::<Kafka>(), super::objects::api_resource_of::<KafkaNodePool>()]
     }
 
-    fn connection_extras(&self, _config: &KafkaConfig) -> std::collections::BTreeMap<String, String> {
-        [("KAFKA_TLS".to_owned(), "false".to_owned())].into()
-    }
-
     fn default_images(&self, _edition: crate::model::Edition) -> Vec<String> {
         // Strimzi picks the broker image for the Kafka version from its own configuration.
         Vec::new()
@@ -352,6 +348,19 @@ impl Vendor for Strimzi {
         Some(config.version.clone())
     }
 
+    fn connection_extras(&self, config: &KafkaConfig) -> BTreeMap<String, String> {
+        [("KAFKA_TLS".to_owned(), config.client_tls.to_string())].into()
+    }
+
+    fn connection_sources(&self, config: &KafkaConfig) -> Vec<(String, crate::api::SecretKeyReference)> {
+        // Strimzi's cluster CA signed the brokers' certificates.
+        let ca = crate::api::SecretKeyReference {
+            name: format!("{}-cluster-ca-cert", config.placement.object_name()),
+            key: "ca.crt".to_owned(),
+        };
+        config.client_tls.then(|| ("KAFKA_CA_CERT".to_owned(), ca)).into_iter().collect()
+    }
+
     fn observe(
         &self,
         config: &KafkaConfig,
@@ -366,16 +375,18 @@ impl Vendor for Strimzi {
             vec![(kafka_key(config).to_string(), kafka_verdict), (pool_key(config).to_string(), pool_verdict)],
             previously_ready,
         );
+        // The listener clients are given: TLS (trusting the cluster CA) or plain.
+        let (listener, default_port) = if config.client_tls { ("tls", "9093") } else { ("plain", "9092") };
         let reported = kafka
             .as_ref()
             .and_then(|k| k.status.as_ref())
-            .and_then(|s| s.listeners.iter().find(|l| l.name == "plain"))
+            .and_then(|s| s.listeners.iter().find(|l| l.name == listener))
             .and_then(|l| l.bootstrap_servers.as_deref())
             .and_then(first_host_port);
         let (host, port) = reported.unwrap_or_else(|| {
             // Strimzi's bootstrap service, until the vendor reports the listener.
             let service = format!("{}-kafka-bootstrap", config.placement.object_name());
-            (service_host(&service, &config.placement.namespace), "9092".to_owned())
+            (service_host(&service, &config.placement.namespace), default_port.to_owned())
         });
         status.connection = Some(KafkaConnection { host, port });
         // What Strimzi reports the brokers run; until it does, the version we asked for.

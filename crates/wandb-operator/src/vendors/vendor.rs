@@ -9,7 +9,7 @@ use super::access_rule::Rule;
 use super::connection_secret::ConnectionSecret;
 use super::objects::{ClaimMatcher, Desired, DesiredObject, Observed, VendorError};
 use super::release::{Release, ReleaseSource};
-use crate::api::{BackupRequestStatus, BackupStatus, ComponentStatus, StatusDetail};
+use crate::api::{BackupRequestStatus, BackupStatus, ComponentStatus, SecretKeyReference, StatusDetail};
 use crate::model::Placement;
 use crate::model::mysql_backup::{BackupConfig, RestoreConfig};
 
@@ -53,6 +53,12 @@ pub trait Vendor: Send + Sync {
     /// The engine version the objects for `config` ask for (an image tag, or the vendor's
     /// version field): what status reports until the vendor reports what runs.
     fn applied_version(&self, config: &Self::Config) -> Option<String>;
+
+    /// Keys the connection Secret copies from the vendor's Secrets beyond the password (e.g.
+    /// the CA clients trust), for a managed component.
+    fn connection_sources(&self, _config: &Self::Config) -> Vec<(String, SecretKeyReference)> {
+        Vec::new()
+    }
 
     /// Reads the vendor's status into the component status. `previously_ready` tells whether
     /// the component was `Ready` before, so that a loss of capacity reads as `Degraded`.

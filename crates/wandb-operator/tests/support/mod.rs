@@ -41,9 +41,9 @@ macro_rules! on_both_backends {
 }
 
 /// Every Secret a resource named `wandb` has in its namespace once Ready: the generated ones
-/// (each created once, including the MySQL application user's password), Percona's users
-/// Secret, one connection Secret per component, and with
-/// backups (`small`, `large`) the S3 credentials Percona's backups use.
+/// (each created once, including the MySQL application user's password), the vendors' own
+/// (Percona's users, Strimzi's cluster CA), one connection Secret per component, and with
+/// backups (`small`, `large`) the S3 credentials Percona's backups use and Percona's TLS.
 pub fn expected_secrets(backups: bool) -> Vec<String> {
     let mut names: Vec<String> = [
         "wandb-clickhouse-connection",
@@ -58,8 +58,11 @@ pub fn expected_secrets(backups: bool) -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec();
+    // Strimzi's cluster CA (it makes it for every Kafka).
+    names.push("wandb-kafka-cluster-ca-cert".to_owned());
     if backups {
-        names.push("wandb-mysql-backup-s3".to_owned());
+        // `small` and `large`: backups, and MySQL with TLS (Percona's certificates).
+        names.extend(["wandb-mysql-backup-s3", "wandb-mysql-ssl", "wandb-mysql-ssl-internal"].map(str::to_owned));
     }
     names.sort();
     names

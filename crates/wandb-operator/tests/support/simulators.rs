@@ -167,6 +167,26 @@ async fn ensure_pxc_secrets(client: &Client, namespace: &str, name: &str) {
     let _ = api.create(&PostParams::default(), &secret).await;
 }
 
+/// Creates the Secret `name` with `data` unless it exists (vendors create theirs once).
+async fn ensure_secret(client: &Client, namespace: &str, name: &str, data: &[(&str, &str)], owners: Option<Value>) {
+    let api: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), namespace);
+    if api.get_metadata_opt(name).await.ok().flatten().is_some() {
+        return;
+    }
+    let data: serde_json::Map<String, Value> = data.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+    let mut metadata = json!({"name": name});
+    if let Some(owners) = owners {
+        metadata["ownerReferences"] = owners;
+    }
+    let secret = serde_json::from_value(json!({"metadata": metadata, "stringData": data})).unwrap();
+    let _ = api.create(&PostParams::default(), &secret).await;
+}
+
+/// A PEM-shaped stand-in for a certificate (the simulators sign nothing).
+fn fake_pem(what: &str, owner: &str) -> String {
+    format!("-----BEGIN CERTIFICATE-----\nc2ltdWxhdGVk {what} of {owner}\n-----END CERTIFICATE-----\n")
+}
+
 async fn delete_pvcs(client: &Client, namespace: &str, prefix: &str) {
     let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
     if let Ok(list) = api.list(&Default::default()).await {
@@ -308,6 +328,15 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 .and_then(Value::as_str)
                 .map_or_else(|| format!("{name}-secrets"), str::to_owned);
             ensure_pxc_secrets(client, &ns, &secrets).await;
+            // With TLS on, Percona generates its CA and certificates into `<c>-ssl` (clients)
+            // and `<c>-ssl-internal` (replication).
+            if spec.pointer("/tls/enabled").and_then(Value::as_bool).unwrap_or(true) {
+                for secret in [format!("{name}-ssl"), format!("{name}-ssl-internal")] {
+                    let ca = fake_pem("percona CA", &secret);
+                    ensure_secret(client, &ns, &secret, &[("ca.crt", &ca), ("tls.crt", &ca), ("tls.key", "key")], None)
+                        .await;
+                }
+            }
             let templates = [("datadir".to_owned(), json!({"app.kubernetes.io/instance": name}))];
             if !workload(client, controls, &ns, &format!("{name}-pxc"), size, (object, kind, &json!({})), &templates)
                 .await
@@ -347,8 +376,30 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 json!({"type": "Ready", "status": "True"})
             };
             let kafka_version = object.data.pointer("/spec/kafka/version").cloned().unwrap_or(Value::Null);
-            let status = json!({"observedGeneration": generation, "conditions": [condition], "kafkaVersion": kafka_version,
-                "listeners": [{"name": "plain", "bootstrapServers": format!("{name}-kafka-bootstrap.{ns}.svc:9092"), "addresses": [{"host": format!("{name}-kafka-bootstrap.{ns}.svc"), "port": 9092}]}]});
+            // Strimzi's cluster CA (it signs the brokers' certificates) and one status entry
+            // per listener.
+            // Strimzi's CA Secrets are owned by the Kafka (the garbage collector removes them).
+            let owner = json!([{"apiVersion": kind.api_version, "kind": kind.kind, "name": name, "uid": object.metadata.uid, "controller": false}]);
+            let ca = fake_pem("strimzi cluster CA", &name);
+            ensure_secret(
+                client,
+                &ns,
+                &format!("{name}-cluster-ca-cert"),
+                &[("ca.crt", &ca), ("ca.password", "x")],
+                Some(owner),
+            )
+            .await;
+            let listeners: Vec<Value> = spec
+                .pointer("/kafka/listeners")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|l| {
+                    let (listener, port) = (l["name"].as_str().unwrap_or_default(), l["port"].as_i64().unwrap_or_default());
+                    json!({"name": listener, "bootstrapServers": format!("{name}-kafka-bootstrap.{ns}.svc:{port}"), "addresses": [{"host": format!("{name}-kafka-bootstrap.{ns}.svc"), "port": port}]})
+                })
+                .collect();
+            let status = json!({"observedGeneration": generation, "conditions": [condition], "kafkaVersion": kafka_version, "listeners": listeners});
             write_status(client, kind, object, status).await;
         }
         "KafkaNodePool" => {

@@ -100,6 +100,9 @@ pub struct KafkaConfig {
     pub version: String,
     /// Replication settings.
     pub replication: KafkaReplication,
+    /// Whether clients connect over TLS (the TLS listener, trusting the cluster CA): from the
+    /// 2026 edition for `small` and `large`; the 2025 edition published the plain listener.
+    pub client_tls: bool,
 }
 
 impl Placed for KafkaConfig {
@@ -122,6 +125,7 @@ fn merge(resolution: &Resolution, spec: &KafkaSpec, placement: Placement) -> Res
         return Err(ModelError::invalid("spec.kafka.version", format!("{version:?} is not a version like 4.2.0")));
     }
     Ok(KafkaConfig {
+        client_tls: edition >= Edition::Y2026 && size != Size::Dev,
         edition,
         images: image_source(&resolution.spec)?,
         storage: fields::storage(&spec.common, p.storage, KAFKA)?,

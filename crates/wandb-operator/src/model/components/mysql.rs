@@ -102,6 +102,9 @@ pub struct MySqlConfig {
     pub image: Option<String>,
     /// TLS enabled.
     pub tls: bool,
+    /// Whether clients are told to use TLS and given the CA (from the 2026 edition, when TLS is
+    /// on; the 2025 edition published neither).
+    pub client_tls: bool,
     /// The proxy clients go through, when they go through one.
     pub proxy: Option<Proxy>,
     /// Whether a log collector runs beside each node.
@@ -275,6 +278,7 @@ fn merge(resolution: &Resolution, spec: &MySqlSpec, placement: Placement) -> Res
         )?,
         image: fields::image_override(&spec.common, MYSQL)?,
         tls: p.tls,
+        client_tls: p.tls && resolution.edition >= Edition::Y2026,
         proxy,
         log_collector: p.log_collector,
         settings,
