@@ -88,6 +88,9 @@ spec:
     assert!(below.message.contains("MariaDB, not MySQL") && below.message.contains("8.4"), "{}", below.message);
     assert!(m.ready && m.state == State::Ready, "{:?}", m.details);
     let r = s.redis_status.unwrap();
+    // Versions their greetings do not carry, read once authenticated (`INFO server`, `SELECT
+    // version()`): what the installed servers are.
+    assert_eq!(r.version, servers::installed_version("redis-server"), "{:?}", r.details);
     assert_eq!(r.connection.unwrap().port, Some(redis.port.to_string()));
     assert!(r.details.iter().any(|d| d.code == "Reachable" && d.message.contains("Redis PING")));
     let k = s.kafka_status.unwrap();
@@ -96,6 +99,18 @@ spec:
     let o = s.minio_status.unwrap();
     assert_eq!(o.connection.unwrap().access_key, None, "a cloud access key is not published in status");
     let ch = s.clickhouse_status.unwrap();
+    let ch_version = ch.version.clone().unwrap_or_default();
+    if let Some(installed) = servers::installed_version("clickhouse-server") {
+        assert!(ch_version.starts_with(&installed), "{ch_version:?} is not {installed}");
+    }
+    assert!(ch_version.starts_with(|c: char| c.is_ascii_digit()), "{:?}", ch.details);
+    // Debian's ClickHouse (18.16) is far below W&B's minimum: a warning, not an outage.
+    assert!(
+        ch.details.iter().any(|d| d.code == "VersionBelowMinimum" && d.message.contains("25.8")),
+        "{:?}",
+        ch.details
+    );
+    assert!(ch.ready);
     assert_eq!(ch.connection.unwrap().user, "default");
     assert!(ch.details.iter().any(|d| d.message.contains("HTTP GET /ping")));
 

@@ -503,3 +503,48 @@ fn bad_backup_settings_name_the_field() {
         assert_eq!(error.field(), field, "{error}");
     }
 }
+
+#[test]
+fn mysql_settings_add_to_wandbs_and_replacing_a_required_one_is_reported() {
+    let spec = spec_with(|s| {
+        s.size = Size::Small;
+        s.mysql = Some(MySqlSpec {
+            settings: Some(
+                [("max_connections", "1000"), ("sync-binlog", "0"), ("binlog_format", "row")]
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .into(),
+            ),
+            ..Default::default()
+        });
+    });
+    let resolution = resolve(&common::wandb("wandb", "apps", spec.clone())).unwrap();
+    let plan = resolution.plan::<MySql>().unwrap();
+    let mysql = plan.enabled().unwrap();
+    assert_eq!(mysql.settings["max_connections"], "1000", "added");
+    assert_eq!(mysql.settings["sync_binlog"], "0", "the user's value wins, under the canonical name");
+    assert_eq!(mysql.settings["innodb_flush_log_at_trx_commit"], "1", "the other required ones stay");
+    assert_eq!(mysql.settings["collation_server"], "utf8mb4_general_ci");
+    // `row` is `ROW` (MySQL's values are case-insensitive): only sync_binlog is weakened.
+    assert_eq!(mysql.overridden, vec!["sync_binlog=0 (W&B requires 1)".to_owned()]);
+    let registry = Registry::default();
+    let status = registry.mysql.observe(mysql, &wandb_operator::vendors::Observed::default(), false);
+    let notice = status.details.iter().find(|d| d.code == "RequiredSettingOverridden").unwrap();
+    assert!(notice.message.contains("sync_binlog=0"), "{}", notice.message);
+    assert_eq!(notice.state, wandb_operator::api::State::Ready, "a notice, not an outage");
+
+    // The 2025 edition sets none of W&B's settings (existing installs keep theirs), only the user's.
+    let kept = resolution.at_edition(Edition::Y2025).plan::<MySql>().unwrap();
+    let kept = kept.enabled().unwrap();
+    assert_eq!(kept.settings.len(), 3);
+    assert!(kept.app_account.is_none());
+
+    // A value that would inject configuration lines is refused with the field named.
+    let spec = spec_with(|s| {
+        s.mysql = Some(MySqlSpec {
+            settings: Some([("max_connections".to_owned(), "1\n[client]".to_owned())].into()),
+            ..Default::default()
+        })
+    });
+    let error = resolve(&common::wandb("wandb", "apps", spec)).unwrap().plan::<MySql>().unwrap_err();
+    assert!(error.to_string().contains("spec.mysql.settings.max_connections"), "{error}");
+}

@@ -88,6 +88,33 @@ impl ProbeTarget {
     }
 }
 
+/// How to ask an external server its version once authenticated, when the probe's greeting
+/// carries none (Redis, ClickHouse). Plain connections only: with TLS the version stays unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionQuery {
+    /// `AUTH <password>` (when there is one), then `INFO server`: `redis_version`.
+    Redis {
+        /// The server.
+        endpoint: Endpoint,
+    },
+    /// `SELECT version()` over HTTP, as `user`.
+    ClickHouseHttp {
+        /// The HTTP endpoint.
+        endpoint: Endpoint,
+        /// The user.
+        user: String,
+    },
+}
+
+/// A version query and the password it authenticates with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRequest {
+    /// The query.
+    pub query: VersionQuery,
+    /// The password, when the server wants one.
+    pub password: Option<SecretKeyReference>,
+}
+
 /// The keys of an external component's connection Secret: plain values and values copied from
 /// the user's Secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -129,6 +156,11 @@ pub trait ExternalService: Debug + Clone + PartialEq + Send + Sync {
     fn credentials_secret(&self) -> Option<SecretKeyReference>;
     /// The connection Secret's keys.
     fn connection_keys(&self) -> ConnectionKeys;
+
+    /// How to read the server's version after authenticating, when its greeting carries none.
+    fn version_request(&self) -> Option<VersionRequest> {
+        None
+    }
 }
 
 /// An external component's resolved configuration.

@@ -26,7 +26,9 @@ pub use components::*;
 pub use descriptor::{ComponentDescriptor, ExternalBlock, Plan, placement_for_deletion};
 pub use edition::Edition;
 pub use error::ModelError;
-pub use external_service::{ConnectionKeys, Endpoint, ExternalConfig, ExternalService, Greeting, ProbeTarget, Tls};
+pub use external_service::{
+    ConnectionKeys, Endpoint, ExternalConfig, ExternalService, Greeting, ProbeTarget, Tls, VersionQuery, VersionRequest,
+};
 pub use fields::Resources;
 pub use images::{ImageSource, image_source};
 pub use minimum_version::MinimumVersion;

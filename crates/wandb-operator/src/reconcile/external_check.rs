@@ -54,7 +54,21 @@ async fn check<S: ExternalService>(
     }
     missing.dedup();
     let outcomes = futures::future::join_all(targets.iter().map(|t| ctx.prober.probe(t))).await;
-    let version = outcomes.iter().find_map(|o| o.as_ref().ok().cloned().flatten());
+    let mut version = outcomes.iter().find_map(|o| o.as_ref().ok().cloned().flatten());
+    // Servers whose greeting carries no version are asked once authenticated (never with a
+    // password that is missing, and only when every endpoint answered).
+    if version.is_none()
+        && missing.is_empty()
+        && outcomes.iter().all(Result::is_ok)
+        && let Some(request) = config.service.version_request()
+    {
+        let password = request.password.as_ref().and_then(|r| {
+            read.get(&r.name).and_then(Option::as_ref).and_then(|s| crate::vendors::secret_value(s, &r.key))
+        });
+        if request.password.is_none() || password.is_some() {
+            version = ctx.prober.version(&request.query, password.as_deref()).await;
+        }
+    }
     let probes = targets.iter().cloned().zip(outcomes.into_iter().map(Result::err)).collect();
     Ok(Findings { missing, versions, probes, version })
 }

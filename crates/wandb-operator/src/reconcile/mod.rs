@@ -27,6 +27,7 @@ mod resource;
 mod retention;
 mod status_write;
 mod version_check;
+mod version_query;
 
 pub use apply::{APPLIED_HASH_ANNOTATION, with_applied_hash};
 pub use cache::{Caches, KindCache, KindState};

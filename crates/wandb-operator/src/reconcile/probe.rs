@@ -16,7 +16,7 @@ use hyper::body::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::model::{Greeting, ProbeTarget};
+use crate::model::{Greeting, ProbeTarget, VersionQuery};
 
 /// What one probe found: the server's version when its greeting carries one (the MySQL
 /// handshake does), or why the endpoint is not the service it should be.
@@ -27,6 +27,16 @@ pub type Probed = Result<Option<String>, String>;
 pub trait Prober: Send + Sync {
     /// Probes `target`.
     fn probe<'a>(&'a self, target: &'a ProbeTarget) -> Pin<Box<dyn Future<Output = Probed> + Send + 'a>>;
+
+    /// The server's version for `query`, authenticating with `password`; `None` when it cannot
+    /// be read.
+    fn version<'a>(
+        &'a self,
+        _query: &'a VersionQuery,
+        _password: Option<&'a str>,
+    ) -> Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>> {
+        Box::pin(async { None })
+    }
 }
 
 /// Probes over the network, each within `timeout` (connect and greeting together).
@@ -43,6 +53,16 @@ impl Default for NetworkProber {
 }
 
 impl Prober for NetworkProber {
+    fn version<'a>(
+        &'a self,
+        query: &'a VersionQuery,
+        password: Option<&'a str>,
+    ) -> Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>> {
+        Box::pin(async move {
+            tokio::time::timeout(self.timeout, super::version_query::read(query, password)).await.ok().flatten()
+        })
+    }
+
     fn probe<'a>(&'a self, target: &'a ProbeTarget) -> Pin<Box<dyn Future<Output = Probed> + Send + 'a>> {
         Box::pin(async move {
             match tokio::time::timeout(self.timeout, exchange(target)).await {

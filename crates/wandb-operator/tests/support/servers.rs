@@ -184,7 +184,30 @@ pub struct ClickHouse {
     pub http_port: u16,
 }
 
-/// ClickHouse from Debian (18.16: old, but its native port and `/ping` are those of today's).
+/// The password of the test ClickHouse's `default` user.
+pub const CLICKHOUSE_PASSWORD: &str = "ch-pw";
+
+/// The version an installed server binary reports: Redis from `redis-server --version`,
+/// ClickHouse from its Debian package (its binary has no `--version`); `None` when neither
+/// tells.
+pub fn installed_version(server: &str) -> Option<String> {
+    let output = match server {
+        "redis-server" => Command::new(binary("redis-server")).arg("--version").output().ok()?,
+        "clickhouse-server" => {
+            Command::new("dpkg-query").args(["-W", "-f", "${Version}", "clickhouse-server"]).output().ok()?
+        }
+        _ => return None,
+    };
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let version = match server {
+        "redis-server" => text.split_whitespace().find_map(|w| w.strip_prefix("v="))?.to_owned(),
+        _ => text.split(['+', '-', '~']).next()?.trim().to_owned(),
+    };
+    (!version.is_empty()).then_some(version)
+}
+
+/// ClickHouse from Debian (18.16: old, but its native port, `/ping` and HTTP queries are
+/// those of today's), with [`CLICKHOUSE_PASSWORD`] for `default`.
 pub fn clickhouse() -> ClickHouse {
     let dir = temp_dir("clickhouse");
     let (tcp, http) = (free_port(), free_port());
@@ -210,13 +233,15 @@ pub fn clickhouse() -> ClickHouse {
         users = dir.join("users.xml").display(),
     );
     std::fs::write(dir.join("config.xml"), config).unwrap();
-    let users = r#"<?xml version="1.0"?>
+    let users = format!(
+        r#"<?xml version="1.0"?>
 <yandex>
   <profiles><default></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <users><default><password>{CLICKHOUSE_PASSWORD}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>
 </yandex>
-"#;
+"#
+    );
     std::fs::write(dir.join("users.xml"), users).unwrap();
     let command = vec![
         binary("clickhouse-server").display().to_string(),

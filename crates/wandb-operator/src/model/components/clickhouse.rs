@@ -13,7 +13,7 @@ use crate::model::edition::Edition;
 use crate::model::error::ModelError;
 use crate::model::external_service::ExternalConfig;
 use crate::model::external_service::{
-    self as ext, ConnectionKeys, Endpoint, ExternalService, Greeting, ProbeTarget, Tls,
+    self as ext, ConnectionKeys, Endpoint, ExternalService, Greeting, ProbeTarget, Tls, VersionQuery, VersionRequest,
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
@@ -241,6 +241,16 @@ fn external(spec: &ExternalClickHouse, placement: Placement) -> Result<ExternalC
 }
 
 impl ExternalService for ClickHouseService {
+    fn version_request(&self) -> Option<VersionRequest> {
+        (!self.tls.enabled).then(|| VersionRequest {
+            query: VersionQuery::ClickHouseHttp {
+                endpoint: Endpoint { host: self.tcp.host.clone(), port: self.http_port },
+                user: self.user.clone(),
+            },
+            password: Some(self.password.clone()),
+        })
+    }
+
     fn probe_targets(&self) -> Vec<ProbeTarget> {
         let http = Endpoint { host: self.tcp.host.clone(), port: self.http_port };
         vec![

@@ -12,7 +12,7 @@ use crate::model::edition::Edition;
 use crate::model::error::ModelError;
 use crate::model::external_service::ExternalConfig;
 use crate::model::external_service::{
-    self as ext, ConnectionKeys, Endpoint, ExternalService, Greeting, ProbeTarget, Tls,
+    self as ext, ConnectionKeys, Endpoint, ExternalService, Greeting, ProbeTarget, Tls, VersionQuery, VersionRequest,
 };
 use crate::model::fields::Resources;
 use crate::model::fields::{self, ResourceProfile};
@@ -244,6 +244,17 @@ fn external(spec: &ExternalRedis, placement: Placement) -> Result<ExternalConfig
 }
 
 impl ExternalService for RedisService {
+    fn version_request(&self) -> Option<VersionRequest> {
+        // A standalone server over a plain connection (a sentinel reports its own version).
+        match (&self.topology, self.tls.enabled) {
+            (ExternalRedisTopology::Standalone(endpoint), false) => Some(VersionRequest {
+                query: VersionQuery::Redis { endpoint: endpoint.clone() },
+                password: self.password.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     fn probe_targets(&self) -> Vec<ProbeTarget> {
         match &self.topology {
             ExternalRedisTopology::Standalone(e) => vec![ProbeTarget::behind_tls(e, &self.tls, Greeting::Redis)],
