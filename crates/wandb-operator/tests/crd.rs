@@ -141,6 +141,10 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
             "spec.redis.sentinel.config.masterName",
         ),
         ("w", json!({"clickhouse": {"replicas": 33}}), "spec.clickhouse.replicas"),
+        // W&B-ready infrastructure (issue 19).
+        ("w", json!({"mysql": {"proxy": "nginx"}}), "spec.mysql.proxy"),
+        ("w", json!({"mysql": {"settings": {"Max Connections": "1"}}}), "spec.mysql.settings"),
+        ("w", json!({"images": {"registry": "https://mirror.example"}}), "spec.images.registry"),
         // MySQL backups and restore (issue 12).
         ("w", json!({"mysql": {"backup": {"schedule": "every day"}}}), "spec.mysql.backup.schedule"),
         ("w", json!({"mysql": {"backup": {"keep": 0}}}), "spec.mysql.backup.keep"),

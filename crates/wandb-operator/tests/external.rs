@@ -119,7 +119,7 @@ spec:
     assert_eq!(secret["MYSQL_PASSWORD"], "p@ss:word");
     assert_eq!(secret["URL"], format!("mysql://wandb:p%40ss%3Aword@127.0.0.1:{}/wandb_local", mysql.port));
     let secret = h.secret_data("apps", "wandb-redis-connection").await.unwrap();
-    assert_eq!(secret["URL"], format!("redis://:redis-pw@127.0.0.1:{}", redis.port));
+    assert_eq!(secret["URL"], format!("redis://default:redis-pw@127.0.0.1:{}", redis.port));
     let secret = h.secret_data("apps", "wandb-kafka-connection").await.unwrap();
     assert_eq!(secret["KAFKA_BOOTSTRAP_SERVERS"], format!("127.0.0.1:{}", kafka.port));
     assert_eq!(secret["URL"], format!("kafka://wandb:kafka-pw@127.0.0.1:{}?mechanism=SCRAM-SHA-512", kafka.port));

@@ -393,3 +393,23 @@ fn a_mirror_registry_and_pull_secrets_reach_every_vendor_object() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("spec.images.registry"), "{out:?}");
 }
+
+#[test]
+fn the_proxy_is_the_users_choice_in_either_direction() {
+    let with = |size: &str, proxy: &str| {
+        let manifest = format!(
+            "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {{name: wandb, namespace: wandb}}\nspec:\n  size: {size}\n  mysql: {{proxy: {proxy}}}\n"
+        );
+        let objects: Vec<serde_json::Value> =
+            serde_saphyr::from_multiple(&render_ok(&["render", "-f", "-"], Some(&manifest))).unwrap();
+        common::find(&objects, "PerconaXtraDBCluster")["spec"].clone()
+    };
+    // ProxySQL on request (its read splitting is then the user's choice).
+    let spec = with("small", "proxysql");
+    assert_eq!((spec["proxysql"]["enabled"].clone(), spec["haproxy"]["enabled"].clone()), (true.into(), false.into()));
+    assert_eq!(spec["proxysql"]["size"], 3);
+    // `dev` runs without a proxy unless one is named: then one pod.
+    let spec = with("dev", "haproxy");
+    assert_eq!((spec["haproxy"]["enabled"].clone(), spec["haproxy"]["size"].clone()), (true.into(), 1.into()));
+    assert_eq!(spec["unsafeFlags"]["proxySize"], true, "one proxy pod needs Percona's unsafe flag");
+}

@@ -153,6 +153,20 @@ pub fn mariadb() -> Server {
     Server::spawn("mariadbd", dir, port, command)
 }
 
+impl Server {
+    /// Runs `sql` as MariaDB's `root` over the server's socket (e.g. to create an application
+    /// user the way an administrator would).
+    pub fn mariadb_root(&self, sql: &str) {
+        let output = Command::new(binary("mariadb"))
+            .args(["--no-defaults", "-u", "root"])
+            .arg(format!("--socket={}", self.dir.join("mysqld.sock").display()))
+            .args(["-e", sql])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "mariadb: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
 /// redis-server, with `password` required when given; no persistence.
 pub fn redis(password: Option<&str>) -> Server {
     let dir = temp_dir("redis");
@@ -209,6 +223,12 @@ pub fn installed_version(server: &str) -> Option<String> {
 /// ClickHouse from Debian (18.16: old, but its native port, `/ping` and HTTP queries are
 /// those of today's), with [`CLICKHOUSE_PASSWORD`] for `default`.
 pub fn clickhouse() -> ClickHouse {
+    clickhouse_with_password(CLICKHOUSE_PASSWORD)
+}
+
+/// [`clickhouse`] with `password` for `default`.
+pub fn clickhouse_with_password(password: &str) -> ClickHouse {
+    let password = password.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let dir = temp_dir("clickhouse");
     let (tcp, http) = (free_port(), free_port());
     std::fs::create_dir_all(dir.join("data")).unwrap();
@@ -237,7 +257,7 @@ pub fn clickhouse() -> ClickHouse {
         r#"<?xml version="1.0"?>
 <yandex>
   <profiles><default></default></profiles>
-  <users><default><password>{CLICKHOUSE_PASSWORD}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <users><default><password>{password}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>
 </yandex>
 "#

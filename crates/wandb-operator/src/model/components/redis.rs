@@ -299,7 +299,12 @@ impl ExternalService for RedisService {
 /// `redis[s]://[:password@]host:port`, or the sentinels with `?master=`.
 fn url(keys: &BTreeMap<String, String>) -> String {
     let scheme = if is_true(keys, "REDIS_TLS") { "rediss" } else { "redis" };
-    let auth = userinfo(None, keys.get("REDIS_PASSWORD"));
+    // With a password, the user `default` (which Redis 7 always has) is named: redis-cli reads
+    // `redis://:password@` as the user "" and fails with WRONGPASS; redis-py, go-redis and
+    // redis-cli all accept `redis://default:password@`.
+    let password = keys.get("REDIS_PASSWORD");
+    let user = password.map(|_| "default".to_owned());
+    let auth = userinfo(user.as_ref(), password);
     match keys.get("REDIS_MASTER_NAME") {
         Some(master) => {
             let hosts = keys.get("REDIS_SENTINEL_HOSTS").cloned().unwrap_or_else(|| {
@@ -366,6 +371,8 @@ mod tests {
         assert_eq!(REDIS.url(&sentinel), "redis://a:26379,b:26379?master=gorilla");
         let standalone =
             map(&[("REDIS_HOST", "r"), ("REDIS_PORT", "6380"), ("REDIS_PASSWORD", "x"), ("REDIS_TLS", "true")]);
-        assert_eq!(REDIS.url(&standalone), "rediss://:x@r:6380");
+        assert_eq!(REDIS.url(&standalone), "rediss://default:x@r:6380");
+        let open = map(&[("REDIS_HOST", "r"), ("REDIS_PORT", "6379")]);
+        assert_eq!(REDIS.url(&open), "redis://r:6379", "no password, no user");
     }
 }
