@@ -2,7 +2,8 @@
 //! 19): Percona's `app.kubernetes.io/version`. MySQL 8.4 needs Percona ≥ 1.19: with 1.18 a new
 //! MySQL is refused with `VendorVersionUnsupported` (nothing written) while the other
 //! components converge; with 1.19 the `crVersion` written is 1.19.0; after an upgrade of the
-//! CRDs to 1.20 it follows without a restart.
+//! CRDs to 1.20 it follows without a restart. Strimzi's CRDs of a release that does not serve
+//! the `v1` API we write (0.48) are an unsupported release, not missing CRDs.
 //!
 //! On the emulator only: every test on the shared real control plane sees the same CRDs, and
 //! swapping them would change every other test's vendor release. What the emulator claims here
@@ -19,17 +20,41 @@ use wandb_operator::api::State;
 const DEV: &str =
     "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: dev\n";
 
-/// A harness whose Percona CRDs are those of `release` (e.g. `v1.18.0`), or `None` when
-/// `../shared/vendor-crds` is absent (the test is then skipped, saying so).
-async fn with_percona(release: &str) -> Option<Harness> {
+/// A harness whose `vendor` CRDs are those of `release` (e.g. `percona-xtradb-cluster`,
+/// `v1.18.0`), or `None` when `../shared/vendor-crds` is absent (the test is then skipped,
+/// saying so).
+async fn with_release(vendor: &str, release: &str) -> Option<Harness> {
     let Some(dir) = support::vendor_crds_dir() else {
         eprintln!("NOTICE: ../shared/vendor-crds is absent; skipping the vendor release test");
         return None;
     };
-    let mut h = Harness::without_operator(&["percona"]).await;
-    h.emulator().load_crds(&dir.join("percona-xtradb-cluster").join(release)).unwrap();
+    let mut h = Harness::without_operator(&[vendor]).await;
+    h.emulator().load_crds(&dir.join(vendor).join(release)).unwrap();
     h.start_operator();
     Some(h)
+}
+
+async fn with_percona(release: &str) -> Option<Harness> {
+    with_release("percona-xtradb-cluster", release).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strimzi_crds_without_the_v1_api_are_an_unsupported_release_not_missing_crds() {
+    // Strimzi 0.48 serves kafka.strimzi.io/v1beta2 only; we write v1.
+    let Some(h) = with_release("strimzi", "0.48.0").await else { return };
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    let w = h
+        .wait_for("apps", "wandb", "Kafka refused, MySQL ready", |w| {
+            let s = w.status.as_ref();
+            let kafka = s.and_then(|s| s.kafka_status.as_ref());
+            let mysql_ready = s.and_then(|s| s.mysql_status.as_ref()).is_some_and(|m| m.ready);
+            mysql_ready && kafka.is_some_and(|k| k.details.iter().any(|d| d.code == "VendorVersionUnsupported"))
+        })
+        .await;
+    let kafka = w.status.unwrap().kafka_status.unwrap();
+    assert_eq!(kafka.state, State::Error);
+    assert!(kafka.details[0].message.contains("Strimzi 0.49 or newer"), "{}", kafka.details[0].message);
 }
 
 fn pxc(h: &Harness) -> Api<kube::api::DynamicObject> {

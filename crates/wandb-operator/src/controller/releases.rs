@@ -60,6 +60,7 @@ pub(super) fn watch(
             let Some(crd) = crd else { continue };
             let name = crd.name_any();
             let Some(source) = sources.iter().find(|s| s.crd == name) else { continue };
+            releases.set_present(&name, present);
             let release = if present {
                 source.read(crd.metadata.labels.as_ref().unwrap_or(&Default::default()), crd.annotations())
             } else {

@@ -15,7 +15,7 @@ use super::ownership;
 use super::status_write::{detail, not_owned};
 use crate::api::{State, StatusDetail, WeightsAndBiases};
 use crate::model::{Placement, Quantity};
-use crate::vendors::{Desired, ObjectKey};
+use crate::vendors::{Desired, ObjectKey, ReleaseSource};
 
 /// What the guards found.
 pub(crate) enum Guarded {
@@ -34,12 +34,12 @@ pub(crate) enum Guarded {
 pub(crate) async fn check(
     ctx: &Context,
     wandb: &WeightsAndBiases,
-    vendor_name: &str,
+    vendor: (&str, Option<ReleaseSource>),
     placement: &Placement,
     desired: &Desired,
     progress: &Progress,
 ) -> Result<Guarded, ReconcileError> {
-    if let Some(blocked) = vendor_api_served(ctx, vendor_name, desired) {
+    if let Some(blocked) = vendor_api_served(ctx, vendor, desired) {
         return Ok(Guarded::Blocked(blocked));
     }
     let mut refusals = ownership_refusals(ctx, wandb, placement, desired, progress).await?;
@@ -48,11 +48,27 @@ pub(crate) async fn check(
     Ok(Guarded::Checked { refusals })
 }
 
-/// The vendor's API must be served (and listed into the caches) before anything is written.
-fn vendor_api_served(ctx: &Context, vendor_name: &str, desired: &Desired) -> Option<Vec<StatusDetail>> {
+/// The vendor's API must be served (and listed into the caches) before anything is written. A
+/// vendor whose CRD is installed but does not serve our API version is too old (or too new).
+fn vendor_api_served(
+    ctx: &Context,
+    (vendor_name, source): (&str, Option<ReleaseSource>),
+    desired: &Desired,
+) -> Option<Vec<StatusDetail>> {
     let mut waiting = false;
     for object in &desired.objects {
         match ctx.caches.state(&object.key.api_version, &object.key.kind, &object.key.namespace) {
+            KindState::Missing if ctx.releases.installed(source) => {
+                let serves = source.map(|s| s.serves_our_version).unwrap_or_default();
+                return Some(vec![detail(
+                    State::Error,
+                    "VendorVersionUnsupported",
+                    format!(
+                        "the installed {vendor_name} CRDs do not serve {} {}: {serves}; nothing is written until it is upgraded",
+                        object.key.api_version, object.key.kind
+                    ),
+                )]);
+            }
             KindState::Missing => {
                 return Some(vec![detail(
                     State::Error,

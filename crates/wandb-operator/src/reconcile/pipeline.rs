@@ -105,10 +105,12 @@ async fn managed<D: ComponentDescriptor>(
         return Ok((config, blocked(vec![detail(State::Error, "VendorVersionUnsupported", message)])));
     }
     let placement = config.placement();
-    let mut refusals = match guards::check(ctx, wandb, vendor.name(), placement, &desired, progress).await? {
-        Guarded::Blocked(details) => return Ok((config, blocked(details))),
-        Guarded::Checked { refusals } => refusals,
-    };
+    let mut refusals =
+        match guards::check(ctx, wandb, (vendor.name(), vendor.release_source()), placement, &desired, progress).await?
+        {
+            Guarded::Blocked(details) => return Ok((config, blocked(details))),
+            Guarded::Checked { refusals } => refusals,
+        };
     let mut observed: Observed = if refusals.is_empty() {
         apply_desired(ctx, wandb, &desired, progress).await?
     } else {

@@ -412,6 +412,7 @@ impl Vendor for Altinity {
         Some(super::release::ReleaseSource {
             crd: "clickhouseinstallations.clickhouse.altinity.com",
             key: "clickhouse.altinity.com/chop",
+            serves_our_version: "every supported Altinity release (0.25.6 and later) serves clickhouse.altinity.com/v1",
         })
     }
 

@@ -214,7 +214,11 @@ impl Vendor for MinioOperator {
     }
 
     fn release_source(&self) -> Option<super::release::ReleaseSource> {
-        Some(super::release::ReleaseSource { crd: "tenants.minio.min.io", key: "operator.min.io/version" })
+        Some(super::release::ReleaseSource {
+            crd: "tenants.minio.min.io",
+            key: "operator.min.io/version",
+            serves_our_version: "the supported MinIO operator (7.1) serves minio.min.io/v2",
+        })
     }
 
     fn default_images(&self, _edition: crate::model::Edition) -> Vec<String> {

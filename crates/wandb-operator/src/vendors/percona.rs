@@ -408,7 +408,11 @@ impl Vendor for Percona {
     }
 
     fn release_source(&self) -> Option<ReleaseSource> {
-        Some(ReleaseSource { crd: "perconaxtradbclusters.pxc.percona.com", key: "app.kubernetes.io/version" })
+        Some(ReleaseSource {
+            crd: "perconaxtradbclusters.pxc.percona.com",
+            key: "app.kubernetes.io/version",
+            serves_our_version: "every supported Percona release (1.18 to 1.20) serves pxc.percona.com/v1",
+        })
     }
 
     fn fit_release(

@@ -43,8 +43,12 @@ impl fmt::Display for Release {
 pub struct ReleaseSource {
     /// The CRD read (its name, `<plural>.<group>`).
     pub crd: &'static str,
-    /// The label or annotation holding the release.
+    /// The label or annotation holding the release; empty when the vendor labels none (the
+    /// CRD's presence is still known).
     pub key: &'static str,
+    /// Which releases serve the API version we write, for when the CRD is installed but does
+    /// not serve it (e.g. "Strimzi 0.49 or newer serves kafka.strimzi.io/v1").
+    pub serves_our_version: &'static str,
 }
 
 impl ReleaseSource {
@@ -54,6 +58,9 @@ impl ReleaseSource {
         labels: &std::collections::BTreeMap<String, String>,
         annotations: &std::collections::BTreeMap<String, String>,
     ) -> Option<Release> {
+        if self.key.is_empty() {
+            return None;
+        }
         labels.get(self.key).or_else(|| annotations.get(self.key)).and_then(|v| Release::parse(v))
     }
 }

@@ -322,6 +322,15 @@ impl Vendor for Strimzi {
         vec![super::objects::api_resource_of::<Kafka>(), super::objects::api_resource_of::<KafkaNodePool>()]
     }
 
+    fn release_source(&self) -> Option<super::release::ReleaseSource> {
+        // Strimzi labels no release; its CRD's presence tells an old release from none.
+        Some(super::release::ReleaseSource {
+            crd: "kafkas.kafka.strimzi.io",
+            key: "",
+            serves_our_version: "Strimzi 0.49 or newer serves kafka.strimzi.io/v1 (0.51 to 1.2 are supported)",
+        })
+    }
+
     fn default_images(&self, _edition: crate::model::Edition) -> Vec<String> {
         // Strimzi picks the broker image for the Kafka version from its own configuration.
         Vec::new()
