@@ -48,6 +48,7 @@ fn parse(url: &str) -> ParsedUrl {
 }
 
 fn run(program: &str, args: &[&str]) -> String {
+    let program = &servers::client(program);
     let output = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e}"));
     assert!(
         output.status.success(),
@@ -139,8 +140,27 @@ spec:
     assert_eq!((url.user.as_str(), url.password.as_str(), url.path.as_str()), ("wandb_local", PASSWORD, "wandb_local"));
     assert_eq!(mariadb_select_one(&url.host, &url.port, &url.user, &url.password, &url.path).trim(), "1");
 
-    // ClickHouse over HTTP (curl) with the keys, and with the URL's user and password.
+    // ClickHouse: `clickhouse-client` with the keys (native protocol, Debian's 18.16), then
+    // HTTP (curl) with the keys and with the URL's user and password.
     let keys = secret("wandb-clickhouse-connection").await;
+    let native = run(
+        "clickhouse-client",
+        &[
+            "--host",
+            &keys["CLICKHOUSE_HOST"],
+            "--port",
+            &keys["CLICKHOUSE_PORT"],
+            "--user",
+            &keys["CLICKHOUSE_USER"],
+            "--password",
+            &keys["CLICKHOUSE_PASSWORD"],
+            "--database",
+            &keys["CLICKHOUSE_DATABASE"],
+            "--query",
+            "SELECT 1",
+        ],
+    );
+    assert_eq!(native.trim(), "1");
     let endpoint = format!("http://{}:{}/?query=SELECT%201", keys["CLICKHOUSE_HOST"], keys["CLICKHOUSE_HTTP_PORT"]);
     let auth = format!("{}:{}", keys["CLICKHOUSE_USER"], keys["CLICKHOUSE_PASSWORD"]);
     assert_eq!(run("curl", &["-sf", "-u", &auth, &endpoint]).trim(), "1");

@@ -30,6 +30,12 @@ fn find(name: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
+/// A standard client of an engine (`mariadb`, `redis-cli`, `clickhouse-client`), installed
+/// like the servers when missing.
+pub fn client(name: &str) -> String {
+    binary(name).display().to_string()
+}
+
 /// Finds a server binary. A missing one is installed once by `scripts/test-servers install`
 /// (as the control plane is built when missing), so that the test command passes on a fresh
 /// machine; if it is still missing the test fails loudly.
@@ -46,7 +52,7 @@ fn binary(name: &str) -> PathBuf {
     });
     find(name).unwrap_or_else(|| {
         panic!(
-            "{name} is not installed and scripts/test-servers install did not install it (Debian packages mariadb-server, redis-server, clickhouse-server; needs root or sudo and apt)"
+            "{name} is not installed and scripts/test-servers install did not install it (Debian packages mariadb-server, redis-server, clickhouse-server and the clients mariadb-client, redis-tools, clickhouse-client, curl; needs root or sudo and apt)"
         )
     })
 }
