@@ -95,8 +95,17 @@ async fn managed<D: ComponentDescriptor>(
                 let upgrade = edition::upgrade_available(vendor, &config, &desired, latest, &latest_desired);
                 (config, desired, upgrade)
             }
-            // The plan itself does not depend on the edition, only the config's defaults do.
-            _ => (latest.clone(), latest_desired, None),
+            // The plan does not depend on the edition, only the config's defaults do; should it
+            // ever fail at the kept edition, nothing is written: the latest edition's objects
+            // would change what the install runs.
+            Err(error) => {
+                let message = format!("at the {kept} defaults it was created with: {error}");
+                return Ok((latest.clone(), blocked(vec![detail(State::Error, "InvalidSpec", message)])));
+            }
+            Ok(_) => {
+                let message = format!("the {kept} defaults it was created with give no managed plan");
+                return Ok((latest.clone(), blocked(vec![detail(State::Error, "InvalidSpec", message)])));
+            }
         },
         _ => (latest.clone(), latest_desired, None),
     };
