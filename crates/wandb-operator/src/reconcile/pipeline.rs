@@ -4,6 +4,8 @@
 //! then the component's own further steps (backups). A disabled component gets its retention
 //! policy, an external one its checks.
 
+use std::borrow::Cow;
+
 use kube::ResourceExt;
 use kube::runtime::events::EventType;
 
@@ -76,38 +78,35 @@ fn leftovers_of<D: ComponentDescriptor>(vendor: &'static VendorOf<D>, placement:
 
 /// A managed component: find the edition it keeps, build, guard, apply, observe, publish.
 /// Returns the config at the edition it keeps, with its status.
-async fn managed<D: ComponentDescriptor>(
+async fn managed<'a, D: ComponentDescriptor>(
     ctx: &Context,
     wandb: &WeightsAndBiases,
     vendor: &'static VendorOf<D>,
     resolution: &Resolution,
-    latest: &D::Config,
+    latest: &'a D::Config,
     previous: Option<&ComponentStatus<D::Connection>>,
     progress: &Progress,
-) -> Result<(D::Config, ComponentStatus<D::Connection>), ReconcileError> {
+) -> Result<(Cow<'a, D::Config>, ComponentStatus<D::Connection>), ReconcileError> {
     let latest_desired = desired_with_edition(vendor, latest)?;
     // An existing component keeps the edition of defaults it was created with.
     let (config, desired, upgrade) = match edition::existing(ctx, &latest_desired) {
-        Some(Err(message)) => return Ok((latest.clone(), blocked(vec![edition::unknown(message)]))),
+        Some(Err(message)) => return Ok((Cow::Borrowed(latest), blocked(vec![edition::unknown(message)]))),
         Some(Ok(kept)) if kept != latest.edition() => match resolution.at_edition(kept).plan::<D>() {
             Ok(Plan::Enabled(config)) => {
                 let desired = desired_with_edition(vendor, &config)?;
                 let upgrade = edition::upgrade_available(vendor, &config, &desired, latest, &latest_desired);
-                (config, desired, upgrade)
+                (Cow::Owned(config), desired, upgrade)
             }
             // The plan does not depend on the edition, only the config's defaults do; should it
             // ever fail at the kept edition, nothing is written: the latest edition's objects
             // would change what the install runs.
-            Err(error) => {
-                let message = format!("at the {kept} defaults it was created with: {error}");
-                return Ok((latest.clone(), blocked(vec![detail(State::Error, "InvalidSpec", message)])));
-            }
-            Ok(_) => {
-                let message = format!("the {kept} defaults it was created with give no managed plan");
-                return Ok((latest.clone(), blocked(vec![detail(State::Error, "InvalidSpec", message)])));
+            other => {
+                let why = other.err().map_or_else(|| "no managed plan".to_owned(), |e| e.to_string());
+                let message = format!("at the {kept} defaults it was created with: {why}");
+                return Ok((Cow::Borrowed(latest), blocked(vec![detail(State::Error, "InvalidSpec", message)])));
             }
         },
-        _ => (latest.clone(), latest_desired, None),
+        _ => (Cow::Borrowed(latest), latest_desired, None),
     };
     let mut desired = desired;
     if let Err(message) = vendor.fit_release(&config, &mut desired, ctx.releases.get(vendor.release_source())) {

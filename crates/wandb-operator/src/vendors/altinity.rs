@@ -272,7 +272,7 @@ impl Altinity {
     /// The `ClickHouseInstallation`.
     pub fn installation(config: &ClickHouseConfig) -> ClickHouseInstallation {
         let name = config.placement.object_name();
-        let users = BTreeMap::from([
+        let mut users = BTreeMap::from([
             (
                 format!("{USER}/password"),
                 json!({"valueFrom": {"secretKeyRef": {"name": credentials_name(config), "key": PASSWORD_KEY}}}),
@@ -280,7 +280,6 @@ impl Altinity {
             (format!("{USER}/networks/ip"), json!(USER_NETWORKS)),
             (format!("{USER}/profile"), json!("default")),
         ]);
-        let mut users = users;
         if let Some(database) = &config.database {
             // The application's database and Weave's bookkeeping one, nothing else.
             users.insert(
