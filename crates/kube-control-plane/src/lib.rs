@@ -12,6 +12,7 @@ pub mod binary;
 pub mod kubelet;
 pub mod process;
 mod shared;
+pub mod vendor_operators;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -106,6 +107,9 @@ const CONTROLLERS: &[&str] = &[
     "persistentvolume-binder-controller",
     "persistentvolumeclaim-protection-controller",
     "persistentvolume-protection-controller",
+    // Publishes `kube-root-ca.crt` (the CA clients of CSR-signed certificates trust) in every
+    // namespace.
+    "root-ca-certificate-publisher-controller",
 ];
 
 const AUDIT_POLICY: &str =
@@ -287,6 +291,8 @@ impl ControlPlane {
             format!("--controllers={}", CONTROLLERS.join(",")),
             format!("--service-account-private-key-file={}", self.dir.join("service-account.pem").display()),
             "--concurrent-statefulset-syncs=5".to_owned(),
+            // The serving certificate file holds the certificate and the CA that signed it.
+            format!("--root-ca-file={}", self.dir.join("pki/apiserver.crt").display()),
         ];
         self.components.push(Component::spawn(binary, "kube-controller-manager", &args, &self.dir, None)?);
         Ok(())

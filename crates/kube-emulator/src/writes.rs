@@ -13,6 +13,14 @@ use crate::registry::{Builtin, Registry, ResourceType};
 use crate::store::{EventType, State, StoreKey};
 use crate::views::{from_view, to_view};
 
+/// The ConfigMap kube-controller-manager publishes in every namespace with the cluster's CA.
+pub const ROOT_CA_CONFIG_MAP: &str = "kube-root-ca.crt";
+
+/// The emulator's `ca.crt` in [`ROOT_CA_CONFIG_MAP`]: PEM-framed, marked as a placeholder (the
+/// emulator serves plain HTTP and has no CA).
+pub const ROOT_CA_PLACEHOLDER: &str =
+    "-----BEGIN CERTIFICATE-----\nkube-emulator placeholder: the emulator has no CA\n-----END CERTIFICATE-----\n";
+
 /// Parameters common to writes.
 #[derive(Debug, Clone)]
 pub struct WriteParams {
@@ -282,7 +290,30 @@ impl State {
             self.registry_generation += 1;
         }
         self.collect_after_write(&key, None, &p.now);
+        if rt.builtin == Some(Builtin::Namespace) {
+            self.publish_root_ca(&name, &p.now);
+        }
         Ok(to_view(rt, &stored))
+    }
+
+    /// What kube-controller-manager's root-CA publisher does for a new namespace: the ConfigMap
+    /// `kube-root-ca.crt` with the cluster's CA. The emulator serves plain HTTP and has no CA;
+    /// the value is a marked placeholder (a known deviation, `docs/testing.md`).
+    fn publish_root_ca(&mut self, namespace: &str, now: &str) {
+        let Some(rt) = self.registry.by_kind("v1", "ConfigMap") else { return };
+        let body = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": ROOT_CA_CONFIG_MAP, "namespace": namespace},
+            "data": {"ca.crt": ROOT_CA_PLACEHOLDER},
+        });
+        let p = WriteParams {
+            manager: "kube-controller-manager".to_owned(),
+            dry_run: false,
+            strict: false,
+            now: now.to_owned(),
+        };
+        let _ = self.create_inner(&rt, namespace, body, &p, true);
     }
 
     /// Replaces an object (`PUT`), or its status (`subresource = Some("status")`).

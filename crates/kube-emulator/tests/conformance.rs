@@ -292,6 +292,17 @@ async fn row08_namespaces_scope_and_termination(emu: Backend) {
     assert_eq!((code, body["reason"].as_str()), (404, Some("NotFound")));
     post(&emu, "/api/v1/namespaces", json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}))
         .await;
+    // kube-controller-manager's root-CA publisher (within the create on the emulator).
+    let mut root_ca = (0, Value::Null);
+    for _ in 0..600 {
+        root_ca = get(&emu, "/api/v1/namespaces/team/configmaps/kube-root-ca.crt").await;
+        if root_ca.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pem = root_ca.1["data"]["ca.crt"].as_str().unwrap_or_default();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "kube-root-ca.crt in a new namespace: {root_ca:?}");
     post(&emu, "/apis/example.com/v1/namespaces/team/widgets", widget("a", 1)).await;
     post(&emu, W, widget("b", 1)).await;
     let (_, all) = get(&emu, "/apis/example.com/v1/widgets").await;

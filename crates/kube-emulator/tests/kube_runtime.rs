@@ -267,7 +267,8 @@ async fn a_reflector_fed_through_dropped_watches_ends_equal_to_the_server() {
         v.sort();
         v
     };
-    let expected = server(maps.list(&Default::default()).await.unwrap().items);
+    // The same selection as the watch (the namespace also holds `kube-root-ca.crt`).
+    let expected = server(maps.list(&kube::api::ListParams::default().labels("app=stress")).await.unwrap().items);
     let converged = timeout(WAIT, async {
         loop {
             let cached = server(reader.state().iter().map(|c| (**c).clone()).collect());

@@ -221,6 +221,7 @@ fn component_objects<D: ComponentDescriptor>(
                 &status,
                 vendor.connection_extras(config),
                 vendor.connection_sources(config),
+                vendor.cluster_ca_key(config),
             ) {
                 objects.push(secret_body(connection.without_values())?);
             }

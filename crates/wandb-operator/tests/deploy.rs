@@ -58,9 +58,13 @@ fn documents(yaml: &str) -> Vec<Value> {
 }
 
 /// `(group, sorted resources, sorted verbs)` of rules, for comparison.
-fn normalized(rules: &Value) -> Vec<(String, Vec<String>, Vec<String>)> {
+type Row = (String, Vec<String>, Vec<String>, Vec<String>);
+
+fn normalized(rules: &Value) -> Vec<Row> {
     let strings = |v: &Value| {
-        let mut s: Vec<String> = v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_owned()).collect();
+        let empty = Vec::new();
+        let mut s: Vec<String> =
+            v.as_array().unwrap_or(&empty).iter().map(|x| x.as_str().unwrap().to_owned()).collect();
         s.sort();
         s
     };
@@ -68,13 +72,20 @@ fn normalized(rules: &Value) -> Vec<(String, Vec<String>, Vec<String>)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (strings(&r["apiGroups"]).join(","), strings(&r["resources"]), strings(&r["verbs"])))
+        .map(|r| {
+            (
+                strings(&r["apiGroups"]).join(","),
+                strings(&r["resources"]),
+                strings(&r["verbs"]),
+                strings(&r["resourceNames"]),
+            )
+        })
         .collect();
     out.sort();
     out
 }
 
-fn table(rules: &[Rule]) -> Vec<(String, Vec<String>, Vec<String>)> {
+fn table(rules: &[Rule]) -> Vec<Row> {
     let mut out: Vec<_> = rules
         .iter()
         .map(|r| {
@@ -82,7 +93,8 @@ fn table(rules: &[Rule]) -> Vec<(String, Vec<String>, Vec<String>)> {
             res.sort();
             let mut verbs: Vec<String> = r.verbs.iter().map(|s| (*s).to_owned()).collect();
             verbs.sort();
-            (r.group.to_owned(), res, verbs)
+            let names: Vec<String> = r.resource_names.iter().map(|s| (*s).to_owned()).collect();
+            (r.group.to_owned(), res, verbs, names)
         })
         .collect();
     out.sort();

@@ -296,29 +296,58 @@ fn minio_readiness_and_access_key_from_the_generated_secret() {
 
 #[test]
 fn altinity_readiness_needs_keeper_and_installation() {
+    // Status shapes as the real Altinity 0.25.6 writes them (tests/real_vendors.rs): a Keeper
+    // installation carries `normalizedCompleted` (its generation); a server installation does
+    // not, and names the tasks it completed (`taskIDsCompleted`, newest first).
     let v = Registry::default();
     let (.., clickhouse) = configs(Size::Small);
     let desired = v.clickhouse.desired(&clickhouse).unwrap();
-    let status = |chk: &'static str, chi: &'static str, completed_gen: i64| {
+    let chi = desired.objects.iter().find(|o| o.key.kind == "ClickHouseInstallation").unwrap();
+    let task = chi.body["spec"]["taskID"].as_str().unwrap().to_owned();
+    assert!(task.starts_with("wandb-"), "{task}");
+    let status = |chk: &'static str, chi: &'static str, keeper_gen: i64, completed: Vec<String>| {
         move |kind: &str| {
-            let s = if kind == "ClickHouseKeeperInstallation" { chk } else { chi };
-            Some(
-                json!({"status": s, "normalizedCompleted": {"metadata": {"generation": completed_gen}}, "error": "host wandb-0 failed"}),
-            )
+            Some(if kind == "ClickHouseKeeperInstallation" {
+                json!({"status": chk, "normalizedCompleted": {"metadata": {"generation": keeper_gen}}, "taskIDsCompleted": [""]})
+            } else {
+                json!({"status": chi, "taskIDsCompleted": completed, "error": "host wandb-0 failed"})
+            })
         }
     };
-    let ready = v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("Completed", "Completed", 1)), false);
+    let done = || vec![task.clone(), "auto-1".to_owned()];
+    let ready =
+        v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("Completed", "Completed", 1, done())), false);
     assert_eq!((ready.ready, ready.state), (true, State::Ready));
     let keeper_pending =
-        v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("InProgress", "Completed", 1)), false);
+        v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("InProgress", "Completed", 1, done())), false);
     assert_eq!((keeper_pending.ready, codes(&keeper_pending)), (false, vec!["VendorProgressing", "Ready"]));
-    let stale = v.clickhouse.observe(&clickhouse, &observed(&desired, 2, status("Completed", "Completed", 1)), true);
-    assert_eq!(codes(&stale), vec!["WaitingForVendor", "WaitingForVendor"]);
-    let aborted = v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("Completed", "Aborted", 1)), true);
+    // The server installation completed an earlier spec (ours is not its newest task).
+    let earlier = vec!["wandb-0123".to_owned(), task.clone()];
+    let stale_chi =
+        v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("Completed", "Completed", 1, earlier)), true);
+    assert_eq!(codes(&stale_chi), vec!["Ready", "VendorProgressing"]);
+    assert!(stale_chi.details[1].message.contains(&format!("waiting for task {task}")), "{:?}", stale_chi.details);
+    let never =
+        v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("Completed", "Completed", 1, vec![])), false);
+    assert!(!never.ready);
+    // The Keeper installation completed an earlier generation.
+    let stale_keeper =
+        v.clickhouse.observe(&clickhouse, &observed(&desired, 2, status("Completed", "Completed", 1, done())), true);
+    assert_eq!(codes(&stale_keeper), vec!["WaitingForVendor", "Ready"]);
+    let aborted =
+        v.clickhouse.observe(&clickhouse, &observed(&desired, 1, status("Completed", "Aborted", 1, done())), true);
     assert_eq!(aborted.state, State::Error);
     assert!(aborted.details[1].message.contains("host wandb-0 failed"));
     let unreported = v.clickhouse.observe(&clickhouse, &observed(&desired, 1, |_| None), false);
     assert_eq!(unreported.state, State::Updating);
+
+    // The 2025 edition wrote no task: its server installation is read from `status` alone.
+    let (.., old) = configs_at(Size::Small, Edition::Y2025);
+    let old_desired = v.clickhouse.desired(&old).unwrap();
+    assert!(old_desired.objects.iter().all(|o| o.body["spec"].get("taskID").is_none()), "unchanged objects");
+    let old_ready =
+        v.clickhouse.observe(&old, &observed(&old_desired, 1, status("Completed", "Completed", 1, vec![])), false);
+    assert!(old_ready.ready);
 
     let conn = ready.connection.unwrap();
     assert_eq!(

@@ -114,7 +114,7 @@ async fn own02_the_vendors_own_secret_is_labelled_once_without_a_component_label
         credentials_secret: Some(SecretKeyReference { name: "wandb-mysql-secrets".into(), key: "root".into() }),
         ..Default::default()
     };
-    let spec = connection::managed(&mysql.placement, &status, BTreeMap::new(), Vec::new()).unwrap();
+    let spec = connection::managed(&mysql.placement, &status, BTreeMap::new(), Vec::new(), None).unwrap();
     let versions = source_versions(&ctx, &mysql.placement, &spec).await.unwrap().unwrap();
     let (labels, version) = labels_of(&h, "wandb-mysql-secrets").await;
     assert_eq!(versions["wandb-mysql-secrets"], version);

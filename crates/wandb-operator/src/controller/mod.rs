@@ -29,6 +29,7 @@ use crate::reconcile::compact_store::CompactStore;
 use crate::reconcile::projection::{Projection, expand, metadata, project};
 use crate::reconcile::{Caches, Context, KindCache, KindState, Settings, error_policy, reconcile};
 use crate::registry::Registry;
+use crate::vendors::connection_secret;
 use crate::vendors::{BackupRecords, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE, LABEL_MANAGED_BY, MANAGER, ObjectKey};
 
 pub use leader::LeaderOptions;
@@ -75,6 +76,7 @@ fn projection_of(kind: &ApiResource, records: &[ApiResource]) -> Projection {
     match (kind.api_version.as_str(), kind.kind.as_str()) {
         ("v1", "Secret") => Projection::Secret { public_keys: crate::vendors::NON_SECRET_KEYS },
         ("apps/v1", "StatefulSet") => Projection::StatefulSet,
+        ("v1", "ConfigMap") => Projection::Identity,
         _ if records.contains(kind) => Projection::Record,
         _ => Projection::Applied,
     }
@@ -116,6 +118,29 @@ fn owner_of(
     })
 }
 
+/// The resources whose copied Secrets (connection Secrets, backup credentials) live in the
+/// namespace of `object`, when it is the cluster-CA ConfigMap: a rotated CA is copied again.
+fn users_of_cluster_ca(object: &DynamicObject, caches: &Caches) -> Vec<ObjectRef<WeightsAndBiases>> {
+    let meta = metadata(object);
+    let (Some(name), Some(namespace)) = (meta.name, meta.namespace) else { return Vec::new() };
+    if name != connection_secret::CLUSTER_CA_CONFIG_MAP {
+        return Vec::new();
+    }
+    let copies = caches.list("v1", "Secret", &namespace, |m| {
+        m.annotations.as_ref().is_some_and(|a| a.contains_key(connection_secret::SOURCES_HASH_ANNOTATION))
+    });
+    let mut targets: Vec<ObjectRef<WeightsAndBiases>> = copies
+        .iter()
+        .filter_map(|secret| {
+            let labels = secret.labels();
+            Some(ObjectRef::new(labels.get(LABEL_INSTANCE)?).within(labels.get(LABEL_INSTANCE_NAMESPACE)?))
+        })
+        .collect();
+    targets.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    targets.dedup();
+    targets
+}
+
 fn kind_stream(
     client: &Client,
     kind: &ApiResource,
@@ -133,8 +158,11 @@ fn kind_stream(
     // objects never reach the operator.
     // The exception: records a vendor makes on its own (Percona's scheduled backups), few per
     // cluster, watched whole.
+    // And the cluster-CA ConfigMap, one per namespace, watched by name.
     let config = if records.contains(kind) {
         watcher::Config::default()
+    } else if (kind.api_version.as_str(), kind.kind.as_str()) == ("v1", "ConfigMap") {
+        watcher::Config::default().fields(&format!("metadata.name={}", connection_secret::CLUSTER_CA_CONFIG_MAP))
     } else {
         watcher::Config::default().labels(&format!("{LABEL_MANAGED_BY}={MANAGER}"))
     };
@@ -304,10 +332,15 @@ pub async fn run(
         ctx.registry.entries().iter().filter_map(|e| e.backup_records()).collect();
     tokio::spawn(async move {
         while let Some(object) = trigger_rx.recv().await {
-            let Some(target) = owner_of(&object, &dispatch_caches, &backups) else { continue };
-            let ns = target.namespace.clone().unwrap_or_default();
-            if let Some((_, tx)) = senders.iter().find(|(scope, _)| scope.as_deref().is_none_or(|s| s == ns)) {
-                let _ = tx.send(target).await;
+            let targets = match owner_of(&object, &dispatch_caches, &backups) {
+                Some(owner) => vec![owner],
+                None => users_of_cluster_ca(&object, &dispatch_caches),
+            };
+            for target in targets {
+                let ns = target.namespace.clone().unwrap_or_default();
+                if let Some((_, tx)) = senders.iter().find(|(scope, _)| scope.as_deref().is_none_or(|s| s == ns)) {
+                    let _ = tx.send(target).await;
+                }
             }
         }
     });

@@ -13,36 +13,49 @@ const OWN_RULES: &[Rule] = &[
         resources: &["weightsandbiases"],
         verbs: &["get", "list", "watch", "patch"],
         why: "watch resources; add and remove the cleanup finalizer",
+        resource_names: &[],
     },
     Rule {
         group: "apps.wandb.com",
         resources: &["weightsandbiases/status"],
         verbs: &["get", "patch"],
         why: "write status (server-side apply)",
+        resource_names: &[],
     },
     Rule {
         group: "apps.wandb.com",
         resources: &["weightsandbiases/finalizers"],
         verbs: &["update"],
         why: "owner references with blockOwnerDeletion (OwnerReferencesPermissionEnforcement)",
+        resource_names: &[],
     },
     Rule {
         group: "",
         resources: &["secrets"],
         verbs: &["get", "list", "watch", "create", "patch", "delete"],
         why: "generated credentials and connection Secrets: create once or apply, label the vendor's credentials Secret, read credential sources and external components' Secrets, detach, purge",
+        resource_names: &[],
     },
     Rule {
         group: "",
         resources: &["persistentvolumeclaims"],
         verbs: &["list", "delete"],
         why: "purge lists and deletes a component's claims (never watched)",
+        resource_names: &[],
+    },
+    Rule {
+        group: "",
+        resources: &["configmaps"],
+        verbs: &["get", "list", "watch"],
+        why: "copy the cluster's root CA (kube-root-ca.crt) into MinIO's connection Secret and backups: watched and read by name only",
+        resource_names: &[crate::vendors::connection_secret::CLUSTER_CA_CONFIG_MAP],
     },
     Rule {
         group: "apps",
         resources: &["statefulsets"],
         verbs: &["get", "list", "watch"],
         why: "Redis readiness comes from the vendor's StatefulSets",
+        resource_names: &[],
     },
     CRD_METADATA_RULE,
     Rule {
@@ -50,6 +63,7 @@ const OWN_RULES: &[Rule] = &[
         resources: &["events"],
         verbs: &["create", "patch"],
         why: "Normal and Warning events",
+        resource_names: &[],
     },
 ];
 
@@ -72,6 +86,7 @@ pub const CRD_METADATA_RULE: Rule = Rule {
     resources: &["customresourcedefinitions"],
     verbs: &["list", "watch"],
     why: "read which vendor operator release is installed (the metadata of its CRDs: labels and annotations)",
+    resource_names: &[],
 };
 
 /// Leader election, in the operator's namespace only.
@@ -80,6 +95,7 @@ pub const LEASE_RULE: Rule = Rule {
     resources: &["leases"],
     verbs: &["get", "create", "update"],
     why: "leader election",
+    resource_names: &[],
 };
 
 /// The rules as a YAML list (`rules:` body of a Role or ClusterRole).
@@ -96,6 +112,12 @@ pub fn rules_yaml(rules: &[Rule]) -> String {
             "  verbs: [{}]\n",
             rule.verbs.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")
         ));
+        if !rule.resource_names.is_empty() {
+            out.push_str(&format!(
+                "  resourceNames: [{}]\n",
+                rule.resource_names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            ));
+        }
     }
     out
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::events::EventType;
@@ -20,7 +20,9 @@ use super::context::{Context, Progress};
 use super::error::ReconcileError;
 use crate::api::WeightsAndBiases;
 use crate::model::Placement;
-use crate::vendors::connection_secret::{ConnectionSecret, SOURCES_HASH_ANNOTATION};
+use crate::vendors::connection_secret::{
+    CLUSTER_CA_CONFIG_MAP, CLUSTER_CA_KEY, CLUSTER_CA_VERSION, ConnectionSecret, SOURCES_HASH_ANNOTATION,
+};
 use crate::vendors::{GENERATED_KEYS_ANNOTATION, MANAGER, ObjectKey, secret_value, vendor_secret_labels};
 
 /// What became of the connection Secret in this pass.
@@ -38,6 +40,16 @@ pub(crate) enum Synced {
 
 fn secret_key(namespace: &str, name: &str) -> ObjectKey {
     ObjectKey::new("v1", "Secret", namespace, name)
+}
+
+/// The cluster-CA ConfigMap of `namespace`, as the cache keys it.
+pub(crate) fn cluster_ca_key(namespace: &str) -> ObjectKey {
+    ObjectKey::new("v1", "ConfigMap", namespace, CLUSTER_CA_CONFIG_MAP)
+}
+
+/// Why the cluster CA is missing, in the words of `SourcesMissing`.
+fn cluster_ca_missing(namespace: &str) -> String {
+    format!("ConfigMap {namespace}/{CLUSTER_CA_CONFIG_MAP} (kube-controller-manager publishes it in every namespace)")
 }
 
 /// The `resourceVersion`s of a managed component's source Secrets, from the cache. `Err`
@@ -89,6 +101,15 @@ pub async fn source_versions(
             versions.insert(name.to_owned(), labelled.resource_version().unwrap_or_default());
         } else {
             missing.push(format!("Secret {namespace}/{name} (not labelled by this operator)"));
+        }
+    }
+    // The CA ConfigMap is watched in every namespace (by name): the cache knows it.
+    if spec.cluster_ca.is_some() {
+        match ctx.caches.get(&cluster_ca_key(namespace)) {
+            Some(live) => {
+                versions.insert(CLUSTER_CA_VERSION.to_owned(), live.resource_version().unwrap_or_default());
+            }
+            None => missing.push(cluster_ca_missing(namespace)),
         }
     }
     Ok(if missing.is_empty() { Ok(versions) } else { Err(missing) })
@@ -146,6 +167,18 @@ pub(crate) async fn sync(
         }
     }
     let mut values = BTreeMap::new();
+    if let Some(ours) = &spec.cluster_ca {
+        let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), source_ns);
+        let key = cluster_ca_key(source_ns);
+        let ca = api.get_opt(CLUSTER_CA_CONFIG_MAP).await.map_err(ReconcileError::api(format!("read {key}")))?;
+        match ca.as_ref().and_then(|c| Some((c.resource_version(), c.data.as_ref()?.get(CLUSTER_CA_KEY)?.clone()))) {
+            Some((version, pem)) => {
+                read_versions.insert(CLUSTER_CA_VERSION.to_owned(), version.unwrap_or_default());
+                values.insert(ours.clone(), pem);
+            }
+            None => missing.push(cluster_ca_missing(source_ns)),
+        }
+    }
     for (ours, reference) in &spec.sources {
         let Some(secret) = read.get(&reference.name) else { continue };
         match secret_value(secret, &reference.key) {

@@ -182,6 +182,7 @@ async fn publish_connection<D: ComponentDescriptor>(
         status,
         vendor.connection_extras(config),
         vendor.connection_sources(config),
+        vendor.cluster_ca_key(config),
     ) else {
         return Ok(());
     };

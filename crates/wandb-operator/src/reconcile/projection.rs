@@ -10,6 +10,8 @@
 //!   drifted), plus the whole `status` the readiness rules read;
 //! - for StatefulSets (read for Opstree readiness only): `spec.replicas`, `spec.updateStrategy`
 //!   and `status`;
+//! - for the cluster-CA ConfigMap (`kube-root-ca.crt`): nothing beyond its identity (its
+//!   `resourceVersion` tells whether the CA was copied);
 //! - for our generated Secrets: their keys, with every value blanked except the few that are
 //!   not credentials (user names the status reports); for connection Secrets, only the keys
 //!   our field manager owns (a value someone edited by hand is then missing, and applied again).
@@ -36,6 +38,8 @@ pub enum Projection {
     /// A record a vendor makes on its own (Percona's backups): `spec`, `status` and the
     /// creation time, which status reports.
     Record,
+    /// An object read only for its `resourceVersion` (the cluster-CA ConfigMap): identity only.
+    Identity,
     /// A Secret we generated: keys without values, except `public_keys`.
     Secret {
         /// Keys whose values are not credentials and are kept (e.g. a user name).
@@ -55,7 +59,7 @@ pub fn project(object: &mut DynamicObject, projection: Projection) {
         // cached keys, and the reconcile sees the Secret as not current and applies it again.
         // Generated Secrets keep every key: their values are never rewritten.
         Projection::Secret { .. } if object.annotations().contains_key(SOURCES_HASH_ANNOTATION) => owned_fields(object),
-        Projection::StatefulSet | Projection::Secret { .. } | Projection::Record => None,
+        Projection::StatefulSet | Projection::Secret { .. } | Projection::Record | Projection::Identity => None,
     };
     // Annotations: ours by prefix, and any other we set through apply.
     let owned_annotations: Vec<String> = owned
@@ -81,6 +85,7 @@ pub fn project(object: &mut DynamicObject, projection: Projection) {
     let Value::Object(data) = std::mem::take(&mut object.data) else { return };
     let mut kept = Map::new();
     match projection {
+        Projection::Identity => {}
         Projection::Applied => {
             if let Some(owned) = owned {
                 for (key, value) in &data {

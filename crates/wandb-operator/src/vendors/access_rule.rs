@@ -12,6 +12,9 @@ pub struct Rule {
     pub verbs: &'static [&'static str],
     /// Why the operator needs it.
     pub why: &'static str,
+    /// The only objects it covers, by name (`[]`: every object). List and watch are allowed
+    /// with such a rule only when they select that name (`fieldSelector=metadata.name=…`).
+    pub resource_names: &'static [&'static str],
 }
 
 /// The verbs on a vendor kind the operator applies, reads, detaches and purges.

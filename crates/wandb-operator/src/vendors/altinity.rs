@@ -127,6 +127,10 @@ pub struct ClickHouseInstallationSpec {
     pub configuration: ChiConfiguration,
     /// Templates.
     pub templates: Templates,
+    /// The task this spec is (2026 edition on): a digest of the rest of the spec, so that the
+    /// vendor's `status.taskIDsCompleted` says when this very spec was completed.
+    #[serde(rename = "taskID", default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
 }
 
 /// CHI `configuration`.
@@ -194,9 +198,14 @@ pub struct InstallationStatus {
     /// Last error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The CR as of the last completed reconcile (we read its generation).
+    /// The CR as of the last completed reconcile (we read its generation). Altinity 0.25.6
+    /// writes it into a Keeper installation's status but not into a server installation's
+    /// (it keeps that in the ConfigMap `chi-storage-<chi>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalized_completed: Option<Value>,
+    /// The tasks (`spec.taskID`s) completed, newest first.
+    #[serde(rename = "taskIDsCompleted", default, skip_serializing_if = "Option::is_none")]
+    pub task_ids_completed: Option<Vec<String>>,
 }
 
 /// The Altinity vendor for ClickHouse.
@@ -310,8 +319,12 @@ impl Altinity {
                     &config.storage,
                     &config.images,
                 ),
+                task_id: None,
             },
         );
+        if config.edition >= crate::model::Edition::Y2026 {
+            chi.spec.task_id = Some(task_id(&chi.spec));
+        }
         *chi.meta_mut() = meta::object_meta(&config.placement, &name);
         chi
     }
@@ -427,12 +440,14 @@ impl Vendor for Altinity {
                 resources: &["clickhouseinstallations"],
                 verbs: super::access_rule::VENDOR_VERBS,
                 why: "ClickHouse: apply, read status, detach, purge",
+                resource_names: &[],
             },
             super::access_rule::Rule {
                 group: "clickhouse-keeper.altinity.com",
                 resources: &["clickhousekeeperinstallations"],
                 verbs: super::access_rule::VENDOR_VERBS,
                 why: "ClickHouse Keeper: apply, read status, detach, purge",
+                resource_names: &[],
             },
         ]
     }
@@ -461,13 +476,13 @@ impl Vendor for Altinity {
             let key = chk_key(config);
             let verdict = observed
                 .typed::<ClickHouseKeeperInstallation>(&key)
-                .map_or(Verdict::Missing, |chk| verdict(chk.status.as_ref(), chk.metadata.generation));
+                .map_or(Verdict::Missing, |chk| verdict(chk.status.as_ref(), chk.metadata.generation, None));
             verdicts.push((key.to_string(), verdict));
         }
         let key = chi_key(config);
-        let chi_verdict = observed
-            .typed::<ClickHouseInstallation>(&key)
-            .map_or(Verdict::Missing, |chi| verdict(chi.status.as_ref(), chi.metadata.generation));
+        let chi_verdict = observed.typed::<ClickHouseInstallation>(&key).map_or(Verdict::Missing, |chi| {
+            verdict(chi.status.as_ref(), chi.metadata.generation, chi.spec.task_id.as_deref())
+        });
         verdicts.push((key.to_string(), chi_verdict));
         let mut status = readiness::fold(verdicts, previously_ready);
         let service = format!("clickhouse-{}", config.placement.object_name());
@@ -484,13 +499,39 @@ impl Vendor for Altinity {
     }
 }
 
-/// Altinity's rule: `status.status == Completed`, for the current generation when the vendor
-/// reports which generation it completed (`normalizedCompleted.metadata.generation`).
-fn verdict(status: Option<&InstallationStatus>, generation: Option<i64>) -> Verdict {
+/// `spec.taskID` of a server installation: `wandb-` and a digest of the rest of its spec. A
+/// new spec is a new task; Altinity reports it in `status.taskIDsCompleted` once it completed
+/// that spec (a task ID we set is kept through its normalization, where its own `auto-…` IDs
+/// are drawn afresh: seen with the real operator, `taskIDsStarted` and `taskIDsCompleted` then
+/// name different tasks).
+fn task_id(spec: &ClickHouseInstallationSpec) -> String {
+    let without = ClickHouseInstallationSpec { task_id: None, ..spec.clone() };
+    let text = serde_json::to_string(&without).unwrap_or_default();
+    format!("wandb-{}", crate::model::digest::fnv1a(&text))
+}
+
+/// Altinity's rule: `status.status == Completed`, for the spec we wrote: when it names a task
+/// (`spec.taskID`, 2026 edition on), the newest completed task must be that one; otherwise,
+/// for the current generation when the vendor reports which generation it completed
+/// (`normalizedCompleted.metadata.generation`: Keeper installations; server installations of
+/// the 2025 edition are read from `status` alone, as that edition always did).
+fn verdict(status: Option<&InstallationStatus>, generation: Option<i64>, task: Option<&str>) -> Verdict {
     let Some(status) = status else { return Verdict::NotReported };
     match status.status.as_deref() {
         None | Some("") => Verdict::NotReported,
         Some("Aborted") => Verdict::Failed(status.error.clone().unwrap_or_else(|| "reconcile aborted".to_owned())),
+        Some("Completed") if task.is_some() => {
+            let newest = status.task_ids_completed.as_ref().and_then(|t| t.first()).map(String::as_str);
+            if newest == task {
+                Verdict::Ready
+            } else {
+                Verdict::Progressing(format!(
+                    "the vendor completed an earlier spec (task {}); waiting for task {}",
+                    newest.unwrap_or("none"),
+                    task.unwrap_or_default()
+                ))
+            }
+        }
         Some("Completed") => {
             let completed = status
                 .normalized_completed

@@ -19,6 +19,10 @@ use super::secret::GENERATED_KEYS_ANNOTATION;
 use crate::api::{ComponentStatus, SecretKeyReference};
 use crate::model::{Component, ConnectionKeys, Placement};
 
+/// The entry of the `versions` digested for the Secret that holds the CA ConfigMap's
+/// `resourceVersion` (no Secret can be named so: `/` is not allowed in names).
+pub const CLUSTER_CA_VERSION: &str = "configmap/kube-root-ca.crt";
+
 /// The key holding the composed connection URL.
 pub const URL_KEY: &str = "URL";
 
@@ -26,6 +30,14 @@ pub const URL_KEY: &str = "URL";
 /// sources' `resourceVersion`s (never of a value), so that an unchanged Secret is not
 /// rewritten and a changed source is copied again.
 pub const SOURCES_HASH_ANNOTATION: &str = "apps.wandb.com/connection-hash";
+
+/// The ConfigMap in every namespace that holds the cluster's root CA (kube-controller-manager's
+/// root-CA publisher writes it): what certificates signed through the Kubernetes CSR API chain
+/// to, such as MinIO's auto-cert.
+pub const CLUSTER_CA_CONFIG_MAP: &str = "kube-root-ca.crt";
+
+/// The key of [`CLUSTER_CA_CONFIG_MAP`] holding the CA.
+pub const CLUSTER_CA_KEY: &str = "ca.crt";
 
 /// The name of a component's connection Secret: `<cr>-<component>-connection`.
 pub fn name(placement: &Placement) -> String {
@@ -54,6 +66,9 @@ pub struct ConnectionSecret {
     /// Whether the Secret has a composed `URL` (connection Secrets do; derived credentials
     /// Secrets, such as the S3 keys of backups, do not).
     pub with_url: bool,
+    /// Our key that holds the cluster's root CA, copied from the ConfigMap
+    /// [`CLUSTER_CA_CONFIG_MAP`] of `source_namespace` (`None`: no such key).
+    pub cluster_ca: Option<String>,
 }
 
 impl ConnectionSecret {
@@ -69,6 +84,7 @@ impl ConnectionSecret {
             source_namespace: placement.namespace.clone(),
             sources_from_vendor: false,
             with_url: true,
+            cluster_ca: None,
         }
     }
 
@@ -84,13 +100,19 @@ impl ConnectionSecret {
             source_namespace: source_namespace.to_owned(),
             sources_from_vendor: false,
             with_url: false,
+            cluster_ca: None,
         }
     }
 
     /// Every key the Secret has, `URL` included, sorted.
     pub fn keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> =
-            self.plain.keys().cloned().chain(self.sources.iter().map(|(k, _)| k.clone())).collect();
+        let mut keys: Vec<String> = self
+            .plain
+            .keys()
+            .cloned()
+            .chain(self.sources.iter().map(|(k, _)| k.clone()))
+            .chain(self.cluster_ca.clone())
+            .collect();
         if self.with_url {
             keys.push(URL_KEY.to_owned());
         }
@@ -108,12 +130,14 @@ impl ConnectionSecret {
     }
 
     /// The digest recorded on the Secret, from the plain keys, the sources and their
-    /// `resourceVersion`s (`versions`: Secret name → version); no value is hashed.
+    /// `resourceVersion`s (`versions`: Secret name → version, and [`CLUSTER_CA_VERSION`] →
+    /// the CA ConfigMap's); no value is hashed.
     pub fn digest(&self, versions: &BTreeMap<String, String>) -> String {
         let text = serde_json::json!({
             "plain": self.plain,
             "sources": self.sources.iter().map(|(k, r)| (k, &r.name, &r.key)).collect::<Vec<_>>(),
             "namespace": self.source_namespace,
+            "clusterCA": self.cluster_ca,
             "versions": versions,
         })
         .to_string();
@@ -124,7 +148,7 @@ impl ConnectionSecret {
     /// composed `URL`.
     pub fn compose(&self, values: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         let mut all = self.plain.clone();
-        for (key, _) in &self.sources {
+        for key in self.sources.iter().map(|(k, _)| k).chain(&self.cluster_ca) {
             if let Some(v) = values.get(key) {
                 all.insert(key.clone(), v.clone());
             }
@@ -155,6 +179,7 @@ pub fn managed<K: Serialize>(
     status: &ComponentStatus<K>,
     extras: BTreeMap<String, String>,
     sources: Vec<(String, SecretKeyReference)>,
+    cluster_ca: Option<&str>,
 ) -> Option<ConnectionSecret> {
     let connection = serde_json::to_value(status.connection.as_ref()?).ok()?;
     let mut secret = ConnectionSecret::new(placement);
@@ -169,6 +194,7 @@ pub fn managed<K: Serialize>(
         secret.sources.push((placement.component.password_key().to_owned(), reference.clone()));
     }
     secret.sources.extend(sources);
+    secret.cluster_ca = cluster_ca.map(str::to_owned);
     Some(secret)
 }
 
@@ -205,7 +231,7 @@ mod tests {
             credentials_secret: Some(SecretKeyReference { name: "wandb-mysql-secrets".into(), key: "root".into() }),
             ..Default::default()
         };
-        let secret = managed(&placement(), &status, map(&[("MYSQL_USER", "root")]), Vec::new()).unwrap();
+        let secret = managed(&placement(), &status, map(&[("MYSQL_USER", "root")]), Vec::new(), None).unwrap();
         assert_eq!(secret.key.name, "wandb-mysql-connection");
         assert_eq!(secret.keys(), ["MYSQL_HOST", "MYSQL_PASSWORD", "MYSQL_PORT", "MYSQL_USER", "URL"]);
         let v1 = map(&[("wandb-mysql-secrets", "1")]);
@@ -225,5 +251,22 @@ mod tests {
         derived.sources.push(("AWS_ACCESS_KEY_ID".into(), SecretKeyReference { name: "m".into(), key: "u".into() }));
         assert_eq!(derived.keys(), ["AWS_ACCESS_KEY_ID"]);
         assert_eq!(derived.compose(&map(&[("AWS_ACCESS_KEY_ID", "x")])), map(&[("AWS_ACCESS_KEY_ID", "x")]));
+    }
+
+    #[test]
+    fn the_cluster_ca_is_one_more_copied_key_and_its_version_is_digested() {
+        let status = ComponentStatus {
+            connection: Some(crate::api::MySqlConnection { host: "h".into(), port: "3306".into() }),
+            ..Default::default()
+        };
+        let without = managed(&placement(), &status, BTreeMap::new(), Vec::new(), None).unwrap();
+        let with = managed(&placement(), &status, BTreeMap::new(), Vec::new(), Some("MYSQL_CA_CERT")).unwrap();
+        assert!(!without.keys().contains(&"MYSQL_CA_CERT".to_owned()));
+        assert!(with.keys().contains(&"MYSQL_CA_CERT".to_owned()));
+        let v1 = map(&[(CLUSTER_CA_VERSION, "1")]);
+        assert_ne!(with.digest(&v1), without.digest(&v1), "whether the CA is copied changes the digest");
+        assert_ne!(with.digest(&v1), with.digest(&map(&[(CLUSTER_CA_VERSION, "2")])), "a rotated CA is copied again");
+        let composed = with.compose(&map(&[("MYSQL_CA_CERT", "PEM")]));
+        assert_eq!(composed["MYSQL_CA_CERT"], "PEM");
     }
 }

@@ -213,6 +213,13 @@ impl Vendor for MinioOperator {
         .into()
     }
 
+    fn cluster_ca_key(&self, config: &MinioConfig) -> Option<&'static str> {
+        // Auto-cert: the MinIO operator has the tenant's certificate signed through the
+        // Kubernetes CSR API, so it chains to the cluster's root CA (on EKS, to EKS's signer
+        // instead: docs/operations.md, "Connection Secrets").
+        config.tls.then_some("MINIO_CA_CERT")
+    }
+
     fn release_source(&self) -> Option<super::release::ReleaseSource> {
         Some(super::release::ReleaseSource {
             crd: "tenants.minio.min.io",
@@ -232,6 +239,7 @@ impl Vendor for MinioOperator {
             resources: &["tenants"],
             verbs: super::access_rule::VENDOR_VERBS,
             why: "MinIO: apply, read status, detach, purge",
+            resource_names: &[],
         }]
     }
 

@@ -35,12 +35,16 @@ pub use release::{Release, ReleaseSource};
 pub use secret::{GENERATED_KEYS_ANNOTATION, GeneratedSecret, GeneratedValue, secret_value};
 pub use vendor::{BackupRecords, BackupSettings, BackupVendor, Vendor, desired_with_edition};
 
-/// Kinds every component's status may read besides the vendors' own: Secrets and StatefulSets
-/// (readiness of vendors that report it only there). PersistentVolumeClaims are not watched:
+/// Kinds every component's status may read besides the vendors' own: Secrets, StatefulSets
+/// (readiness of vendors that report it only there) and the cluster-CA ConfigMap
+/// `kube-root-ca.crt` (watched by name; MinIO's clients trust it). PersistentVolumeClaims are not watched:
 /// only purge reads them, from the API (see `docs/architecture.md`, "What the caches hold").
 pub fn core_kinds() -> Vec<kube::core::ApiResource> {
-    use k8s_openapi::api::{apps::v1::StatefulSet, core::v1::Secret};
-    vec![api_resource_of::<Secret>(), api_resource_of::<StatefulSet>()]
+    use k8s_openapi::api::{
+        apps::v1::StatefulSet,
+        core::v1::{ConfigMap, Secret},
+    };
+    vec![api_resource_of::<Secret>(), api_resource_of::<StatefulSet>(), api_resource_of::<ConfigMap>()]
 }
 
 /// Keys of our generated Secrets whose values are not credentials (user names the status

@@ -256,6 +256,7 @@ impl Vendor for Opstree {
             resources: &["redis", "redisreplications", "redissentinels"],
             verbs: super::access_rule::VENDOR_VERBS,
             why: "Redis: apply, read status, detach, purge",
+            resource_names: &[],
         }]
     }
 

@@ -391,18 +391,21 @@ impl Vendor for Percona {
                 resources: &["perconaxtradbclusters"],
                 verbs: super::access_rule::VENDOR_VERBS,
                 why: "MySQL: apply, read status, detach, purge",
+                resource_names: &[],
             },
             super::access_rule::Rule {
                 group: "pxc.percona.com",
                 resources: &["perconaxtradbclusterbackups"],
                 verbs: &["get", "list", "watch", "create", "patch"],
                 why: "MySQL backups: read the schedule's backups, create on-demand ones, keep their data out of a purge (never deleted)",
+                resource_names: &[],
             },
             super::access_rule::Rule {
                 group: "pxc.percona.com",
                 resources: &["perconaxtradbclusterrestores"],
                 verbs: super::access_rule::VENDOR_VERBS,
                 why: "MySQL restore: create once, read progress, detach, purge",
+                resource_names: &[],
             },
         ]
     }

@@ -72,6 +72,9 @@ pub struct PxcS3 {
     /// Endpoint URL (S3-compatible servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_url: Option<String>,
+    /// The CA that signed the endpoint's certificate: a key of a Secret (Percona ≥ 1.19).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<SecretKeyReference>,
 }
 
 /// One schedule.
@@ -172,15 +175,21 @@ fn storage(config: &MySqlConfig, backup: &BackupConfig) -> PxcBackupStorage {
     match &backup.target {
         BackupTarget::ManagedMinio { placement, tls } => {
             let (scheme, port) = if *tls { ("https", 443) } else { ("http", 80) };
+            // MinIO's auto-cert chains to the cluster's root CA, which the credentials Secret
+            // copies (`managed_minio_ca`). The 2025 edition did not verify; it keeps that.
+            let (verify_tls, ca_bundle) = match managed_minio_ca(config, backup) {
+                Some(key) => (None, Some(SecretKeyReference { name: credentials_name(config), key: key.to_owned() })),
+                None => (Some(false), None),
+            };
             PxcBackupStorage {
                 type_: "s3".to_owned(),
-                // MinIO's certificate is its own (the MinIO operator's CA), not a public one.
-                verify_tls: Some(false),
+                verify_tls,
                 s3: PxcS3 {
                     bucket: format!("{}/{}", minio_operator::BUCKET, crate::model::mysql_backup::MANAGED_PREFIX),
                     credentials_secret: Some(credentials_name(config)),
                     region: Some(MINIO_REGION.to_owned()),
                     endpoint_url: Some(format!("{scheme}://{}:{port}", service_host("minio", &placement.namespace))),
+                    ca_bundle,
                 },
             }
         }
@@ -192,9 +201,20 @@ fn storage(config: &MySqlConfig, backup: &BackupConfig) -> PxcBackupStorage {
                 credentials_secret: credentials.as_ref().map(|_| credentials_name(config)),
                 region: region.clone(),
                 endpoint_url: endpoint_url.clone(),
+                ca_bundle: None,
             },
         },
     }
+}
+
+/// The key of the credentials Secret that holds the cluster's root CA, when backups go to the
+/// managed MinIO over TLS and the edition verifies it (2026 on; Percona ≥ 1.19 reads
+/// `s3.caBundle`); `None` otherwise.
+fn managed_minio_ca(config: &MySqlConfig, backup: &BackupConfig) -> Option<&'static str> {
+    let verifies = config.edition >= crate::model::Edition::Y2026;
+    matches!(backup.target, BackupTarget::ManagedMinio { tls: true, .. })
+        .then_some(super::connection_secret::CLUSTER_CA_KEY)
+        .filter(|_| verifies)
 }
 
 /// `s3://bucket/prefix`: where backups go, as status reports it.
@@ -240,6 +260,7 @@ pub fn credentials_secret(config: &MySqlConfig) -> Option<ConnectionSecret> {
     let mut derived = ConnectionSecret::derived(&config.placement, &credentials_name(config), &namespace);
     derived.sources.push((ACCESS_KEY_ID.to_owned(), access));
     derived.sources.push((SECRET_ACCESS_KEY.to_owned(), secret));
+    derived.cluster_ca = managed_minio_ca(config, backup).map(str::to_owned);
     Some(derived)
 }
 

@@ -342,6 +342,7 @@ impl Vendor for Strimzi {
             resources: &["kafkas", "kafkanodepools"],
             verbs: super::access_rule::VENDOR_VERBS,
             why: "Kafka: apply, read status, detach, purge",
+            resource_names: &[],
         }]
     }
 

@@ -60,6 +60,13 @@ pub trait Vendor: Send + Sync {
         Vec::new()
     }
 
+    /// The connection Secret's key for the cluster's root CA (ConfigMap `kube-root-ca.crt`),
+    /// where the vendor's certificates are signed through the Kubernetes CSR API and clients
+    /// must trust that CA (MinIO's auto-cert); `None` otherwise.
+    fn cluster_ca_key(&self, _config: &Self::Config) -> Option<&'static str> {
+        None
+    }
+
     /// Reads the vendor's status into the component status. `previously_ready` tells whether
     /// the component was `Ready` before, so that a loss of capacity reads as `Degraded`.
     fn observe(

@@ -3,11 +3,13 @@
 //! vendor operator simulators, and the operator running in-process against it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared test helpers
 
+pub mod data_plane;
 pub mod fixtures;
 pub mod percona_backups;
 pub mod process;
 pub mod servers;
 pub mod simulators;
+pub mod vendor_operators;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -268,10 +270,22 @@ impl Harness {
         Self::real_with(String::new(), vec![]).await
     }
 
+    /// The real control plane without the operator, where the real operators of the vendors
+    /// in `unsimulated` (API groups) stand in for their simulators (the test starts them).
+    pub async fn real_with_vendors(unsimulated: &[&'static str]) -> Harness {
+        let suffix = format!("-{}", REAL_TESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let namespaces = TEST_NAMESPACES.iter().map(|n| format!("{n}{suffix}")).collect();
+        Self::real_with_controls(suffix, namespaces, unsimulated.to_vec()).await
+    }
+
     async fn real_with(suffix: String, namespaces: Vec<String>) -> Harness {
+        Self::real_with_controls(suffix, namespaces, Vec::new()).await
+    }
+
+    async fn real_with_controls(suffix: String, namespaces: Vec<String>, unsimulated: Vec<&'static str>) -> Harness {
         let plane = real_control_plane();
         let client = plane.admin_client().await;
-        let sims = Arc::new(simulators::Controls { real: true, namespaces, ..Default::default() });
+        let sims = Arc::new(simulators::Controls { real: true, namespaces, unsimulated, ..Default::default() });
         let sim_task = tokio::spawn(simulators::run(client.clone(), sims.clone()));
         let backend = Backend::Real(plane);
         Harness { backend, suffix, client, sims, metrics: Arc::default(), stop: None, operator: None, sim_task }
@@ -406,9 +420,22 @@ impl Harness {
         what: &str,
         check: impl Fn(&WeightsAndBiases) -> bool,
     ) -> WeightsAndBiases {
+        let seconds = if self.is_real() { 120 } else { 60 };
+        self.wait_for_within(namespace, name, what, seconds, check).await
+    }
+
+    /// [`Harness::wait_for`] for up to `seconds` (a real vendor operator's own pace).
+    pub async fn wait_for_within(
+        &self,
+        namespace: &str,
+        name: &str,
+        what: &str,
+        seconds: u64,
+        check: impl Fn(&WeightsAndBiases) -> bool,
+    ) -> WeightsAndBiases {
         let api = self.wandb_api(namespace);
         let mut last = None;
-        let polls = if self.is_real() { 1200 } else { 600 };
+        let polls = seconds * 10;
         for i in 0..polls {
             if let (49, Backend::Emulated(emulator)) = (i % 50, &self.backend) {
                 let log = emulator.request_log();

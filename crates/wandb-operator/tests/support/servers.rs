@@ -57,10 +57,10 @@ fn binary(name: &str) -> PathBuf {
     })
 }
 
-fn wait_for_port(port: u16, child: &mut Child, what: &str, log: &Path) {
+fn wait_for_port(host: &str, port: u16, child: &mut Child, what: &str, log: &Path) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if std::net::TcpStream::connect((host, port)).is_ok() {
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -68,10 +68,7 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str, log: &Path) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!(
-        "{what} did not listen on 127.0.0.1:{port} within 60 s: {}",
-        std::fs::read_to_string(log).unwrap_or_default()
-    );
+    panic!("{what} did not listen on {host}:{port} within 60 s: {}", std::fs::read_to_string(log).unwrap_or_default());
 }
 
 fn temp_dir(what: &str) -> PathBuf {
@@ -82,7 +79,9 @@ fn temp_dir(what: &str) -> PathBuf {
 
 /// One server process with its data folder; stopped (and the folder removed) when dropped.
 pub struct Server {
-    /// Its port on 127.0.0.1.
+    /// Its loopback address (127.0.0.1 unless given).
+    pub host: String,
+    /// Its port on [`Server::host`].
     pub port: u16,
     dir: PathBuf,
     command: Vec<String>,
@@ -92,7 +91,11 @@ pub struct Server {
 
 impl Server {
     fn spawn(what: &'static str, dir: PathBuf, port: u16, command: Vec<String>) -> Server {
-        let mut server = Server { port, dir, command, what, child: None };
+        Self::spawn_at(what, dir, "127.0.0.1", port, command)
+    }
+
+    fn spawn_at(what: &'static str, dir: PathBuf, host: &str, port: u16, command: Vec<String>) -> Server {
+        let mut server = Server { host: host.to_owned(), port, dir, command, what, child: None };
         server.start();
         server
     }
@@ -109,7 +112,7 @@ impl Server {
             .stderr(out)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.what));
-        wait_for_port(self.port, &mut child, self.what, &log);
+        wait_for_port(&self.host, self.port, &mut child, self.what, &log);
         self.child = Some(child);
     }
 
@@ -121,7 +124,7 @@ impl Server {
         }
         // The port is free once nothing accepts on it.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() && Instant::now() < deadline {
+        while std::net::TcpStream::connect((self.host.as_str(), self.port)).is_ok() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -194,6 +197,35 @@ pub fn redis(password: Option<&str>) -> Server {
         command.extend(["--requirepass".to_owned(), p.to_owned()]);
     }
     Server::spawn("redis-server", dir, port, command)
+}
+
+/// redis-server as a Pod's Redis: on the Pod's loopback address and Redis's own port (6379),
+/// requiring `password` (when the Pod has one) and using it towards a master it replicates; no
+/// persistence.
+pub fn redis_pod(ip: &str, password: Option<&str>) -> Server {
+    let dir = temp_dir("redis-pod");
+    let command = [
+        binary("redis-server").display().to_string(),
+        "--port".to_owned(),
+        "6379".to_owned(),
+        "--bind".to_owned(),
+        ip.to_owned(),
+        "--save".to_owned(),
+        String::new(),
+        "--appendonly".to_owned(),
+        "no".to_owned(),
+        "--dir".to_owned(),
+        dir.display().to_string(),
+    ]
+    .to_vec();
+    let mut command = command;
+    if let Some(p) = password {
+        command.extend(["--requirepass".to_owned(), p.to_owned(), "--masterauth".to_owned(), p.to_owned()]);
+    } else {
+        // As the image runs it without a password: reachable from other addresses.
+        command.extend(["--protected-mode".to_owned(), "no".to_owned()]);
+    }
+    Server::spawn_at("redis-server (pod)", dir, ip, 6379, command)
 }
 
 /// ClickHouse: native protocol on `port`, HTTP on [`ClickHouse::http_port`].

@@ -35,6 +35,8 @@ pub struct Controls {
     pub real: bool,
     /// Namespaces to watch (empty: all).
     pub namespaces: Vec<String>,
+    /// API groups whose real vendor operator runs (`support::vendor_operators`): not simulated.
+    pub unsimulated: Vec<&'static str>,
     /// Percona's backup schedule makes no backup (tests of staleness).
     pub schedule_off: std::sync::atomic::AtomicBool,
     /// Restores started.
@@ -79,6 +81,8 @@ pub async fn run(client: Client, controls: std::sync::Arc<Controls>) {
         ar("clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations"),
         ar("clickhouse-keeper.altinity.com/v1", "ClickHouseKeeperInstallation", "clickhousekeeperinstallations"),
     ];
+    let kinds: Vec<ApiResource> =
+        kinds.into_iter().filter(|k| !controls.unsimulated.contains(&k.group.as_str())).collect();
     let scopes: Vec<Option<String>> = if controls.namespaces.is_empty() {
         vec![None]
     } else {
@@ -548,8 +552,23 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 return Some(());
             }
             let state = if failing { "Aborted" } else { "Completed" };
-            write_status(client, kind, object, json!({"status": state, "error": if failing { "simulated Altinity failure" } else { "" },
-                "normalizedCompleted": {"metadata": {"generation": generation}}, "hosts": replicas, "hostsCompleted": replicas})).await;
+            // As the real 0.25.6 reports (tests/real_vendors.rs): a Keeper installation carries
+            // `normalizedCompleted` and empty task IDs; a server installation carries no
+            // `normalizedCompleted`, and completes `spec.taskID` (or an `auto-…` one of its own).
+            let mut status = json!({"status": state, "error": if failing { "simulated Altinity failure" } else { "" },
+                "hosts": replicas, "hostsCompleted": replicas});
+            if chi {
+                let task = spec
+                    .get("taskID")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| format!("auto-{generation}"), str::to_owned);
+                status["taskID"] = json!(task);
+                status["taskIDsCompleted"] = json!([task]);
+            } else {
+                status["normalizedCompleted"] = json!({"metadata": {"generation": generation}});
+                status["taskIDsCompleted"] = json!([""]);
+            }
+            write_status(client, kind, object, status).await;
         }
         _ => {}
     }

@@ -1,0 +1,90 @@
+//! Starting the real vendor operators (issue 20) against the shared real control plane, each
+//! watching one of the test's namespaces, with the environment
+//! `../shared/reference/vendor-operators-live.md` measured. Built on first use from the
+//! archives in `../shared/vendor-src` (sha256 checked); absent archives skip the test with a
+//! notice, as absent vendor CRDs do; a failed build panics with its log.
+#![allow(dead_code)] // each test binary uses part of the support module
+
+use kube_control_plane::vendor_operators::{self, VendorError, VendorOperator, VendorProcess};
+
+use super::Harness;
+
+/// Builds `vendor` (cached), or `None` with a notice when its source archive is absent.
+fn built(vendor: VendorOperator) -> Option<std::path::PathBuf> {
+    match vendor_operators::ensure_built(vendor) {
+        Ok(binary) => Some(binary),
+        Err(VendorError::ArchiveMissing { path, .. }) => {
+            eprintln!("NOTICE: {path} is absent; skipping the test with the real {}", vendor.name());
+            None
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// An admin kubeconfig file for a vendor operator in `namespace`.
+fn kubeconfig(h: &Harness, namespace: &str) -> String {
+    let plane = h.real();
+    let path = plane.dir.join(format!("vendor-{namespace}.kubeconfig"));
+    std::fs::write(&path, plane.kubeconfig("admin", &plane.admin_token, namespace)).unwrap();
+    path.display().to_string()
+}
+
+fn log_path(h: &Harness, vendor: VendorOperator, namespace: &str) -> std::path::PathBuf {
+    h.real().dir.join(format!("{}-{namespace}.log", vendor.name()))
+}
+
+/// Opstree's redis-operator watching `namespace` (webhooks off: they need certificates).
+pub fn opstree(h: &Harness, namespace: &str) -> Option<VendorProcess> {
+    let vendor = VendorOperator::Opstree;
+    let binary = built(vendor)?;
+    let env = [
+        ("KUBECONFIG".to_owned(), kubeconfig(h, namespace)),
+        ("WATCH_NAMESPACE".to_owned(), namespace.to_owned()),
+        ("ENABLE_WEBHOOKS".to_owned(), "false".to_owned()),
+    ];
+    let args = ["manager", "--metrics-bind-address=0", "--health-probe-bind-address=0"].map(str::to_owned);
+    Some(VendorProcess::spawn(vendor, &binary, &args, &env, &log_path(h, vendor, namespace)).unwrap())
+}
+
+/// Altinity's clickhouse-operator watching `namespace`, with its own `config.yaml` except the
+/// namespaces watched and the time it waits for a StatefulSet to be Ready before moving on
+/// (`reconcile.statefulSet.update.timeout`: 300 s → `statefulset_timeout`; nothing answers its
+/// `SELECT version()` on the pods here, so it always waits that long).
+///
+/// Its Keeper controller's manager serves metrics on `:8080` (every address): 0.25.6 gives
+/// controller-runtime no bind address and has no flag for one. One Altinity runs at a time (a
+/// second would fail to bind); `docs/testing.md` lists it among the vendors' limits here.
+pub fn altinity(h: &Harness, namespace: &str, statefulset_timeout: u32) -> Option<VendorProcess> {
+    let vendor = VendorOperator::Altinity;
+    let binary = built(vendor)?;
+    let config_dir = vendor_operators::source_tree(vendor).join("config");
+    let original = std::fs::read_to_string(config_dir.join("config.yaml")).unwrap();
+    let mut watched = false;
+    let config: String = original
+        .lines()
+        .map(|line| {
+            if !watched && line == "  namespaces: []" {
+                watched = true;
+                format!("  namespaces: [\"{namespace}\"]")
+            } else if line == "      timeout: 300" {
+                format!("      timeout: {statefulset_timeout}")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(watched && config.contains(&format!("timeout: {statefulset_timeout}")), "Altinity's config.yaml changed");
+    // Beside the original: its relative paths (chi/config.d, …) resolve from there.
+    let path = config_dir.join(format!("test-{namespace}.yaml"));
+    std::fs::write(&path, config).unwrap();
+    let env = [
+        ("KUBECONFIG".to_owned(), kubeconfig(h, namespace)),
+        ("WATCH_NAMESPACE".to_owned(), namespace.to_owned()),
+        ("OPERATOR_POD_NAMESPACE".to_owned(), namespace.to_owned()),
+    ];
+    // Its metrics listen on :9999 by default (every address): a free loopback port instead.
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let args = [format!("-config={}", path.display()), format!("-metrics-endpoint={metrics}")];
+    Some(VendorProcess::spawn(vendor, &binary, &args, &env, &log_path(h, vendor, namespace)).unwrap())
+}
