@@ -233,7 +233,13 @@ async fn ext04_managed_to_external_and_back_with_detach_keeps_the_data(h: Harnes
     let claims = h.pvcs("apps").await;
     assert!(!claims.is_empty());
     let managed_secret = h.secret_data("apps", "wandb-redis-connection").await.unwrap();
-    assert!(managed_secret["URL"].starts_with("redis://wandb-redis."), "{managed_secret:?}");
+    // The managed Redis requires its generated password (2026 edition).
+    let password = h.secret_data("apps", "wandb-redis-credentials").await.unwrap()["password"].clone();
+    assert_eq!(managed_secret["REDIS_PASSWORD"], password);
+    assert!(
+        managed_secret["URL"].starts_with(&format!("redis://default:{password}@wandb-redis.")),
+        "{managed_secret:?}"
+    );
 
     // To external: the managed Redis is detached (kept, with its claim), the connection
     // Secret now points at the external server.
@@ -264,6 +270,7 @@ async fn ext04_managed_to_external_and_back_with_detach_keeps_the_data(h: Harnes
     })
     .await;
     assert_eq!(redis_api.get("wandb-redis").await.unwrap().uid(), managed.uid());
+    // With the same password: the generated Secret was kept through the detach.
     h.eventually("the connection Secret points at the managed Redis again", || async {
         h.secret_data("apps", "wandb-redis-connection").await.is_some_and(|s| s["URL"] == managed_secret["URL"])
     })

@@ -90,6 +90,12 @@ async fn rv01_opstree_runs_dev_redis_and_purge_passes_its_finalizer() {
     let sets: Api<StatefulSet> = Api::namespaced(h.client.clone(), &h.ns("apps"));
     let set = sets.get("wandb-redis").await.unwrap();
     assert_eq!(set.labels().get("app.kubernetes.io/managed-by").map(String::as_str), Some("wandb-operator"));
+    // Redis requires the generated password: Opstree gives it to the container from our Secret.
+    let container = &set.spec.as_ref().unwrap().template.spec.as_ref().unwrap().containers[0];
+    let env = container.env.as_ref().unwrap().iter().find(|e| e.name == "REDIS_PASSWORD").expect("REDIS_PASSWORD");
+    let reference = env.value_from.as_ref().unwrap().secret_key_ref.as_ref().unwrap();
+    assert_eq!((reference.name.as_str(), reference.key.as_str()), ("wandb-redis-credentials", "password"));
+    assert!(connection["URL"].starts_with("redis://default:"), "the URL carries the password");
     let redis = h.dyn_api("apps", &format!("{OPSTREE}/v1beta2"), "Redis", "redis");
     let object = redis.get("wandb-redis").await.unwrap();
     assert!(object.finalizers().iter().any(|f| f == "redisFinalizer"), "{:?}", object.finalizers());
@@ -155,16 +161,21 @@ async fn rv03_opstree_elects_a_master_for_small_redis_with_real_servers() {
     // The real servers: the master Opstree chose has the two others as replicas.
     let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client.clone(), &h.ns("apps"));
     let master_ip = pods.get(&master).await.unwrap().status.unwrap().pod_ip.unwrap();
-    let password = h.secret_data("apps", "wandb-redis-connection").await.unwrap().get("REDIS_PASSWORD").cloned();
+    // Each server requires the generated password (Opstree passes our Secret to the Pods as
+    // `REDIS_PASSWORD`); the connection Secret carries it.
+    let password = h.secret_data("apps", "wandb-redis-connection").await.unwrap()["REDIS_PASSWORD"].clone();
+    let redis_cli = |args: &[&str]| {
+        let out = std::process::Command::new(support::servers::client("redis-cli"))
+            .args(["-h", &master_ip, "-p", "6379", "--no-auth-warning"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(redis_cli(&["PING"]).contains("NOAUTH"), "a password is required");
     let mut info = String::new();
     for _ in 0..100 {
-        let mut command = std::process::Command::new(support::servers::client("redis-cli"));
-        command.args(["-h", &master_ip, "-p", "6379", "--no-auth-warning"]);
-        if let Some(password) = &password {
-            command.args(["-a", password]);
-        }
-        let out = command.args(["INFO", "replication"]).output().unwrap();
-        info = String::from_utf8_lossy(&out.stdout).into_owned();
+        info = redis_cli(&["-a", &password, "INFO", "replication"]);
         if info.contains("connected_slaves:2") {
             break;
         }

@@ -5,7 +5,7 @@
 //! (`<name>` and `<name>-sentinel`) and, for replication, `status.masterNode`.
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::{LocalObjectReference, ResourceRequirements};
+use k8s_openapi::api::core::v1::{EnvVarSource, LocalObjectReference, ResourceRequirements, SecretKeySelector};
 use kube::{CustomResource, Resource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -14,8 +14,9 @@ use super::meta;
 use super::object_key::ObjectKey;
 use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host};
 use super::readiness::{self, Verdict};
+use super::secret::{GeneratedSecret, GeneratedValue};
 use super::vendor::Vendor;
-use crate::api::{ComponentStatus, RedisConnection};
+use crate::api::{ComponentStatus, RedisConnection, SecretKeyReference};
 use crate::model::{Edition, Placement, RedisConfig, RedisTopology, Resources};
 
 const API_VERSION: &str = "redis.redis.opstreelabs.in/v1beta2";
@@ -51,6 +52,18 @@ pub struct KubernetesConfig {
     /// Image pull Secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
+    /// The Secret key holding the password Redis requires (2026 edition on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis_secret: Option<RedisSecret>,
+}
+
+/// `kubernetesConfig.redisSecret`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct RedisSecret {
+    /// The Secret.
+    pub name: String,
+    /// Its key.
+    pub key: String,
 }
 
 /// `storage`.
@@ -132,17 +145,50 @@ pub struct RedisSentinelConfig {
     pub redis_replication_name: String,
     /// Master group name (what clients ask the sentinels for).
     pub master_group_name: String,
+    /// The password the sentinels use towards the Redis servers (2026 edition on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis_replication_password: Option<EnvVarSource>,
 }
 
 /// The Opstree vendor for Redis.
 pub struct Opstree;
 
-fn kubernetes_config(image: &str, resources: &Resources, config: &RedisConfig) -> KubernetesConfig {
+/// The key of the generated credentials Secret holding Redis's password.
+pub const PASSWORD_KEY: &str = "password";
+
+/// `<cr>-redis-credentials`: Redis's password, from the 2026 edition on (the 2025 edition ran
+/// Redis without one, and keeps what it runs: found when the real Opstree ran our objects).
+fn credentials_name(config: &RedisConfig) -> Option<String> {
+    (config.edition >= Edition::Y2026).then(|| format!("{}-credentials", config.placement.object_name()))
+}
+
+/// The generated credentials Secret, when the edition has one.
+fn credentials(config: &RedisConfig) -> Option<GeneratedSecret> {
+    let name = credentials_name(config)?;
+    Some(GeneratedSecret {
+        key: ObjectKey::new("v1", "Secret", &config.placement.namespace, &name),
+        metadata: meta::object_meta(&config.placement, &name),
+        values: vec![GeneratedValue {
+            name: "password".to_owned(),
+            prefix: String::new(),
+            length: 40,
+            lowercase: false,
+        }],
+        entries: vec![(PASSWORD_KEY.to_owned(), "${password}".to_owned())],
+    })
+}
+
+/// `kubernetesConfig` of the Redis servers (`password`: they require the credentials Secret's)
+/// or of the sentinels.
+fn kubernetes_config(image: &str, resources: &Resources, config: &RedisConfig, password: bool) -> KubernetesConfig {
     KubernetesConfig {
         image: image.to_owned(),
         image_pull_policy: Some("IfNotPresent".to_owned()),
         resources: resources.to_requirements(),
         image_pull_secrets: meta::pull_secrets(&config.images),
+        redis_secret: credentials_name(config)
+            .filter(|_| password)
+            .map(|name| RedisSecret { name, key: PASSWORD_KEY.to_owned() }),
     }
 }
 
@@ -182,13 +228,14 @@ impl Vendor for Opstree {
     fn desired(&self, config: &RedisConfig) -> Result<Desired, VendorError> {
         let p = &config.placement;
         let name = p.object_name();
-        let main = kubernetes_config(&redis_image(config), &config.resources, config);
+        let main = kubernetes_config(&redis_image(config), &config.resources, config, true);
+        let secrets: Vec<GeneratedSecret> = credentials(config).into_iter().collect();
         match &config.topology {
             RedisTopology::Standalone => {
                 let redis = Redis::new(&name, RedisSpec { kubernetes_config: main, storage: Some(storage(config)) });
                 Ok(Desired {
                     objects: vec![DesiredObject::from_typed(key(p, "Redis", &name), &with_meta(redis, p, &name))?],
-                    secrets: vec![],
+                    secrets,
                     reads: vec![statefulset_key(p, &name)],
                     storage_fields: vec![(key(p, "Redis", &name), STORAGE)],
                     exclusive_with: vec![key(p, "RedisReplication", &name), key(p, "RedisSentinel", &name)],
@@ -207,14 +254,25 @@ impl Vendor for Opstree {
                     &name,
                     RedisSentinelSpec {
                         cluster_size: sentinel.replicas,
+                        // The sentinels themselves require no password: they name the
+                        // master; the servers they name do.
                         kubernetes_config: kubernetes_config(
                             &config.images.mirrored(images(config.edition)[1]),
                             &sentinel.resources,
                             config,
+                            false,
                         ),
                         redis_sentinel_config: RedisSentinelConfig {
                             redis_replication_name: name.clone(),
                             master_group_name: sentinel.master_name.clone(),
+                            redis_replication_password: credentials_name(config).map(|name| EnvVarSource {
+                                secret_key_ref: Some(SecretKeySelector {
+                                    name,
+                                    key: PASSWORD_KEY.to_owned(),
+                                    optional: None,
+                                }),
+                                ..Default::default()
+                            }),
                         },
                     },
                 );
@@ -229,7 +287,7 @@ impl Vendor for Opstree {
                             &with_meta(sentinel_object, p, &name),
                         )?,
                     ],
-                    secrets: vec![],
+                    secrets,
                     reads: vec![statefulset_key(p, &name), statefulset_key(p, &format!("{name}-sentinel"))],
                     storage_fields: vec![(key(p, "RedisReplication", &name), STORAGE)],
                     exclusive_with: vec![key(p, "Redis", &name)],
@@ -331,6 +389,8 @@ impl Vendor for Opstree {
         };
         let mut status = readiness::fold(verdicts, previously_ready);
         status.connection = Some(connection);
+        status.credentials_secret =
+            credentials_name(config).map(|name| SecretKeyReference { name, key: PASSWORD_KEY.to_owned() });
         // Opstree reports no version: the image we applied.
         status.version = self.applied_version(config);
         status

@@ -57,6 +57,7 @@ pub fn expected_secrets(backups: bool) -> Vec<String> {
         "wandb-mysql-connection",
         "wandb-mysql-secrets",
         "wandb-redis-connection",
+        "wandb-redis-credentials",
     ]
     .map(str::to_owned)
     .to_vec();
