@@ -7,6 +7,9 @@
 //!   each archive's sha256 is checked against [`VendorOperator::sha256`] (the figures of that
 //!   folder's README) before it is unpacked under `target/vendor-operators/`, and its
 //!   dependencies come from the module proxy.
+//! - Percona's operator comes from the module proxy, through the module
+//!   `tools/vendor-operators/percona` (its `go.sum` committed), which requires the release and
+//!   repeats its one `replace`.
 //! - The build is cached like the control plane's: the binary is reused while the archive's
 //!   digest and the build flags are the ones in its stamp file.
 //! - [`VendorProcess`] runs one with the environment it needs (measured in
@@ -25,6 +28,8 @@ pub enum VendorOperator {
     Opstree,
     /// Altinity clickhouse-operator 0.25.6.
     Altinity,
+    /// Percona Operator for MySQL (PXC) v1.20.0.
+    Percona,
 }
 
 /// Errors of building or starting a vendor operator.
@@ -91,22 +96,26 @@ impl VendorOperator {
         match self {
             VendorOperator::Opstree => "opstree-redis-operator-v0.26.0",
             VendorOperator::Altinity => "altinity-clickhouse-operator-0.25.6",
+            VendorOperator::Percona => "percona-xtradb-cluster-operator-v1.20.0",
         }
     }
 
-    /// The sha256 of its source archive, as `../shared/vendor-src/README.md` publishes it.
-    pub fn sha256(self) -> &'static str {
+    /// The sha256 of its source archive, as `../shared/vendor-src/README.md` publishes it
+    /// (`None`: built from the module proxy).
+    pub fn sha256(self) -> Option<&'static str> {
         match self {
-            VendorOperator::Opstree => "d322d8ea9dbdc82999da7c5460ae771f7cb9b2c34a8ca2b1efd805e12cca0a5b",
-            VendorOperator::Altinity => "f74dfa084fb4391b57fc3c5a6670455c8a63c86b56bf1f367ff9d578f70f9a11",
+            VendorOperator::Opstree => Some("d322d8ea9dbdc82999da7c5460ae771f7cb9b2c34a8ca2b1efd805e12cca0a5b"),
+            VendorOperator::Altinity => Some("f74dfa084fb4391b57fc3c5a6670455c8a63c86b56bf1f367ff9d578f70f9a11"),
+            VendorOperator::Percona => None,
         }
     }
 
-    /// Its main package, relative to the unpacked tree.
+    /// Its main package: relative to the unpacked tree, or a module path.
     fn main_package(self) -> &'static str {
         match self {
             VendorOperator::Opstree => "./cmd",
             VendorOperator::Altinity => "./cmd/operator",
+            VendorOperator::Percona => "github.com/percona/percona-xtradb-cluster-operator/cmd/manager",
         }
     }
 
@@ -136,9 +145,79 @@ fn sha256_hex(path: &Path) -> Result<String, VendorError> {
     Ok(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The Go module a vendor is built through (Percona's), in `tools/vendor-operators/`.
+pub fn module_dir(vendor: VendorOperator) -> PathBuf {
+    crate::binary::repo_root().join("tools/vendor-operators").join(match vendor {
+        VendorOperator::Percona => "percona",
+        VendorOperator::Opstree | VendorOperator::Altinity => "",
+    })
+}
+
 /// The path of an up-to-date binary of `vendor`, building it first when needed (prints what it
 /// does on stderr).
 pub fn ensure_built(vendor: VendorOperator) -> Result<PathBuf, VendorError> {
+    match vendor.sha256() {
+        Some(sha256) => ensure_built_from_archive(vendor, sha256),
+        None => ensure_built_from_module(vendor),
+    }
+}
+
+/// Builds `vendor` through its module in `tools/vendor-operators/` (modules from the proxy).
+fn ensure_built_from_module(vendor: VendorOperator) -> Result<PathBuf, VendorError> {
+    let name = vendor.name();
+    let module = module_dir(vendor);
+    let out = output_dir();
+    let binary = out.join(name);
+    let stamp_path = out.join(format!("{name}.stamp"));
+    let mut wanted = "go build -trimpath -ldflags=-s -w, CGO_ENABLED=0, GOFLAGS=-mod=readonly\n".to_owned();
+    for file in ["go.mod", "go.sum", "tools.go"] {
+        let path = module.join(file);
+        let text = std::fs::read_to_string(&path).map_err(io(path.display()))?;
+        wanted.push_str(&format!("== {file}\n{text}"));
+    }
+    if binary.is_file() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(binary);
+    }
+    std::fs::create_dir_all(&out).map_err(io(out.display()))?;
+    let log_path = out.join(format!("{name}.build.log"));
+    let log = std::fs::File::create(&log_path).map_err(io(log_path.display()))?;
+    let log_err = log.try_clone().map_err(io(log_path.display()))?;
+    eprintln!(
+        "vendor-operators: building {name} from Go modules ({}) -> {}; a cold build takes about 4 minutes on 2 cores",
+        module.display(),
+        binary.display()
+    );
+    let started = std::time::Instant::now();
+    let partial = out.join(format!("{name}.partial-{}", std::process::id()));
+    let status = Command::new("go")
+        .current_dir(&module)
+        .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+        .arg(&partial)
+        .arg(vendor.main_package())
+        .env("GOTOOLCHAIN", "local")
+        .env("CGO_ENABLED", "0")
+        .env("GOFLAGS", "-mod=readonly")
+        .stdout(log)
+        .stderr(log_err)
+        .status()
+        .map_err(|source| VendorError::GoMissing { vendor: name, source })?;
+    if !status.success() {
+        let _ = std::fs::remove_file(&partial);
+        return Err(VendorError::Build {
+            vendor: name,
+            step: "go build",
+            status: status.to_string(),
+            log: log_path.display().to_string(),
+        });
+    }
+    std::fs::rename(&partial, &binary).map_err(io(binary.display()))?;
+    std::fs::write(&stamp_path, wanted).map_err(io(stamp_path.display()))?;
+    eprintln!("vendor-operators: built {name} in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(binary)
+}
+
+/// Builds `vendor` from its source archive, whose digest must be `sha256`.
+fn ensure_built_from_archive(vendor: VendorOperator, sha256: &'static str) -> Result<PathBuf, VendorError> {
     let name = vendor.name();
     let archive = vendor.archive();
     if !archive.is_file() {
@@ -147,17 +226,17 @@ pub fn ensure_built(vendor: VendorOperator) -> Result<PathBuf, VendorError> {
     let out = output_dir();
     let binary = out.join(name);
     let stamp_path = out.join(format!("{name}.stamp"));
-    let wanted = format!("archive sha256 {}\n{GO_BUILD_FLAGS}\n", vendor.sha256());
+    let wanted = format!("archive sha256 {sha256}\n{GO_BUILD_FLAGS}\n");
     if binary.is_file() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(binary);
     }
     let found = sha256_hex(&archive)?;
-    if found != vendor.sha256() {
+    if found != sha256 {
         return Err(VendorError::DigestMismatch {
             vendor: name,
             path: archive.display().to_string(),
             found,
-            expected: vendor.sha256(),
+            expected: sha256,
         });
     }
     let src = out.join("src");

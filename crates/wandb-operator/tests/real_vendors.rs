@@ -268,3 +268,69 @@ async fn rv02_altinity_runs_small_clickhouse_and_a_change_waits_for_its_task() {
     assert!(ours.is_empty(), "the vendor's errors: {ours:?}");
     assert!(altinity.exited().is_none(), "the operator exited: {}", altinity.log_text());
 }
+
+const PERCONA: &str = "pxc.percona.com";
+
+/// Percona 1.20.0, `small` MySQL (three PXC nodes behind HAProxy, TLS, backups to the
+/// simulated MinIO): the real operator takes our cluster (users, settings, backup storage with
+/// its CA bundle) and makes the Secrets, Services and claims the connection Secret and purge
+/// name. It stops short of ready here: its status needs the kubelet's logs API and a MySQL
+/// server on each Pod's admin port, which this machine does not run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv04_percona_takes_small_mysql_and_makes_what_we_name() {
+    let mut h = Harness::real_with_vendors(&[PERCONA]).await;
+    h.namespace("apps").await;
+    let Some(mut percona) = vendor_operators::percona(&h, &h.ns("apps")).await else { return };
+    h.start_operator();
+    let yaml = only("mysql", "small").replace("  minio: {enabled: false}\n", "");
+    h.apply_yaml("apps", &yaml).await;
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    h.eventually("Percona's Secrets", || async {
+        let mut all = true;
+        for name in ["wandb-mysql-secrets", "wandb-mysql-ssl", "wandb-mysql-ssl-internal"] {
+            all &= secrets.get_opt(name).await.ok().flatten().is_some();
+        }
+        all
+    })
+    .await;
+    h.eventually("Percona's Services and claims", || async {
+        let services = service_names(&h, "apps").await;
+        let claims = h.pvcs("apps").await;
+        services.contains(&"wandb-mysql-haproxy".to_owned())
+            && services.contains(&"wandb-mysql-pxc".to_owned())
+            && (0..3).all(|i| claims.contains(&format!("datadir-wandb-mysql-pxc-{i}")))
+    })
+    .await;
+    // Its users' Secret, with the keys we read (and purge deletes), and its TLS Secrets: the
+    // connection Secret copies `ca.crt` from `<cluster>-ssl`.
+    let users = h.secret_data("apps", "wandb-mysql-secrets").await.unwrap();
+    for key in ["root", "xtrabackup", "monitor", "proxyadmin", "operator", "replication"] {
+        assert!(users.contains_key(key), "{key} not in Percona's users Secret: {:?}", users.keys());
+    }
+    let ssl = h.secret_data("apps", "wandb-mysql-ssl").await.unwrap();
+    assert!(ssl["ca.crt"].contains("BEGIN CERTIFICATE"), "Percona's CA: {:?}", ssl.keys());
+    // The Service our connection Secret names, on MySQL's port; HAProxy's, not ProxySQL's.
+    let host = format!("wandb-mysql-haproxy.{}.svc.cluster.local", h.ns("apps"));
+    assert_service_serves(&h, &host, "3306").await;
+    let services = service_names(&h, "apps").await;
+    assert!(!services.iter().any(|s| s.contains("proxysql")), "{services:?}");
+    // What it cannot do here: its status comes from the Pods' logs (the kubelet's logs API,
+    // which the stand-in kubelet does not serve) and then from each Pod's MySQL admin port.
+    // Until then it writes no status, and ours waits for it (not Ready, no error).
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    let pxc = h.dyn_api("apps", &format!("{PERCONA}/v1"), "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let cluster = pxc.get("wandb-mysql").await.unwrap();
+    assert!(cluster.data.get("status").is_none_or(Value::is_null), "{}", cluster.data["status"]);
+    let w = h.wandb_api("apps").get("wandb").await.unwrap();
+    let mysql = w.status.unwrap().mysql_status.unwrap();
+    assert_eq!(mysql.state, State::Updating, "{:?}", mysql.details);
+    assert!(mysql.details.iter().any(|d| d.code == "WaitingForVendor"), "{:?}", mysql.details);
+    let log = percona.log_text();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains("\tERROR\t")).collect();
+    assert!(
+        errors.iter().all(|l| l.contains("Update status")) && log.contains("no preferred addresses found"),
+        "Percona's errors beyond reading Pod logs:\n{}",
+        errors.join("\n")
+    );
+    assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
+}

@@ -35,7 +35,8 @@ struct Args {
     /// namespaces) created before the CRs for the foreign-objects RSS figure; 0 skips it.
     #[arg(long, default_value_t = 10_000)]
     foreign: usize,
-    /// The CR counts of the operator-process figures (default 100, 500, 1000; `--quick`: 10).
+    /// The CR counts of the operator-process figures (default 100, 500, 1000; `--quick`: 10);
+    /// with `--backend real`, the CR counts of its rounds (default 10 and 100).
     #[arg(long, value_delimiter = ',')]
     process_sizes: Option<Vec<usize>>,
     /// Only the operator-process figures (RSS, CPU, foreign objects): skips render, the
@@ -52,7 +53,11 @@ struct Args {
 /// `--backend real`: fails the run when steady state makes a write or a read, or the server
 /// refused a request.
 async fn real(args: &Args, binary: &std::path::Path) {
-    let sizes: &[usize] = if args.quick { &[10] } else { &[10, 100] };
+    let sizes: &[usize] = match &args.process_sizes {
+        Some(sizes) => sizes,
+        None if args.quick => &[10],
+        None => &[10, 100],
+    };
     println!("machine: {} CPUs; real control plane; vendor simulators at zero delay; CRs of size small", cores());
     let report = wandb_measure::real_backend::run(binary, sizes).await;
     if let Some(path) = &args.json {

@@ -88,3 +88,45 @@ pub fn altinity(h: &Harness, namespace: &str, statefulset_timeout: u32) -> Optio
     let args = [format!("-config={}", path.display()), format!("-metrics-endpoint={metrics}")];
     Some(VendorProcess::spawn(vendor, &binary, &args, &env, &log_path(h, vendor, namespace)).unwrap())
 }
+
+/// The Pod the Percona operator takes for its own (`HOSTNAME`): it reads the image of its
+/// container `percona-xtradb-cluster-operator` to use as the init image of the clusters' Pods.
+pub const PERCONA_POD: &str = "percona-xtradb-cluster-operator";
+
+/// Percona's operator watching `namespace`, as it runs in a Pod there: `HOSTNAME` names a Pod
+/// of that namespace with its container (created here), and the service-account namespace file
+/// it reads from its fixed path is provided in a private mount namespace (`unshare -m`, a tmpfs
+/// on `/run`; needs root, which fails loudly otherwise). Metrics and health listen on free
+/// loopback ports; its webhook server listens on `:9443` (every address: 1.20.0 has no flag for
+/// it), and stays unregistered (no Deployment of its own exists).
+pub async fn percona(h: &Harness, namespace: &str) -> Option<VendorProcess> {
+    let vendor = VendorOperator::Percona;
+    let binary = built(vendor)?;
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(h.client.clone(), namespace);
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": PERCONA_POD},
+        "spec": {"containers": [{"name": "percona-xtradb-cluster-operator", "image": "percona/percona-xtradb-cluster-operator:1.20.0"}]}});
+    pods.create(&Default::default(), &serde_json::from_value(pod).unwrap()).await.unwrap();
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let env = [
+        ("KUBECONFIG".to_owned(), kubeconfig(h, namespace)),
+        ("WATCH_NAMESPACE".to_owned(), namespace.to_owned()),
+        ("DISABLE_TELEMETRY".to_owned(), "true".to_owned()),
+        ("HOSTNAME".to_owned(), PERCONA_POD.to_owned()),
+        ("WANDB_TEST_NAMESPACE".to_owned(), namespace.to_owned()),
+        ("WANDB_TEST_BINARY".to_owned(), binary.display().to_string()),
+    ];
+    // In a mount namespace of its own: a tmpfs over /run (/var/run) holding the file.
+    let script = "mount -t tmpfs tmpfs /run && d=/run/secrets/kubernetes.io/serviceaccount && mkdir -p $d \
+        && printf %s \"$WANDB_TEST_NAMESPACE\" > $d/namespace && exec \"$WANDB_TEST_BINARY\" \"$@\"";
+    let args = [
+        "-m".to_owned(),
+        "sh".to_owned(),
+        "-c".to_owned(),
+        script.to_owned(),
+        "percona".to_owned(),
+        format!("--metrics-bind-address={}", free()),
+        format!("--health-probe-bind-address={}", free()),
+    ];
+    let unshare = std::path::Path::new("unshare");
+    Some(VendorProcess::spawn(vendor, unshare, &args, &env, &log_path(h, vendor, namespace)).unwrap())
+}
