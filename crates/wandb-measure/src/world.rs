@@ -17,7 +17,14 @@ use wandb_operator::vendors::{GENERATED_KEYS_ANNOTATION, api_resource_of};
 /// (StatefulSets are the simulators' own, so they are left out).
 pub fn end_state_kinds() -> Vec<ApiResource> {
     let claims = api_resource_of::<k8s_openapi::api::core::v1::PersistentVolumeClaim>();
-    Registry::default().watched_kinds().into_iter().filter(|k| k.kind != "StatefulSet").chain([claims]).collect()
+    // StatefulSets are the vendors'; the one ConfigMap watched is the cluster's CA
+    // (`kube-root-ca.crt`), which the operator only reads.
+    Registry::default()
+        .watched_kinds()
+        .into_iter()
+        .filter(|k| k.kind != "StatefulSet" && k.kind != "ConfigMap")
+        .chain([claims])
+        .collect()
 }
 
 /// How the end state names an object: `Kind namespace/name`.
