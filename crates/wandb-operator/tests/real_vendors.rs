@@ -334,3 +334,114 @@ async fn rv04_percona_takes_small_mysql_and_makes_what_we_name() {
     );
     assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
 }
+
+async fn pause(h: &Harness, value: Option<&str>) {
+    let patch = json!({"metadata": {"annotations": {wandb_operator::api::PAUSE_ANNOTATION: value}}});
+    h.wandb_api("apps").patch("wandb", &PatchParams::default(), &Patch::Merge(patch)).await.unwrap();
+}
+
+/// The StatefulSet's first container's `(image, memory limit)`.
+async fn redis_container(sets: &Api<StatefulSet>) -> (String, Option<String>) {
+    let set = sets.get("wandb-redis").await.unwrap();
+    let container = set.spec.unwrap().template.spec.unwrap().containers.remove(0);
+    let memory = container.resources.and_then(|r| r.limits).and_then(|l| l.get("memory").map(|q| q.0.clone()));
+    (container.image.unwrap_or_default(), memory)
+}
+
+/// Opstree honours the pause we pass on (`redis.opstreelabs.in/skip-reconcile`): an edit by
+/// hand of the paused `Redis` does not reach its StatefulSet, and neither does a spec change
+/// (we write nothing); on resume our one apply lifts the pause and reverts the edit, and
+/// Opstree rolls the spec change out, which shows it was the pause that held it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv05_opstree_skips_a_paused_redis_until_it_is_resumed() {
+    let mut h = Harness::real_with_vendors(&[OPSTREE]).await;
+    h.namespace("apps").await;
+    let Some(mut opstree) = vendor_operators::opstree(&h, &h.ns("apps")) else { return };
+    h.start_operator();
+    h.apply_yaml("apps", &only("redis", "dev")).await;
+    h.wait_ready("apps", "wandb").await;
+    let sets: Api<StatefulSet> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    let (image, memory) = redis_container(&sets).await;
+    assert_ne!(memory.as_deref(), Some("3Gi"));
+    let redis = h.dyn_api("apps", &format!("{OPSTREE}/v1beta2"), "Redis", "redis");
+
+    pause(&h, Some("redis")).await;
+    h.eventually("Opstree paused", || async {
+        redis
+            .get("wandb-redis")
+            .await
+            .unwrap()
+            .annotations()
+            .get("redis.opstreelabs.in/skip-reconcile")
+            .map(String::as_str)
+            == Some("true")
+    })
+    .await;
+    redis
+        .patch(
+            "wandb-redis",
+            &PatchParams::apply("someone").force(),
+            &Patch::Apply(json!({"apiVersion": format!("{OPSTREE}/v1beta2"), "kind": "Redis",
+                "spec": {"kubernetesConfig": {"image": "quay.io/opstree/redis:v7.0.0"}}})),
+        )
+        .await
+        .unwrap();
+    patch_spec(&h, json!({"redis": {"config": {"resources": {"limits": {"memory": "3Gi"}}}}})).await;
+    // Opstree reconciles an update within a second when it is not paused.
+    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+    assert_eq!(redis_container(&sets).await, (image.clone(), memory.clone()), "the paused StatefulSet is untouched");
+    let object = redis.get("wandb-redis").await.unwrap();
+    assert_eq!(object.data["spec"]["kubernetesConfig"]["image"], "quay.io/opstree/redis:v7.0.0", "our edit stays");
+
+    pause(&h, None).await;
+    h.eventually("resumed: the edit reverted and the change rolled out by Opstree", || async {
+        let object = redis.get("wandb-redis").await.unwrap();
+        object.data["spec"]["kubernetesConfig"]["image"] == image.as_str()
+            && !object.annotations().contains_key("redis.opstreelabs.in/skip-reconcile")
+            && redis_container(&sets).await == (image.clone(), Some("3Gi".to_owned()))
+    })
+    .await;
+    let log = opstree.log_text();
+    assert!(log.contains("found skip reconcile annotation"), "Opstree logged its skip:\n{log}");
+    assert!(opstree.exited().is_none(), "the operator exited: {log}");
+}
+
+/// Altinity honours `spec.suspend` so fully that it does not finalize a suspended
+/// installation being deleted (the simulator claims the same): deleted by hand while paused,
+/// it stays. Deleting the resource with `purge` lifts the suspension first, and the vendor's
+/// finalizer then deletes it and its claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv06_altinity_keeps_a_suspended_installation_until_the_purge_lifts_it() {
+    let mut h = Harness::real_with_vendors(&ALTINITY).await;
+    h.namespace("apps").await;
+    let Some(mut altinity) = vendor_operators::altinity(&h, &h.ns("apps"), 5) else { return };
+    h.start_operator();
+    h.apply_yaml("apps", &only("clickhouse", "dev")).await;
+    h.wait_for_within("apps", "wandb", "clickhouse Ready", 300, |w| clickhouse_state(w) == Some(State::Ready)).await;
+    let chi = h.dyn_api("apps", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations");
+    assert!(h.pvcs("apps").await.iter().any(|c| c.starts_with("data-chi-wandb-clickhouse-")));
+
+    pause(&h, Some("true")).await;
+    h.eventually("Altinity suspended", || async {
+        chi.get("wandb-clickhouse").await.unwrap().data["spec"]["suspend"] == "true"
+    })
+    .await;
+    chi.delete("wandb-clickhouse", &Default::default()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+    let stuck = chi.get("wandb-clickhouse").await.unwrap();
+    assert!(stuck.metadata.deletion_timestamp.is_some(), "being deleted");
+    assert!(
+        stuck.finalizers().iter().any(|f| f == "finalizer.clickhouseinstallation.altinity.com"),
+        "a suspended installation keeps its finalizer: {:?}",
+        stuck.finalizers()
+    );
+
+    h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
+    h.eventually("resource gone", || async { h.wandb_api("apps").get_opt("wandb").await.unwrap().is_none() }).await;
+    assert!(chi.get_opt("wandb-clickhouse").await.unwrap().is_none(), "the installation went");
+    h.eventually("claims deleted by the vendor", || async {
+        !h.pvcs("apps").await.iter().any(|c| c.starts_with("data-chi-wandb-clickhouse-"))
+    })
+    .await;
+    assert!(altinity.exited().is_none(), "the operator exited: {}", altinity.log_text());
+}

@@ -11,7 +11,7 @@ mod spec;
 mod status;
 
 pub use backup::*;
-pub use crd::{FINALIZER, GROUP, LEGACY_FINALIZERS, MAX_NAME_LENGTH, crd};
+pub use crd::{FINALIZER, GROUP, LEGACY_FINALIZERS, MAX_NAME_LENGTH, PAUSE_ANNOTATION, crd};
 pub use external::*;
 pub use spec::*;
 pub use status::*;

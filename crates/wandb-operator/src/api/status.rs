@@ -19,7 +19,8 @@ pub struct WeightsAndBiasesStatus {
     pub observed_generation: Option<i64>,
 
     /// `Ready` (every enabled component is ready) and one `<Component>Ready` per component
-    /// (`MySQLReady`, `RedisReady`, `KafkaReady`, `MinioReady`, `ClickHouseReady`).
+    /// (`MySQLReady`, `RedisReady`, `KafkaReady`, `MinioReady`, `ClickHouseReady`); `Paused`
+    /// while the annotation `apps.wandb.com/pause` pauses some component (`False` once resumed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
@@ -112,7 +113,7 @@ pub struct StatusDetail {
     /// The state this fact implies.
     pub state: State,
     /// A stable machine-readable code, e.g. `Created`, `WaitingForVendor`, `VendorError`,
-    /// `CRDMissing`, `NotOwned`, `StorageShrinkRefused`, `TopologyChangeRefused`.
+    /// `CRDMissing`, `NotOwned`, `StorageShrinkRefused`, `TopologyChangeRefused`, `Paused`.
     pub code: String,
     /// A human-readable explanation.
     pub message: String,

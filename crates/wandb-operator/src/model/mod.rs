@@ -16,6 +16,7 @@ pub mod external_service;
 pub mod fields;
 mod images;
 mod minimum_version;
+mod pause;
 mod placement;
 pub mod quantity;
 mod resolution;
@@ -32,6 +33,7 @@ pub use external_service::{
 pub use fields::Resources;
 pub use images::{ImageSource, image_source};
 pub use minimum_version::MinimumVersion;
+pub use pause::Pause;
 pub use placement::{Instance, Placed, Placement};
 pub use quantity::Quantity;
 pub use resolution::{MAX_NAME_LENGTH, Resolution, resolve};

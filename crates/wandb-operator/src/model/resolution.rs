@@ -24,6 +24,9 @@ pub struct Resolution {
     /// component; the reconciler resolves an existing one again with the edition it was
     /// created with ([`Resolution::at_edition`]).
     pub edition: Edition,
+    /// Which components the annotation `apps.wandb.com/pause` pauses: none from [`resolve`];
+    /// the reconciler reads it with the registry's components ([`super::Pause::of`]).
+    pub pause: super::Pause,
 }
 
 impl Resolution {
@@ -43,7 +46,13 @@ pub fn resolve(wandb: &WeightsAndBiases) -> Result<Resolution, ModelError> {
             format!("must be at most {MAX_NAME_LENGTH} characters so that derived names fit the vendors' limits"),
         ));
     }
-    Ok(Resolution { instance, size: wandb.spec.size, spec: wandb.spec.clone(), edition: Edition::LATEST })
+    Ok(Resolution {
+        instance,
+        size: wandb.spec.size,
+        spec: wandb.spec.clone(),
+        edition: Edition::LATEST,
+        pause: super::Pause::None,
+    })
 }
 
 pub(crate) fn instance(wandb: &WeightsAndBiases) -> Result<Instance, ModelError> {

@@ -3,13 +3,14 @@
 
 use futures::future::{BoxFuture, join_all};
 use kube::ResourceExt;
+use kube::runtime::events::EventType;
 
 use super::context::{Context, Progress};
 use super::error::ReconcileError;
 use super::pipeline::reconcile_component;
 use super::status_write::{self, detail};
 use crate::api::{ComponentStatus, State, WeightsAndBiases, WeightsAndBiasesStatus};
-use crate::model::{self, ComponentDescriptor, Plan, Resolution};
+use crate::model::{self, ComponentDescriptor, Pause, Plan, Resolution};
 use crate::registry::summary::summaries;
 use crate::registry::{ComponentVisitor, VendorOf};
 
@@ -75,13 +76,20 @@ impl<'a> ComponentVisitor for Launch<'a> {
 /// `progress`.
 pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Reconciled {
     let previous = wandb.status.clone().unwrap_or_default();
-    let resolution = match model::resolve(wandb) {
+    let mut resolution = match model::resolve(wandb) {
         Ok(resolution) => resolution,
         Err(error) => {
             let status = status_write::invalid_resource(&ctx.registry, wandb, &previous, &error);
             return Reconciled { status, converging: false, failure: None, external: false };
         }
     };
+    resolution.pause = Pause::of(wandb.annotations(), &ctx.registry.components());
+    if let Some(why) = resolution.pause.unreadable() {
+        let told = ctx.registry.entries().iter().any(|e| e.details(&previous).iter().any(|d| d.message.contains(why)));
+        if !told {
+            ctx.event(wandb, EventType::Warning, "PauseUnreadable", why.to_owned(), None).await;
+        }
+    }
     let mut launch = Launch { ctx, wandb, resolution: &resolution, previous: &previous, progress, runs: Vec::new() };
     ctx.registry.visit(&mut launch);
     let mut gathered = Gathered::default();

@@ -90,6 +90,15 @@ pub(crate) fn read_extra(ctx: &Context, desired: &Desired, observed: &mut Observ
     }
 }
 
+/// Applies one object (unless it is unchanged); returns what the cluster now holds.
+pub(crate) async fn apply_object(
+    ctx: &Context,
+    object: &DesiredObject,
+    wandb: &WeightsAndBiases,
+) -> Result<Value, ReconcileError> {
+    apply(ctx, object, wandb).await.map(|(live, _)| live)
+}
+
 async fn create_secret(ctx: &Context, key: &ObjectKey, secret: Secret) -> Result<Value, ReconcileError> {
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &key.namespace);
     match api.create(&PostParams { field_manager: Some(MANAGER.to_owned()), ..Default::default() }, &secret).await {

@@ -50,7 +50,7 @@ pub(crate) async fn check(
 
 /// The vendor's API must be served (and listed into the caches) before anything is written. A
 /// vendor whose CRD is installed but does not serve our API version is too old (or too new).
-fn vendor_api_served(
+pub(crate) fn vendor_api_served(
     ctx: &Context,
     (vendor_name, source): (&str, Option<ReleaseSource>),
     desired: &Desired,

@@ -19,6 +19,7 @@ mod external_check;
 mod finalizers;
 mod guards;
 mod ownership;
+mod paused;
 mod pipeline;
 pub mod probe;
 pub mod projection;

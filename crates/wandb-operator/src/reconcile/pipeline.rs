@@ -16,11 +16,11 @@ use super::error::ReconcileError;
 use super::guards::{self, Guarded};
 use super::retention::{self, Leftovers};
 use super::status_write::{detail, not_owned};
-use super::{backups_step, edition, external_check, version_check};
+use super::{backups_step, edition, external_check, paused, version_check};
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases};
 use crate::model::{ComponentDescriptor, ModelError, Placed, Placement, Plan, Resolution};
 use crate::registry::VendorOf;
-use crate::vendors::{BackupRecords, Observed, connection_secret, desired_with_edition};
+use crate::vendors::{BackupRecords, Desired, Observed, connection_secret, desired_with_edition};
 
 /// Reconciles component `D` for its `plan`.
 pub(crate) async fn reconcile_component<D: ComponentDescriptor>(
@@ -32,6 +32,9 @@ pub(crate) async fn reconcile_component<D: ComponentDescriptor>(
     previous: Option<&ComponentStatus<D::Connection>>,
     progress: &Progress,
 ) -> Result<ComponentStatus<D::Connection>, ReconcileError> {
+    if resolution.pause.covers(D::COMPONENT) {
+        return reconcile_paused::<D>(ctx, wandb, vendor, resolution, plan, previous, progress).await;
+    }
     // A component that is no longer external drops its last check.
     if let Ok(plan) = plan
         && !matches!(plan, Plan::External(_))
@@ -66,6 +69,32 @@ pub(crate) async fn reconcile_component<D: ComponentDescriptor>(
     Ok(status)
 }
 
+/// A paused component: a managed one is held ([`paused::hold`]); anything else keeps its last
+/// status. Nothing else is written, backups included.
+async fn reconcile_paused<D: ComponentDescriptor>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    vendor: &'static VendorOf<D>,
+    resolution: &Resolution,
+    plan: &Result<Plan<D>, ModelError>,
+    previous: Option<&ComponentStatus<D::Connection>>,
+    progress: &Progress,
+) -> Result<ComponentStatus<D::Connection>, ReconcileError> {
+    let (mut status, how) = match plan {
+        Err(error) => (blocked(vec![detail(State::Error, "InvalidSpec", error.to_string())]), None),
+        Ok(Plan::Enabled(latest)) => match prepare::<D>(ctx, vendor, resolution, latest)? {
+            Prepared::Blocked(_, status) => (*status, None),
+            Prepared::Built { config, desired, .. } => {
+                let held = paused::hold::<D>(ctx, wandb, vendor, &config, desired, previous, progress).await?;
+                (held.status, Some(paused::managed_note(vendor.name(), held.vendor_pause.as_deref())))
+            }
+        },
+        Ok(_) => (previous.cloned().unwrap_or_default(), None),
+    };
+    paused::mark(&mut status, &resolution.pause, how.as_deref());
+    Ok(status)
+}
+
 /// What the component's vendor leaves when it was managed: what retention acts on.
 fn leftovers_of<D: ComponentDescriptor>(vendor: &'static VendorOf<D>, placement: &Placement) -> Leftovers {
     Leftovers {
@@ -73,24 +102,37 @@ fn leftovers_of<D: ComponentDescriptor>(vendor: &'static VendorOf<D>, placement:
         claims: vendor.data_claims(placement),
         backups: vendor.backups().map(|b| b as &dyn BackupRecords),
         vendor_secrets: vendor.vendor_secrets(placement),
+        pause_markers: vendor
+            .kinds()
+            .iter()
+            .filter_map(|k| vendor.pause_marker(&k.kind).map(|m| (k.kind.clone(), m)))
+            .collect(),
     }
 }
 
-/// A managed component: find the edition it keeps, build, guard, apply, observe, publish.
-/// Returns the config at the edition it keeps, with its status.
-async fn managed<'a, D: ComponentDescriptor>(
+/// A managed component's objects at the edition it keeps, fitted to the installed vendor
+/// release; or the status that says why there are none.
+enum Prepared<'a, C: Clone, K> {
+    /// Nothing can be built: the config it was tried with, and the status.
+    Blocked(Cow<'a, C>, Box<ComponentStatus<K>>),
+    /// The config at the edition it keeps, its objects, and an `UpgradeAvailable` detail when
+    /// a newer edition would change them.
+    Built { config: Cow<'a, C>, desired: Desired, upgrade: Option<StatusDetail> },
+}
+
+/// Finds the edition an existing component keeps and builds its objects at that edition.
+fn prepare<'a, D: ComponentDescriptor>(
     ctx: &Context,
-    wandb: &WeightsAndBiases,
     vendor: &'static VendorOf<D>,
     resolution: &Resolution,
     latest: &'a D::Config,
-    previous: Option<&ComponentStatus<D::Connection>>,
-    progress: &Progress,
-) -> Result<(Cow<'a, D::Config>, ComponentStatus<D::Connection>), ReconcileError> {
+) -> Result<Prepared<'a, D::Config, D::Connection>, ReconcileError> {
     let latest_desired = desired_with_edition(vendor, latest)?;
     // An existing component keeps the edition of defaults it was created with.
-    let (config, desired, upgrade) = match edition::existing(ctx, &latest_desired) {
-        Some(Err(message)) => return Ok((Cow::Borrowed(latest), blocked(vec![edition::unknown(message)]))),
+    let (config, mut desired, upgrade) = match edition::existing(ctx, &latest_desired) {
+        Some(Err(message)) => {
+            return Ok(Prepared::Blocked(Cow::Borrowed(latest), Box::new(blocked(vec![edition::unknown(message)]))));
+        }
         Some(Ok(kept)) if kept != latest.edition() => match resolution.at_edition(kept).plan::<D>() {
             Ok(Plan::Enabled(config)) => {
                 let desired = desired_with_edition(vendor, &config)?;
@@ -103,15 +145,34 @@ async fn managed<'a, D: ComponentDescriptor>(
             other => {
                 let why = other.err().map_or_else(|| "no managed plan".to_owned(), |e| e.to_string());
                 let message = format!("at the {kept} defaults it was created with: {why}");
-                return Ok((Cow::Borrowed(latest), blocked(vec![detail(State::Error, "InvalidSpec", message)])));
+                let status = Box::new(blocked(vec![detail(State::Error, "InvalidSpec", message)]));
+                return Ok(Prepared::Blocked(Cow::Borrowed(latest), status));
             }
         },
         _ => (Cow::Borrowed(latest), latest_desired, None),
     };
-    let mut desired = desired;
     if let Err(message) = vendor.fit_release(&config, &mut desired, ctx.releases.get(vendor.release_source())) {
-        return Ok((config, blocked(vec![detail(State::Error, "VendorVersionUnsupported", message)])));
+        let status = blocked(vec![detail(State::Error, "VendorVersionUnsupported", message)]);
+        return Ok(Prepared::Blocked(config, Box::new(status)));
     }
+    Ok(Prepared::Built { config, desired, upgrade })
+}
+
+/// A managed component: build, guard, apply, observe, publish. Returns the config at the
+/// edition it keeps, with its status.
+async fn managed<'a, D: ComponentDescriptor>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    vendor: &'static VendorOf<D>,
+    resolution: &Resolution,
+    latest: &'a D::Config,
+    previous: Option<&ComponentStatus<D::Connection>>,
+    progress: &Progress,
+) -> Result<(Cow<'a, D::Config>, ComponentStatus<D::Connection>), ReconcileError> {
+    let (config, desired, upgrade) = match prepare::<D>(ctx, vendor, resolution, latest)? {
+        Prepared::Blocked(config, status) => return Ok((config, *status)),
+        Prepared::Built { config, desired, upgrade } => (config, desired, upgrade),
+    };
     let placement = config.placement();
     let mut refusals =
         match guards::check(ctx, wandb, (vendor.name(), vendor.release_source()), placement, &desired, progress).await?

@@ -17,7 +17,7 @@ use super::error::ReconcileError;
 use super::{finalizers, status_write};
 use crate::api::{ComponentStatus, OnDelete, State, StatusDetail, WeightsAndBiases};
 use crate::model::Placement;
-use crate::vendors::{BackupRecords, ClaimMatcher, ObjectKey, api_resource_of};
+use crate::vendors::{BackupRecords, ClaimMatcher, ObjectKey, api_resource_of, pause};
 
 /// What a component left in the cluster when it was managed: what retention acts on.
 pub(crate) struct Leftovers {
@@ -30,6 +30,19 @@ pub(crate) struct Leftovers {
     /// Secrets the vendor makes for the component (found by name, whether or not we labelled
     /// them): a purge deletes them too.
     pub vendor_secrets: Vec<String>,
+    /// The vendor's own pause per kind ([`crate::vendors::Vendor::pause_marker`]): lifted
+    /// before a purge (a paused vendor would not finalize its object) and on detach (what is
+    /// left runs under its vendor again).
+    pub pause_markers: Vec<(String, serde_json::Value)>,
+}
+
+impl Leftovers {
+    /// The merge patch that lifts the vendor's pause from `object`, when it carries one.
+    fn pause_lift(&self, kind: &ApiResource, object: &DynamicObject) -> Option<serde_json::Value> {
+        let (_, marker) = self.pause_markers.iter().find(|(k, _)| *k == kind.kind)?;
+        let live = serde_json::to_value(object).ok()?;
+        pause::carries(&live, marker).then(|| pause::lift_patch(marker))
+    }
 }
 
 /// What retention achieved.
@@ -163,13 +176,19 @@ pub(crate) async fn apply(
         OnDelete::Detach => {
             for (kind, object) in objects {
                 let refs = object.owner_references();
-                if !refs.iter().any(|r| r.uid == uid) {
+                let lift = leftovers.pause_lift(&kind, &object);
+                let owned = refs.iter().any(|r| r.uid == uid);
+                if !owned && lift.is_none() {
                     continue;
                 }
-                let kept: Vec<_> = refs.iter().filter(|r| r.uid != uid).cloned().collect();
                 let key = key_of(&kind, placement, &object);
                 let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
-                let patch = json!({"metadata": {"ownerReferences": if kept.is_empty() { serde_json::Value::Null } else { json!(kept) }}});
+                let mut patch = lift.unwrap_or_else(|| json!({}));
+                if owned {
+                    let kept: Vec<_> = refs.iter().filter(|r| r.uid != uid).cloned().collect();
+                    patch["metadata"]["ownerReferences"] =
+                        if kept.is_empty() { serde_json::Value::Null } else { json!(kept) };
+                }
                 let patched = api
                     .patch(
                         &key.name,
@@ -207,11 +226,25 @@ pub(crate) async fn apply(
                 return Ok(Outcome::Done);
             }
             for (kind, object) in objects.into_iter().chain(claims) {
+                let key = key_of(&kind, placement, &object);
+                let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
+                // Lifted even from an object already being deleted (by hand): its vendor
+                // finalizes it only once it is no longer paused.
+                if let Some(lift) = leftovers.pause_lift(&kind, &object) {
+                    let params =
+                        PatchParams { field_manager: Some(crate::vendors::MANAGER.to_owned()), ..Default::default() };
+                    match api.patch(&key.name, &params, &Patch::Merge(lift)).await {
+                        Ok(_) => progress.record(),
+                        Err(kube::Error::Api(e)) if e.code == 404 => continue,
+                        Err(source) => {
+                            first_error.get_or_insert(ReconcileError::Api { action: format!("resume {key}"), source });
+                            continue;
+                        }
+                    }
+                }
                 if object.meta().deletion_timestamp.is_some() {
                     continue;
                 }
-                let key = key_of(&kind, placement, &object);
-                let api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &placement.namespace, &kind);
                 match api.delete(&key.name, &DeleteParams::background()).await {
                     Ok(_) => {
                         progress.record();
@@ -276,6 +309,11 @@ pub async fn finalize(
             claims: entry.data_claims(placement),
             backups: entry.backup_records(),
             vendor_secrets: entry.vendor_secrets(placement),
+            pause_markers: entry
+                .kinds()
+                .iter()
+                .filter_map(|k| entry.pause_marker(&k.kind).map(|m| (k.kind.clone(), m)))
+                .collect(),
         };
         // A component that fails does not stop the others' retention in this pass.
         match apply(ctx, wandb, placement, &leftovers, Scope { purged_before: false, keep: &[] }, progress).await {

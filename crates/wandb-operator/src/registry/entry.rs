@@ -31,6 +31,8 @@ pub trait ComponentEntry: Send + Sync {
     fn vendor_secrets(&self, placement: &Placement) -> Vec<String>;
     /// The vendor's backup records, when it takes backups of this component.
     fn backup_records(&self) -> Option<&'static dyn BackupRecords>;
+    /// The vendor's own pause for objects of `kind`.
+    fn pause_marker(&self, kind: &str) -> Option<serde_json::Value>;
     /// Where the component lives, even when its spec is invalid (deletion).
     fn placement_for_deletion(&self, wandb: &WeightsAndBiases) -> Result<Placement, ModelError>;
     /// The component's spec error, if any.
@@ -94,6 +96,10 @@ impl<D: ComponentDescriptor> ComponentEntry for Entry<D> {
 
     fn backup_records(&self) -> Option<&'static dyn BackupRecords> {
         self.vendor.backups().map(|b| b as &dyn BackupRecords)
+    }
+
+    fn pause_marker(&self, kind: &str) -> Option<serde_json::Value> {
+        self.vendor.pause_marker(kind)
     }
 
     fn placement_for_deletion(&self, wandb: &WeightsAndBiases) -> Result<Placement, ModelError> {

@@ -7,6 +7,9 @@ use super::component_list::Registry;
 use crate::api::{State, StatusDetail, WeightsAndBiasesStatus};
 use crate::model::Component;
 
+/// The detail code (and condition type) of a paused component.
+pub const PAUSED: &str = "Paused";
+
 /// A component's readiness as far as the summary cares.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentSummary {
@@ -77,9 +80,38 @@ pub fn summarize(status: &mut WeightsAndBiasesStatus, generation: Option<i64>, p
         let type_ = format!("{}Ready", s.component.display_name());
         conditions.push(condition(&type_, s.ready, reason, message, generation, previous, now));
     }
+    if let Some(paused) = paused_condition(status, generation, previous, now) {
+        conditions.push(paused);
+    }
     status.state = Some(overall);
     status.observed_generation = generation;
     status.conditions = conditions;
+}
+
+/// `Paused`: `True` while the annotation `apps.wandb.com/pause` pauses some component (their
+/// `Paused` details say so), `False` once resumed; absent on a resource never paused.
+fn paused_condition(
+    status: &WeightsAndBiasesStatus,
+    generation: Option<i64>,
+    previous: &[Condition],
+    now: &Time,
+) -> Option<Condition> {
+    let paused: Vec<&str> = Registry::default()
+        .entries()
+        .iter()
+        .filter(|e| e.details(status).iter().any(|d| d.code == PAUSED))
+        .map(|e| e.component().display_name())
+        .collect();
+    let was_paused = previous.iter().any(|c| c.type_ == PAUSED);
+    if paused.is_empty() && !was_paused {
+        return None;
+    }
+    let (reason, message) = if paused.is_empty() {
+        ("Resumed".to_owned(), "no component is paused".to_owned())
+    } else {
+        (PAUSED.to_owned(), format!("paused: {} (each one's Paused detail says how)", paused.join(", ")))
+    };
+    Some(condition(PAUSED, !paused.is_empty(), reason, message, generation, previous, now))
 }
 
 fn condition(

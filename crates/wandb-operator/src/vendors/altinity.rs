@@ -405,6 +405,13 @@ impl Vendor for Altinity {
         ]
     }
 
+    /// Altinity's `spec.suspend` on the installation and the Keeper. A suspended installation
+    /// is not even finalized on deletion, so retention lifts it first.
+    fn pause_marker(&self, kind: &str) -> Option<serde_json::Value> {
+        matches!(kind, "ClickHouseInstallation" | "ClickHouseKeeperInstallation")
+            .then(|| serde_json::json!({"spec": {"suspend": "true"}}))
+    }
+
     fn connection_extras(&self, config: &ClickHouseConfig) -> std::collections::BTreeMap<String, String> {
         let mut extras: std::collections::BTreeMap<String, String> = [
             ("CLICKHOUSE_HTTP_PORT".to_owned(), "8123".to_owned()),

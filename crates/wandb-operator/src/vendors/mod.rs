@@ -13,6 +13,7 @@ pub mod minio_operator;
 mod object_key;
 mod objects;
 pub mod opstree;
+pub mod pause;
 pub mod percona;
 pub mod percona_backup;
 pub mod percona_release;

@@ -304,6 +304,18 @@ impl Vendor for Opstree {
         ]
     }
 
+    /// Opstree's `<kind>.opstreelabs.in/skip-reconcile` (one annotation per kind; Opstree
+    /// still handles a deletion while it skips).
+    fn pause_marker(&self, kind: &str) -> Option<serde_json::Value> {
+        let annotation = match kind {
+            "Redis" => "redis.opstreelabs.in/skip-reconcile",
+            "RedisReplication" => "redisreplication.opstreelabs.in/skip-reconcile",
+            "RedisSentinel" => "redissentinel.opstreelabs.in/skip-reconcile",
+            _ => return None,
+        };
+        Some(super::pause::annotation_true(annotation))
+    }
+
     fn default_images(&self, edition: Edition) -> Vec<String> {
         images(edition).map(str::to_owned).to_vec()
     }

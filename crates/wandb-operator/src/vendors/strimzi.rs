@@ -322,6 +322,12 @@ impl Vendor for Strimzi {
         vec![super::objects::api_resource_of::<Kafka>(), super::objects::api_resource_of::<KafkaNodePool>()]
     }
 
+    /// Strimzi's `strimzi.io/pause-reconciliation` on the Kafka: its node pools are
+    /// reconciled with it, so they pause with it.
+    fn pause_marker(&self, kind: &str) -> Option<serde_json::Value> {
+        (kind == "Kafka").then(|| super::pause::annotation_true("strimzi.io/pause-reconciliation"))
+    }
+
     fn release_source(&self) -> Option<super::release::ReleaseSource> {
         // Strimzi labels no release; its CRD's presence tells an old release from none.
         Some(super::release::ReleaseSource {

@@ -100,6 +100,13 @@ pub trait Vendor: Send + Sync {
     /// to mirror into an air-gapped registry). Images the vendor operator picks itself are not listed.
     fn default_images(&self, edition: crate::model::Edition) -> Vec<String>;
 
+    /// The vendor's own pause for objects of `kind`: the fragment that, merged into such an
+    /// object, stops the vendor operator from reconciling it while it keeps the component
+    /// running; `None` where the vendor has none (a pause that stops the component is not one).
+    fn pause_marker(&self, _kind: &str) -> Option<Value> {
+        None
+    }
+
     /// The vendor's backups of this component, when it takes them.
     fn backups(&self) -> Option<&dyn BackupVendor<Config = Self::Config>> {
         None

@@ -389,6 +389,48 @@ impl Harness {
         self.emulator().request_log().into_iter().skip(from).filter(|r| r.user_agent == OPERATOR_USER_AGENT).collect()
     }
 
+    /// Where the operator's request history stands now, for [`Harness::operator_writes_since`].
+    pub fn request_mark(&self) -> u64 {
+        if self.is_real() { self.operator_audit(0).1 } else { self.emulator().request_log().len() as u64 }
+    }
+
+    /// The operator's writes since `mark` (emulator request log, or the real audit log), as
+    /// `(verb, resource, name)`; writes to its own resource and Events left out.
+    pub fn operator_writes_since(&self, mark: u64) -> Vec<(String, String, String)> {
+        let writes: Vec<(String, String, String)> = if self.is_real() {
+            self.operator_audit(mark)
+                .0
+                .into_iter()
+                .filter(|e| e.is_write())
+                .map(|e| {
+                    let o = e.object_ref.clone().unwrap_or_default();
+                    (e.verb.clone(), o.resource, o.name)
+                })
+                .collect()
+        } else {
+            self.operator_requests(mark as usize)
+                .into_iter()
+                .filter(|r| r.is_write())
+                .map(|r| {
+                    let verb = match r.method.as_str() {
+                        "POST" => "create",
+                        "PUT" => "update",
+                        "PATCH" => "patch",
+                        "DELETE" => "delete",
+                        other => other,
+                    };
+                    // …/namespaces/<ns>/<resource>/<name>[/<subresource>]
+                    let parts: Vec<&str> = r.path.split('/').collect();
+                    let at = parts.iter().position(|p| *p == "namespaces").map_or(parts.len(), |i| i + 2);
+                    let resource = parts.get(at).copied().unwrap_or_default().to_owned();
+                    let name = parts.get(at + 1).copied().unwrap_or_default().to_owned();
+                    (verb.to_owned(), resource, name)
+                })
+                .collect()
+        };
+        writes.into_iter().filter(|(_, resource, _)| resource != "weightsandbiases" && resource != "events").collect()
+    }
+
     /// Stops the vendor simulators (statuses then change only when a test writes them).
     pub fn stop_simulators(&self) {
         self.sim_task.abort();

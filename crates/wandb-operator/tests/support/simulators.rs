@@ -307,6 +307,33 @@ fn opstree_labels(object: &DynamicObject, kind: &str, set: &str) -> Value {
     labels
 }
 
+/// The vendors' own pauses, as the real operators read them: Opstree skips a paused object
+/// but still finalizes its deletion (`internal/controller/*/…_controller.go` at v0.26.0);
+/// Altinity does not even enqueue a suspended installation, deletion included
+/// (`shouldEnqueue`, 0.25.6); Strimzi pauses the Kafka and, with it, its node pools.
+async fn vendor_paused(client: &Client, kind: &ApiResource, object: &DynamicObject, deleting: bool) -> bool {
+    let annotated = |o: &DynamicObject, a: &str| o.annotations().get(a).map(String::as_str) == Some("true");
+    match kind.kind.as_str() {
+        "Redis" => !deleting && annotated(object, "redis.opstreelabs.in/skip-reconcile"),
+        "RedisReplication" => !deleting && annotated(object, "redisreplication.opstreelabs.in/skip-reconcile"),
+        "RedisSentinel" => !deleting && annotated(object, "redissentinel.opstreelabs.in/skip-reconcile"),
+        "ClickHouseInstallation" | "ClickHouseKeeperInstallation" => {
+            matches!(object.data.pointer("/spec/suspend").and_then(Value::as_str), Some("true" | "1" | "yes" | "on"))
+        }
+        "Kafka" => annotated(object, "strimzi.io/pause-reconciliation"),
+        "KafkaNodePool" => {
+            let Some(cluster) = object.labels().get("strimzi.io/cluster") else { return false };
+            let kafkas: Api<DynamicObject> = Api::namespaced_with(
+                client.clone(),
+                &object.namespace().unwrap_or_default(),
+                &ar("kafka.strimzi.io/v1", "Kafka", "kafkas"),
+            );
+            kafkas.get(cluster).await.is_ok_and(|k| annotated(&k, "strimzi.io/pause-reconciliation"))
+        }
+        _ => false,
+    }
+}
+
 async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, controls: &Controls) -> Option<()> {
     let ns = object.namespace()?;
     let name = object.name_any();
@@ -314,6 +341,9 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
     let spec = object.data.get("spec").cloned().unwrap_or(Value::Null);
     let deleting = object.metadata.deletion_timestamp.is_some();
     let failing = controls.failing(&kind.kind);
+    if vendor_paused(client, kind, object, deleting).await {
+        return Some(());
+    }
     match kind.kind.as_str() {
         "PerconaXtraDBCluster" => {
             let size = spec.pointer("/pxc/size").and_then(Value::as_i64).unwrap_or(1);

@@ -1,0 +1,207 @@
+//! Day two (issue 21), on both API servers with the vendor simulators: pausing with the
+//! annotation `apps.wandb.com/pause`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use kube::ResourceExt;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::{Value, json};
+use support::Harness;
+use wandb_operator::api::{PAUSE_ANNOTATION, WeightsAndBiases};
+
+const DEV: &str =
+    "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: dev\n";
+
+async fn annotate_pause(h: &Harness, value: Option<&str>) {
+    let patch = json!({"metadata": {"annotations": {PAUSE_ANNOTATION: value}}});
+    h.wandb_api("apps").patch("wandb", &PatchParams::default(), &Patch::Merge(patch)).await.unwrap();
+}
+
+fn paused_condition(w: &WeightsAndBiases) -> Option<String> {
+    let status = w.status.as_ref()?;
+    status.conditions.iter().find(|c| c.type_ == "Paused").map(|c| c.status.clone())
+}
+
+/// An edit by hand, as `kubectl apply --server-side --force-conflicts` makes it.
+async fn edit_by_hand(api: &Api<DynamicObject>, name: &str, body: Value) {
+    api.patch(name, &PatchParams::apply("someone-by-hand").force(), &Patch::Apply(body)).await.unwrap();
+}
+
+async fn get(api: &Api<DynamicObject>, name: &str, pointer: &str) -> Value {
+    api.get(name).await.unwrap().data.pointer(pointer).cloned().unwrap_or(Value::Null)
+}
+
+fn writes_to<'a>(writes: &'a [(String, String, String)], resource: &str) -> Vec<&'a (String, String, String)> {
+    writes.iter().filter(|(_, r, _)| r == resource).collect()
+}
+
+on_both_backends!(p01_a_paused_component_gets_no_write_and_resuming_corrects_its_drift_once);
+async fn p01_a_paused_component_gets_no_write_and_resuming_corrects_its_drift_once(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    let pxc = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let redis = h.dyn_api("apps", "redis.redis.opstreelabs.in/v1beta2", "Redis", "redis");
+    let chi = h.dyn_api("apps", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations");
+    let redis_image = get(&redis, "wandb-redis", "/spec/kubernetesConfig/image").await;
+    let task_id = get(&chi, "wandb-clickhouse", "/spec/taskID").await;
+    assert!(redis_image.is_string() && task_id.is_string(), "{redis_image} {task_id}");
+
+    // Pause MySQL and Redis: Opstree is paused too (its skip-reconcile annotation), Percona has
+    // no such pause; ClickHouse is not paused.
+    annotate_pause(&h, Some("mysql,redis")).await;
+    h.wait_for("apps", "wandb", "Paused=True", |w| paused_condition(w).as_deref() == Some("True")).await;
+    h.eventually("Opstree paused", || async {
+        redis
+            .get("wandb-redis")
+            .await
+            .unwrap()
+            .annotations()
+            .get("redis.opstreelabs.in/skip-reconcile")
+            .map(String::as_str)
+            == Some("true")
+    })
+    .await;
+    assert_eq!(get(&chi, "wandb-clickhouse", "/spec/suspend").await, Value::Null, "ClickHouse is not paused");
+    let w = h.wandb_api("apps").get("wandb").await.unwrap();
+    let status = w.status.unwrap();
+    let paused_detail = |details: &[wandb_operator::api::StatusDetail]| {
+        details.iter().find(|d| d.code == "Paused").map(|d| d.message.clone())
+    };
+    let mysql = paused_detail(&status.mysql_status.as_ref().unwrap().details).expect("MySQL shows Paused");
+    assert!(mysql.contains("still reconciles"), "{mysql}");
+    let redis_note = paused_detail(&status.redis_status.as_ref().unwrap().details).expect("Redis shows Paused");
+    assert!(redis_note.contains("skip-reconcile"), "{redis_note}");
+    assert!(paused_detail(&status.clickhouse_status.as_ref().unwrap().details).is_none());
+    assert!(status.redis_status.unwrap().ready, "Redis keeps the readiness it had");
+
+    // Edits by hand while paused: none is reverted, nothing is written for MySQL or Redis.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let mark = h.request_mark();
+    edit_by_hand(
+        &pxc,
+        "wandb-mysql",
+        json!({"apiVersion": "pxc.percona.com/v1", "kind": "PerconaXtraDBCluster",
+        "metadata": {"name": "wandb-mysql"}, "spec": {"pxc": {"size": 3}}}),
+    )
+    .await;
+    edit_by_hand(
+        &redis,
+        "wandb-redis",
+        json!({"apiVersion": "redis.redis.opstreelabs.in/v1beta2", "kind": "Redis",
+        "metadata": {"name": "wandb-redis"}, "spec": {"kubernetesConfig": {"image": "quay.io/opstree/redis:by-hand"}}}),
+    )
+    .await;
+    // A control: ClickHouse is not paused, so an edit of it is reverted; once it is, the
+    // operator has reconciled the resource after the edits above.
+    edit_by_hand(
+        &chi,
+        "wandb-clickhouse",
+        json!({"apiVersion": "clickhouse.altinity.com/v1", "kind": "ClickHouseInstallation",
+        "metadata": {"name": "wandb-clickhouse"}, "spec": {"taskID": "by-hand"}}),
+    )
+    .await;
+    h.eventually("the ClickHouse edit reverted", || async {
+        get(&chi, "wandb-clickhouse", "/spec/taskID").await == task_id
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let paused_writes = h.operator_writes_since(mark);
+    assert!(writes_to(&paused_writes, "perconaxtradbclusters").is_empty(), "{paused_writes:#?}");
+    assert!(writes_to(&paused_writes, "redis").is_empty(), "{paused_writes:#?}");
+    assert!(!writes_to(&paused_writes, "clickhouseinstallations").is_empty(), "{paused_writes:#?}");
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/pxc/size").await, json!(3), "the edit by hand stays");
+    assert_eq!(
+        get(&redis, "wandb-redis", "/spec/kubernetesConfig/image").await,
+        json!("quay.io/opstree/redis:by-hand")
+    );
+
+    // Resume: one apply each reverts the drift and lifts Opstree's pause.
+    let mark = h.request_mark();
+    annotate_pause(&h, None).await;
+    h.eventually("drift corrected", || async {
+        get(&pxc, "wandb-mysql", "/spec/pxc/size").await == json!(1)
+            && get(&redis, "wandb-redis", "/spec/kubernetesConfig/image").await == redis_image
+            && !redis
+                .get("wandb-redis")
+                .await
+                .unwrap()
+                .annotations()
+                .contains_key("redis.opstreelabs.in/skip-reconcile")
+    })
+    .await;
+    let w = h.wait_for("apps", "wandb", "Paused=False", |w| paused_condition(w).as_deref() == Some("False")).await;
+    let status = w.status.unwrap();
+    assert!(status.redis_status.unwrap().details.iter().all(|d| d.code != "Paused"));
+    h.wait_ready("apps", "wandb").await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let resumed = h.operator_writes_since(mark);
+    assert_eq!(writes_to(&resumed, "perconaxtradbclusters").len(), 1, "{resumed:#?}");
+    assert_eq!(writes_to(&resumed, "redis").len(), 1, "{resumed:#?}");
+}
+
+on_both_backends!(p02_a_paused_resource_is_still_purged_on_deletion_past_the_vendors_own_pauses);
+async fn p02_a_paused_resource_is_still_purged_on_deletion_past_the_vendors_own_pauses(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", &format!("{DEV}  retentionPolicy:\n    onDelete: purge\n")).await;
+    h.wait_ready("apps", "wandb").await;
+    annotate_pause(&h, Some("true")).await;
+    let kafka = h.dyn_api("apps", "kafka.strimzi.io/v1", "Kafka", "kafkas");
+    let chi = h.dyn_api("apps", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations");
+    h.eventually("every vendor that has a pause is paused", || async {
+        let strimzi =
+            kafka.get("wandb-kafka").await.unwrap().annotations().get("strimzi.io/pause-reconciliation").cloned();
+        strimzi.as_deref() == Some("true") && get(&chi, "wandb-clickhouse", "/spec/suspend").await == json!("true")
+    })
+    .await;
+    let w = h
+        .wait_for("apps", "wandb", "every component Paused", |w| {
+            let Some(s) = &w.status else { return false };
+            let paused = |d: Option<&[wandb_operator::api::StatusDetail]>| {
+                d.is_some_and(|d| d.iter().any(|d| d.code == "Paused"))
+            };
+            paused(s.mysql_status.as_ref().map(|c| c.details.as_slice()))
+                && paused(s.redis_status.as_ref().map(|c| c.details.as_slice()))
+                && paused(s.kafka_status.as_ref().map(|c| c.details.as_slice()))
+                && paused(s.minio_status.as_ref().map(|c| c.details.as_slice()))
+                && paused(s.clickhouse_status.as_ref().map(|c| c.details.as_slice()))
+        })
+        .await;
+    assert_eq!(paused_condition(&w).as_deref(), Some("True"));
+    // Deletion honours the retention policy while paused; Altinity would not finalize a
+    // suspended installation, so the purge lifts the vendors' pauses first.
+    h.wandb_api("apps").delete("wandb", &Default::default()).await.unwrap();
+    h.eventually("resource gone", || async { h.wandb_api("apps").get_opt("wandb").await.unwrap().is_none() }).await;
+    assert!(h.pvcs("apps").await.is_empty(), "PVCs left: {:?}", h.pvcs("apps").await);
+    for (av, kind, plural) in [
+        ("kafka.strimzi.io/v1", "Kafka", "kafkas"),
+        ("redis.redis.opstreelabs.in/v1beta2", "Redis", "redis"),
+        ("clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations"),
+        ("clickhouse-keeper.altinity.com/v1", "ClickHouseKeeperInstallation", "clickhousekeeperinstallations"),
+    ] {
+        assert!(h.names(av, kind, plural, "apps").await.is_empty(), "{kind} left");
+    }
+}
+
+on_both_backends!(p03_a_pause_that_names_something_unknown_pauses_everything_and_warns);
+async fn p03_a_pause_that_names_something_unknown_pauses_everything_and_warns(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    annotate_pause(&h, Some("mysq")).await;
+    let w = h.wait_for("apps", "wandb", "Paused=True", |w| paused_condition(w).as_deref() == Some("True")).await;
+    let status = w.status.unwrap();
+    let kafka = status.kafka_status.unwrap();
+    let detail = kafka.details.iter().find(|d| d.code == "Paused").expect("Kafka is paused too");
+    assert!(detail.message.contains("names mysq") && detail.message.contains("mysql, redis"), "{}", detail.message);
+    let events: Api<k8s_openapi::api::events::v1::Event> = h.api("apps");
+    h.eventually("a Warning event says why", || async {
+        events.list(&Default::default()).await.unwrap().items.iter().any(|e| {
+            e.reason.as_deref() == Some("PauseUnreadable")
+                && e.type_.as_deref() == Some("Warning")
+                && e.note.as_deref().is_some_and(|n| n.contains("names mysq"))
+        })
+    })
+    .await;
+}
