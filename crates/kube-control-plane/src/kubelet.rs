@@ -10,10 +10,15 @@
 //!   scale-down, garbage collection and namespace deletion finish;
 //! - a Pending claim without a volume gets a PersistentVolume pre-bound to it (`claimRef`), which
 //!   the real persistent-volume binder binds; a volume released by its claim is deleted (the
-//!   `Delete` reclaim policy of a dynamic provisioner).
+//!   `Delete` reclaim policy of a dynamic provisioner);
+//! - two StorageClasses: [`EXPANDABLE_CLASS`] (the default, `allowVolumeExpansion: true`) and
+//!   [`FIXED_CLASS`] (no expansion); a bound claim whose request grows (the API server admits
+//!   that only for a class that allows expansion) gets the larger capacity on its volume and in
+//!   its status, as a CSI resizer and the kubelet's file-system resize would give it.
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
@@ -24,6 +29,13 @@ use serde_json::{Value, json};
 pub const NODE: &str = "stand-in-node";
 /// The label on volumes the stand-in provisioner made.
 pub const PROVISIONED_LABEL: &str = "control-plane.test/provisioned";
+
+/// The default StorageClass: volumes grow.
+pub const EXPANDABLE_CLASS: &str = "standard";
+/// A StorageClass whose volumes cannot grow.
+pub const FIXED_CLASS: &str = "fixed";
+/// The provisioner both classes name (the stand-in, not a real one).
+const PROVISIONER: &str = "stand-in.control-plane.test/hostpath";
 
 /// Runs until aborted.
 pub async fn run(client: Client) {
@@ -139,6 +151,20 @@ fn jiff_now() -> String {
     jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Creates (or keeps) the two StorageClasses tests use: [`EXPANDABLE_CLASS`], the default,
+/// and [`FIXED_CLASS`].
+pub async fn ensure_storage_classes(client: &Client) {
+    let classes: Api<StorageClass> = Api::all(client.clone());
+    let params = PatchParams::apply("stand-in-kubelet").force();
+    for (name, default, expands) in [(EXPANDABLE_CLASS, true, true), (FIXED_CLASS, false, false)] {
+        let class = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": name, "annotations": {"storageclass.kubernetes.io/is-default-class": default.to_string()}},
+            "provisioner": PROVISIONER, "allowVolumeExpansion": expands, "reclaimPolicy": "Delete",
+            "volumeBindingMode": "Immediate"});
+        let _ = classes.patch(name, &params, &Patch::Apply(&class)).await;
+    }
+}
+
 async fn claims(client: Client) {
     for_each(Api::<PersistentVolumeClaim>::all(client.clone()), |claim| {
         let client = client.clone();
@@ -149,8 +175,11 @@ async fn claims(client: Client) {
 
 async fn provision(client: &Client, claim: &PersistentVolumeClaim) {
     let Some(spec) = claim.spec.as_ref() else { return };
-    if spec.volume_name.is_some() || claim.metadata.deletion_timestamp.is_some() {
+    if claim.metadata.deletion_timestamp.is_some() {
         return;
+    }
+    if let Some(volume) = &spec.volume_name {
+        return resize(client, claim, volume).await;
     }
     let Some(namespace) = claim.namespace() else { return };
     let name = claim.name_any();
@@ -172,6 +201,41 @@ async fn provision(client: &Client, claim: &PersistentVolumeClaim) {
     let api: Api<PersistentVolume> = Api::all(client.clone());
     let Ok(volume) = serde_json::from_value::<PersistentVolume>(volume) else { return };
     let _ = api.create(&PostParams::default(), &volume).await;
+}
+
+/// A bound claim asking for more than its status has: the volume and the claim's status get
+/// the new size (the resizer's and the kubelet's part of an expansion).
+async fn resize(client: &Client, claim: &PersistentVolumeClaim, volume: &str) {
+    let request = |c: &PersistentVolumeClaim| -> Option<String> {
+        Some(c.spec.as_ref()?.resources.as_ref()?.requests.as_ref()?.get("storage")?.0.clone())
+    };
+    let capacity =
+        claim.status.as_ref().and_then(|s| s.capacity.as_ref()).and_then(|c| c.get("storage")).map(|q| q.0.clone());
+    let (Some(requested), Some(capacity)) = (request(claim), capacity) else { return };
+    if requested == capacity || bytes(&requested) <= bytes(&capacity) {
+        return;
+    }
+    let Some(namespace) = claim.namespace() else { return };
+    let volumes: Api<PersistentVolume> = Api::all(client.clone());
+    let grown = json!({"spec": {"capacity": {"storage": requested}}});
+    if volumes.patch(volume, &PatchParams::default(), &Patch::Merge(&grown)).await.is_err() {
+        return;
+    }
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &namespace);
+    let status = json!({"status": {"capacity": {"storage": requested}}});
+    let _ = claims.patch_status(&claim.name_any(), &PatchParams::default(), &Patch::Merge(&status)).await;
+}
+
+/// A storage quantity in bytes, for the sizes tests use (`Ki`…`Ti` and plain numbers);
+/// `None` for anything else, which is then not resized.
+fn bytes(quantity: &str) -> Option<u128> {
+    let units = [("Ki", 1u128 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30), ("Ti", 1 << 40)];
+    for (suffix, factor) in units {
+        if let Some(number) = quantity.strip_suffix(suffix) {
+            return number.parse::<u128>().ok().map(|n| n * factor);
+        }
+    }
+    quantity.parse().ok()
 }
 
 async fn volumes(client: Client) {

@@ -177,6 +177,8 @@ impl ControlPlane {
         let client = plane.admin_client().await?;
         install_crds(&client, &options.crds).await?;
         plane.start_controller_manager(&binary)?;
+        // Before anything makes a claim: the default class is given at a claim's creation.
+        kubelet::ensure_storage_classes(&client).await;
         plane.kubelet = Some(tokio::spawn(kubelet::run(client)));
         eprintln!(
             "control-plane: ready at {} in {:.1} s ({})",

@@ -181,6 +181,7 @@ pub fn admit_builtin(builtin: Builtin, object: &Value, strict: bool) -> Vec<Fiel
         Builtin::ClusterRole => typed::<k8s_openapi::api::rbac::v1::ClusterRole>(object, strict),
         Builtin::RoleBinding => typed::<k8s_openapi::api::rbac::v1::RoleBinding>(object, strict),
         Builtin::ClusterRoleBinding => typed::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>(object, strict),
+        Builtin::StorageClass => typed::<k8s_openapi::api::storage::v1::StorageClass>(object, strict),
     }
 }
 

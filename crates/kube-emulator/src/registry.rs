@@ -43,6 +43,8 @@ pub enum Builtin {
     RoleBinding,
     /// `rbac.authorization.k8s.io/v1` ClusterRoleBinding.
     ClusterRoleBinding,
+    /// `storage.k8s.io/v1` StorageClass.
+    StorageClass,
 }
 
 /// An additional printer column of a CRD.
@@ -229,6 +231,7 @@ impl Registry {
                 false,
                 ClusterRoleBinding,
             ),
+            builtin("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, &["sc"], false, StorageClass),
             builtin(
                 "apiextensions.k8s.io",
                 "v1",

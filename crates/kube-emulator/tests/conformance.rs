@@ -871,3 +871,44 @@ async fn row24_fault_rate_writes_and_user_agent() {
         assert_eq!(as_agent("operator/1", "POST", Some(widget(&format!("w{i}"), 1))).await, 201, "cleared");
     }
 }
+
+// Row 25 — StorageClasses are served (cluster-scoped) on both; a bound claim's larger request
+// in a class without `allowVolumeExpansion` is refused by the real API server's admission
+// (PersistentVolumeClaimResize) and admitted by the emulator (deviation 12: the product checks
+// the class itself before it grows a claim).
+on_both_backends!(row25_storage_classes_and_the_growth_of_a_claim);
+async fn row25_storage_classes_and_the_growth_of_a_claim(emu: Backend) {
+    const SC: &str = "/apis/storage.k8s.io/v1/storageclasses";
+    let class = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "no-growth"},
+        "provisioner": "example.com/none", "allowVolumeExpansion": false});
+    assert_eq!(post(&emu, SC, class).await.0, 201);
+    let (code, read) = get(&emu, &format!("{SC}/no-growth")).await;
+    assert_eq!((code, read["allowVolumeExpansion"].as_bool()), (200, Some(false)));
+    assert_eq!(get(&emu, "/apis/storage.k8s.io/v1/namespaces/default/storageclasses").await.0, 404, "cluster-scoped");
+    const PVC: &str = "/api/v1/namespaces/default/persistentvolumeclaims";
+    let claim = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "no-growth", "resources": {"requests": {"storage": "1Gi"}}}});
+    assert_eq!(post(&emu, PVC, claim).await.0, 201);
+    if emu.is_real() {
+        // The stand-in kubelet makes a volume for it, which the real binder binds.
+        let mut phase = Value::Null;
+        for _ in 0..300 {
+            phase = get(&emu, &format!("{PVC}/data")).await.1["status"]["phase"].clone();
+            if phase == "Bound" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(phase, "Bound");
+    }
+    let grow = json!({"spec": {"resources": {"requests": {"storage": "2Gi"}}}});
+    let (code, body) = patch(&emu, &format!("{PVC}/data"), "application/merge-patch+json", grow).await;
+    if emu.is_real() {
+        assert_eq!(code, 403, "{body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("storageclass that provisions the pvc must support resize"), "{message}");
+    } else {
+        // Deviation 12.
+        assert_eq!(code, 200, "{body}");
+    }
+}

@@ -205,3 +205,126 @@ async fn p03_a_pause_that_names_something_unknown_pauses_everything_and_warns(h:
     })
     .await;
 }
+
+async fn patch_spec(h: &Harness, spec: Value) {
+    h.wandb_api("apps").patch("wandb", &PatchParams::default(), &Patch::Merge(json!({ "spec": spec }))).await.unwrap();
+}
+
+fn storage_of(w: &WeightsAndBiases, component: &str) -> Option<wandb_operator::api::StorageStatus> {
+    let s = w.status.as_ref()?;
+    match component {
+        "mysql" => s.mysql_status.as_ref()?.storage.clone(),
+        "redis" => s.redis_status.as_ref()?.storage.clone(),
+        "minio" => s.minio_status.as_ref()?.storage.clone(),
+        _ => None,
+    }
+}
+
+fn details_of(w: &WeightsAndBiases, component: &str) -> Vec<wandb_operator::api::StatusDetail> {
+    let Some(s) = w.status.as_ref() else { return vec![] };
+    let status = match component {
+        "mysql" => s.mysql_status.as_ref().map(|c| c.details.clone()),
+        "redis" => s.redis_status.as_ref().map(|c| c.details.clone()),
+        "minio" => s.minio_status.as_ref().map(|c| c.details.clone()),
+        _ => None,
+    };
+    status.unwrap_or_default()
+}
+
+/// A claim's requested size and its capacity.
+async fn claim_sizes(h: &Harness, name: &str) -> (String, Option<String>) {
+    let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> = h.api("apps");
+    let claim = claims.get(name).await.unwrap();
+    let requested = claim.spec.unwrap().resources.unwrap().requests.unwrap()["storage"].0.clone();
+    let capacity = claim.status.and_then(|s| s.capacity).and_then(|c| c.get("storage").map(|q| q.0.clone()));
+    (requested, capacity)
+}
+
+on_both_backends!(s01_a_larger_storage_size_grows_the_claims_and_status_shows_their_capacity);
+async fn s01_a_larger_storage_size_grows_the_claims_and_status_shows_their_capacity(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    let w = h
+        .wait_for("apps", "wandb", "storage reported", |w| {
+            ["mysql", "redis"].iter().all(|c| storage_of(w, c).is_some_and(|s| s.capacity.is_some()))
+        })
+        .await;
+    let mysql = storage_of(&w, "mysql").unwrap();
+    assert_eq!((mysql.capacity.as_deref(), mysql.claims), (Some(mysql.requested.as_str()), 1), "{mysql:?}");
+    let pxc = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/storageScaling").await, Value::Null, "expansion is off until a growth");
+
+    patch_spec(&h, json!({"mysql": {"storageSize": "30Gi"}, "redis": {"storageSize": "40Gi"}})).await;
+    let w = h
+        .wait_for("apps", "wandb", "grown", |w| {
+            let grown = |c: &str, size: &str| {
+                storage_of(w, c).is_some_and(|s| s.requested == size && s.capacity.as_deref() == Some(size))
+            };
+            grown("mysql", "30Gi") && grown("redis", "40Gi")
+        })
+        .await;
+    assert!(details_of(&w, "mysql").iter().all(|d| d.code != "StorageResizing"));
+    // Percona was told to grow its volumes (1.20: storageScaling), and did.
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/storageScaling/enableVolumeScaling").await, json!(true));
+    assert_eq!(claim_sizes(&h, "datadir-wandb-mysql-pxc-0").await, ("30Gi".to_owned(), Some("30Gi".to_owned())));
+    assert_eq!(claim_sizes(&h, "wandb-redis-wandb-redis-0").await, ("40Gi".to_owned(), Some("40Gi".to_owned())));
+    h.wait_ready("apps", "wandb").await;
+}
+
+on_both_backends!(s02_a_claim_whose_storage_class_cannot_expand_refuses_the_growth);
+async fn s02_a_claim_whose_storage_class_cannot_expand_refuses_the_growth(h: Harness) {
+    h.namespace("apps").await;
+    // Redis's claim exists beforehand, in the class that does not expand (its StatefulSet
+    // adopts it by name).
+    let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> = h.api("apps");
+    let claim = serde_json::from_value(json!({"metadata": {"name": "wandb-redis-wandb-redis-0"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": kube_control_plane::kubelet::FIXED_CLASS,
+            "resources": {"requests": {"storage": "10Gi"}}}}))
+    .unwrap();
+    claims.create(&Default::default(), &claim).await.unwrap();
+    if !h.is_real() {
+        let status = json!({"status": {"phase": "Bound", "capacity": {"storage": "10Gi"}}});
+        claims
+            .patch_status("wandb-redis-wandb-redis-0", &PatchParams::default(), &Patch::Merge(&status))
+            .await
+            .unwrap();
+    }
+    h.apply_yaml("apps", &DEV.replace("size: dev\n", "size: dev\n  redis:\n    storageSize: 10Gi\n")).await;
+    h.wait_ready("apps", "wandb").await;
+    patch_spec(&h, json!({"redis": {"storageSize": "20Gi"}})).await;
+    let w = h
+        .wait_for("apps", "wandb", "growth refused", |w| {
+            details_of(w, "redis").iter().any(|d| d.code == "StorageExpansionUnsupported")
+        })
+        .await;
+    let refusal = details_of(&w, "redis").into_iter().find(|d| d.code == "StorageExpansionUnsupported").unwrap();
+    assert!(
+        refusal.message.contains("StorageClass fixed") && refusal.message.contains("allowVolumeExpansion"),
+        "{}",
+        refusal.message
+    );
+    let redis = h.dyn_api("apps", "redis.redis.opstreelabs.in/v1beta2", "Redis", "redis");
+    let applied = get(&redis, "wandb-redis", "/spec/storage/volumeClaimTemplate/spec/resources/requests/storage").await;
+    assert_eq!(applied, json!("10Gi"), "nothing applied");
+    assert_eq!(claim_sizes(&h, "wandb-redis-wandb-redis-0").await.0, "10Gi");
+    assert!(w.status.unwrap().mysql_status.unwrap().ready, "the other components are not held");
+}
+
+on_both_backends!(s03_minio_refuses_to_grow_and_says_what_to_do);
+async fn s03_minio_refuses_to_grow_and_says_what_to_do(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    let tenant = h.dyn_api("apps", "minio.min.io/v2", "Tenant", "tenants");
+    let pointer = "/spec/pools/0/volumeClaimTemplate/spec/resources/requests/storage";
+    let before = get(&tenant, "wandb-minio", pointer).await;
+    patch_spec(&h, json!({"minio": {"storageSize": "500Gi"}})).await;
+    let w = h
+        .wait_for("apps", "wandb", "growth refused", |w| {
+            details_of(w, "minio").iter().any(|d| d.code == "StorageExpansionUnsupported")
+        })
+        .await;
+    let refusal = details_of(&w, "minio").into_iter().find(|d| d.code == "StorageExpansionUnsupported").unwrap();
+    assert!(refusal.message.contains("external S3"), "{}", refusal.message);
+    assert_eq!(get(&tenant, "wandb-minio", pointer).await, before, "nothing applied");
+}

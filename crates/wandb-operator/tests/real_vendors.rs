@@ -332,6 +332,20 @@ async fn rv04_percona_takes_small_mysql_and_makes_what_we_name() {
         "Percona's errors beyond reading Pod logs:\n{}",
         errors.join("\n")
     );
+
+    // Purge with the real Percona running: the cluster goes (no finalizer of Percona's holds
+    // it: we ask for none), then its claims and the Secrets it made.
+    patch_spec(&h, json!({"mysql": {"enabled": false}})).await;
+    h.eventually("mysql purged", || async {
+        pxc.get_opt("wandb-mysql").await.unwrap().is_none()
+            && !h.pvcs("apps").await.iter().any(|c| c.starts_with("datadir-wandb-mysql-pxc-"))
+            && h.secret_data("apps", "wandb-mysql-secrets").await.is_none()
+    })
+    .await;
+    h.wait_for("apps", "wandb", "mysql Offline", |w| {
+        w.status.as_ref().and_then(|s| s.mysql_status.as_ref()).is_some_and(|m| m.state == State::Offline)
+    })
+    .await;
     assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
 }
 
@@ -443,5 +457,73 @@ async fn rv06_altinity_keeps_a_suspended_installation_until_the_purge_lifts_it()
         !h.pvcs("apps").await.iter().any(|c| c.starts_with("data-chi-wandb-clickhouse-"))
     })
     .await;
+    assert!(altinity.exited().is_none(), "the operator exited: {}", altinity.log_text());
+}
+
+fn storage_capacity(w: &WeightsAndBiases, clickhouse: bool) -> Option<(String, Option<String>)> {
+    let s = w.status.as_ref()?;
+    let storage = if clickhouse {
+        s.clickhouse_status.as_ref()?.storage.as_ref()?
+    } else {
+        s.redis_status.as_ref()?.storage.as_ref()?
+    };
+    Some((storage.requested.clone(), storage.capacity.clone()))
+}
+
+/// The claim's requested size.
+async fn claim_request(h: &Harness, name: &str) -> String {
+    let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> = h.api("apps");
+    claims.get(name).await.unwrap().spec.unwrap().resources.unwrap().requests.unwrap()["storage"].0.clone()
+}
+
+/// Opstree grows the claims of a `Redis` whose storage grew (it patches them itself: our
+/// simulator's claim), the real API server admits it for the expandable default class, and
+/// the status reports the new capacity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv07_opstree_grows_the_claims_when_the_storage_size_grows() {
+    let mut h = Harness::real_with_vendors(&[OPSTREE]).await;
+    h.namespace("apps").await;
+    let Some(mut opstree) = vendor_operators::opstree(&h, &h.ns("apps")) else { return };
+    h.start_operator();
+    h.apply_yaml("apps", &only("redis", "dev")).await;
+    let w =
+        h.wait_for("apps", "wandb", "capacity", |w| storage_capacity(w, false).is_some_and(|(_, c)| c.is_some())).await;
+    let (requested, capacity) = storage_capacity(&w, false).unwrap();
+    assert_eq!(capacity.as_deref(), Some(requested.as_str()));
+    patch_spec(&h, json!({"redis": {"storageSize": "60Gi"}})).await;
+    h.wait_for("apps", "wandb", "grown", |w| {
+        storage_capacity(w, false) == Some(("60Gi".to_owned(), Some("60Gi".to_owned())))
+    })
+    .await;
+    assert_eq!(claim_request(&h, "wandb-redis-wandb-redis-0").await, "60Gi");
+    let log = opstree.log_text();
+    assert!(log.contains("resized pvc"), "Opstree resized the claim itself:\n{log}");
+    assert!(opstree.exited().is_none(), "the operator exited: {log}");
+}
+
+/// Altinity grows each host's claim when the installation's volume claim template grows
+/// (`reconcilePVC` enlarges requests, with the StatefulSet provisioner we keep), and the
+/// status reports the new capacity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv08_altinity_grows_the_claims_when_the_storage_size_grows() {
+    let mut h = Harness::real_with_vendors(&ALTINITY).await;
+    h.namespace("apps").await;
+    let Some(mut altinity) = vendor_operators::altinity(&h, &h.ns("apps"), 5) else { return };
+    h.start_operator();
+    h.apply_yaml("apps", &only("clickhouse", "dev")).await;
+    let w = h
+        .wait_for_within("apps", "wandb", "capacity", 300, |w| {
+            storage_capacity(w, true).is_some_and(|(_, c)| c.is_some())
+        })
+        .await;
+    let (requested, capacity) = storage_capacity(&w, true).unwrap();
+    assert_eq!(capacity.as_deref(), Some(requested.as_str()));
+    patch_spec(&h, json!({"clickhouse": {"storageSize": "70Gi"}})).await;
+    h.wait_for_within("apps", "wandb", "grown and Ready", 300, |w| {
+        storage_capacity(w, true) == Some(("70Gi".to_owned(), Some("70Gi".to_owned())))
+            && clickhouse_state(w) == Some(State::Ready)
+    })
+    .await;
+    assert_eq!(claim_request(&h, "data-chi-wandb-clickhouse-weave-0-0-0").await, "70Gi");
     assert!(altinity.exited().is_none(), "the operator exited: {}", altinity.log_text());
 }

@@ -114,9 +114,40 @@ fn rendered_objects_validate_against_the_real_vendor_crds() {
                 }
                 let checked = check(&objects, &crds, &format!("{what} ({edition} edition) with {releases:?}"));
                 assert!(checked > 0, "{what}: nothing checked against {releases:?}");
+                // What the reconciler merges in: the vendors' own pauses, and Percona's volume
+                // expansion as the installed release names it.
+                let marked = with_markers(&objects, &vendors, releases);
+                check(&marked, &crds, &format!("{what} ({edition} edition, paused and growing) with {releases:?}"));
             }
         }
     }
+}
+
+/// `objects` with every pause marker and expansion marker their kind has merged in.
+fn with_markers(objects: &[Value], vendors: &Registry, releases: &[&str]) -> Vec<Value> {
+    use wandb_operator::vendors::{Release, fragment};
+    let installed = releases.iter().find_map(|r| r.strip_prefix("percona-xtradb-cluster/")).and_then(Release::parse);
+    let mut marked_any = (false, false);
+    let marked = objects
+        .iter()
+        .map(|object| {
+            let kind = object["kind"].as_str().unwrap_or_default();
+            let mut object = object.clone();
+            for entry in vendors.entries() {
+                if let Some(marker) = entry.pause_marker(kind) {
+                    fragment::merge(&mut object, &marker);
+                    marked_any.0 = true;
+                }
+            }
+            if let Some(marker) = vendors.mysql.expansion_marker(kind, installed) {
+                fragment::merge(&mut object, &marker);
+                marked_any.1 = true;
+            }
+            object
+        })
+        .collect();
+    assert!(marked_any.0, "no pause marker checked");
+    marked
 }
 
 /// Whether the operator writes the MySQL objects of `edition` when the Percona release of

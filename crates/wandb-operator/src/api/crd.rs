@@ -7,7 +7,7 @@ pub const GROUP: &str = "apps.wandb.com";
 /// The finalizer the operator keeps on every `WeightsAndBiases` it manages.
 pub const FINALIZER: &str = "apps.wandb.com/cleanup";
 /// The annotation that pauses the operator's writes for the whole resource (`"true"`) or for
-/// the components it lists (`"mysql,redis"`); see `docs/operations.md`, "Pause".
+/// the components it lists (`"mysql,kafka"`); see `docs/operations.md`, "Pause".
 pub const PAUSE_ANNOTATION: &str = "apps.wandb.com/pause";
 /// Finalizers left by older operator builds; removed so that deletion never hangs on them.
 pub const LEGACY_FINALIZERS: [&str; 4] =

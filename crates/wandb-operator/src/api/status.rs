@@ -162,6 +162,23 @@ pub struct ComponentStatus<C> {
     /// Backups and restores (MySQL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<super::backup::BackupStatus>,
+    /// A managed component's data volumes: the size asked for and what its claims have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<StorageStatus>,
+}
+
+/// A managed component's data volumes. Read from its claims when the component first becomes
+/// ready and while a size change is under way, not in steady state.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct StorageStatus {
+    /// The size each data volume is asked to have (`storageSize`, as applied).
+    pub requested: String,
+    /// The smallest capacity among the component's claims, as the cluster reports it (absent
+    /// until every claim reports one). Below `requested` while volumes grow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<String>,
+    /// How many data claims the component has.
+    pub claims: u32,
 }
 
 impl<C> Default for ComponentStatus<C> {
@@ -176,6 +193,7 @@ impl<C> Default for ComponentStatus<C> {
             credentials_secret: None,
             connection_secret: None,
             backup: None,
+            storage: None,
         }
     }
 }

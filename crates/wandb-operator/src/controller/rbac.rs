@@ -40,9 +40,10 @@ const OWN_RULES: &[Rule] = &[
         group: "",
         resources: &["persistentvolumeclaims"],
         verbs: &["list", "delete"],
-        why: "purge lists and deletes a component's claims (never watched)",
+        why: "purge lists and deletes a component's claims; status lists their capacity and a storage increase their StorageClasses (never watched)",
         resource_names: &[],
     },
+    STORAGE_CLASS_RULE,
     Rule {
         group: "",
         resources: &["configmaps"],
@@ -88,6 +89,20 @@ pub const CRD_METADATA_RULE: Rule = Rule {
     why: "read which vendor operator release is installed (the metadata of its CRDs: labels and annotations)",
     resource_names: &[],
 };
+
+/// Reading StorageClasses by name: a storage increase is applied only if the claims' classes
+/// allow volume expansion. Cluster-scoped, like [`CRD_METADATA_RULE`].
+pub const STORAGE_CLASS_RULE: Rule = Rule {
+    group: "storage.k8s.io",
+    resources: &["storageclasses"],
+    verbs: &["get"],
+    why: "a storage increase is applied only if the claims' StorageClasses allow volume expansion (read by name)",
+    resource_names: &[],
+};
+
+/// The rules on cluster-scoped kinds: a namespace-scoped install grants them with a
+/// ClusterRole of their own.
+pub const CLUSTER_SCOPED_RULES: [Rule; 2] = [CRD_METADATA_RULE, STORAGE_CLASS_RULE];
 
 /// Leader election, in the operator's namespace only.
 pub const LEASE_RULE: Rule = Rule {

@@ -9,6 +9,7 @@ use super::context::{Context, Progress};
 use super::error::ReconcileError;
 use super::pipeline::reconcile_component;
 use super::status_write::{self, detail};
+use super::storage;
 use crate::api::{ComponentStatus, State, WeightsAndBiases, WeightsAndBiasesStatus};
 use crate::model::{self, ComponentDescriptor, Pause, Plan, Resolution};
 use crate::registry::summary::summaries;
@@ -99,7 +100,11 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &P
     let Gathered { status, failure, external } = gathered;
     let next = status_write::fold(&ctx.registry, wandb, &previous, status);
     let summaries = summaries(&next);
-    let converging = summaries.iter().any(|s| !s.ready && s.state != State::Offline && s.state != State::Error);
+    // Claims are not watched: while volumes grow, the resource is checked again on the
+    // progress interval.
+    let resizing = ctx.registry.entries().iter().any(|e| e.details(&next).iter().any(|d| d.code == storage::RESIZING));
+    let converging =
+        resizing || summaries.iter().any(|s| !s.ready && s.state != State::Offline && s.state != State::Error);
     for s in &summaries {
         ctx.observer.component_ready(
             &wandb.namespace().unwrap_or_default(),
@@ -151,6 +156,7 @@ fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>
         credentials_secret: previous.and_then(|p| p.credentials_secret.clone()),
         connection_secret: previous.and_then(|p| p.connection_secret.clone()),
         backup: previous.and_then(|p| p.backup.clone()),
+        storage: previous.and_then(|p| p.storage.clone()),
         last_reconciled: None,
     }
 }

@@ -212,6 +212,7 @@ pub(crate) async fn reconcile<D: ComponentDescriptor>(
         credentials_secret: config.service.credentials_secret(),
         connection_secret,
         backup: None,
+        storage: None,
     })
 }
 

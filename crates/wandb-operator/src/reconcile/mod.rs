@@ -27,6 +27,7 @@ pub mod releases;
 mod resource;
 mod retention;
 mod status_write;
+mod storage;
 mod version_check;
 mod version_query;
 

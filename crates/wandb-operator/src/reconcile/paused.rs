@@ -16,7 +16,7 @@ use crate::api::{ComponentStatus, PAUSE_ANNOTATION, State, StatusDetail, Weights
 use crate::model::{ComponentDescriptor, Pause, Placed};
 use crate::registry::VendorOf;
 use crate::registry::summary::PAUSED;
-use crate::vendors::{Desired, pause};
+use crate::vendors::{Desired, fragment};
 
 /// How a paused managed component was held.
 pub(crate) struct Held<K> {
@@ -46,11 +46,11 @@ pub(crate) async fn hold<D: ComponentDescriptor>(
             vendor_pause: None,
         });
     }
-    let self_pausing = pause::mark_paused(&mut desired, |kind| vendor.pause_marker(kind));
+    let self_pausing = fragment::mark_paused(&mut desired, |kind| vendor.pause_marker(kind));
     let mut described = Vec::new();
     for object in &desired.objects {
         let Some(marker) = vendor.pause_marker(&object.key.kind) else { continue };
-        described.push(pause::describe(&marker));
+        described.push(fragment::describe(&marker));
         let Some(live) = ctx
             .caches
             .get(&object.key)
@@ -58,14 +58,14 @@ pub(crate) async fn hold<D: ComponentDescriptor>(
         else {
             continue;
         };
-        if pause::carries(&serde_json::to_value(&*live).unwrap_or_default(), &marker) {
+        if fragment::carries(&serde_json::to_value(&*live).unwrap_or_default(), &marker) {
             continue;
         }
         // The whole object is applied (with its marker): a partial apply by our field manager
         // would give up every field it leaves out.
         apply_object(ctx, object, wandb).await?;
         progress.record();
-        let note = format!("paused {}: set {}", object.key, pause::describe(&marker));
+        let note = format!("paused {}: set {}", object.key, fragment::describe(&marker));
         ctx.event(wandb, EventType::Normal, "Paused", note, Some(&object.key)).await;
     }
     described.dedup();
@@ -77,6 +77,7 @@ pub(crate) async fn hold<D: ComponentDescriptor>(
         let mut status = vendor.observe(config, &observed, previous.is_some_and(|p| p.ready));
         status.connection_secret = previous.and_then(|p| p.connection_secret.clone());
         status.backup = previous.and_then(|p| p.backup.clone());
+        status.storage = previous.and_then(|p| p.storage.clone());
         status
     };
     let vendor_pause = self_pausing.then(|| format!("{} ({})", vendor.name(), described.join("; ")));

@@ -16,7 +16,7 @@ use super::error::ReconcileError;
 use super::guards::{self, Guarded};
 use super::retention::{self, Leftovers};
 use super::status_write::{detail, not_owned};
-use super::{backups_step, edition, external_check, paused, version_check};
+use super::{backups_step, edition, external_check, paused, storage, version_check};
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases};
 use crate::model::{ComponentDescriptor, ModelError, Placed, Placement, Plan, Resolution};
 use crate::registry::VendorOf;
@@ -169,7 +169,7 @@ async fn managed<'a, D: ComponentDescriptor>(
     previous: Option<&ComponentStatus<D::Connection>>,
     progress: &Progress,
 ) -> Result<(Cow<'a, D::Config>, ComponentStatus<D::Connection>), ReconcileError> {
-    let (config, desired, upgrade) = match prepare::<D>(ctx, vendor, resolution, latest)? {
+    let (config, mut desired, upgrade) = match prepare::<D>(ctx, vendor, resolution, latest)? {
         Prepared::Blocked(config, status) => return Ok((config, *status)),
         Prepared::Built { config, desired, upgrade } => (config, desired, upgrade),
     };
@@ -180,6 +180,10 @@ async fn managed<'a, D: ComponentDescriptor>(
             Guarded::Blocked(details) => return Ok((config, blocked(details))),
             Guarded::Checked { refusals } => refusals,
         };
+    if refusals.is_empty() {
+        refusals = storage::check_growth::<D>(ctx, vendor, placement, &mut desired).await?;
+    }
+    let applied_size = storage::applied_size(ctx, &desired, !refusals.is_empty());
     let mut observed: Observed = if refusals.is_empty() {
         apply_desired(ctx, wandb, &desired, progress).await?
     } else {
@@ -192,6 +196,8 @@ async fn managed<'a, D: ComponentDescriptor>(
         .details
         .extend(version_check::below_minimum(ctx, wandb, component, status.version.as_deref(), previous).await);
     status.details.extend(upgrade);
+    let previous_storage = previous.and_then(|p| p.storage.as_ref());
+    storage::status::<D>(ctx, vendor, placement, applied_size, &mut status, previous_storage).await?;
     if refusals.is_empty() {
         publish_connection::<D>(ctx, wandb, vendor, &config, &mut status, &mut refusals, progress).await?;
     }

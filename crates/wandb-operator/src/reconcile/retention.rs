@@ -17,7 +17,7 @@ use super::error::ReconcileError;
 use super::{finalizers, status_write};
 use crate::api::{ComponentStatus, OnDelete, State, StatusDetail, WeightsAndBiases};
 use crate::model::Placement;
-use crate::vendors::{BackupRecords, ClaimMatcher, ObjectKey, api_resource_of, pause};
+use crate::vendors::{BackupRecords, ClaimMatcher, ObjectKey, api_resource_of, fragment};
 
 /// What a component left in the cluster when it was managed: what retention acts on.
 pub(crate) struct Leftovers {
@@ -41,7 +41,7 @@ impl Leftovers {
     fn pause_lift(&self, kind: &ApiResource, object: &DynamicObject) -> Option<serde_json::Value> {
         let (_, marker) = self.pause_markers.iter().find(|(k, _)| *k == kind.kind)?;
         let live = serde_json::to_value(object).ok()?;
-        pause::carries(&live, marker).then(|| pause::lift_patch(marker))
+        fragment::carries(&live, marker).then(|| fragment::lift_patch(marker))
     }
 }
 

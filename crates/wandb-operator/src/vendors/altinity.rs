@@ -468,6 +468,14 @@ impl Vendor for Altinity {
         }
     }
 
+    /// The server's claims only: Keeper's are sized by its own profile.
+    fn storage_claims(&self, placement: &Placement) -> super::objects::ClaimMatcher {
+        super::objects::ClaimMatcher {
+            prefixes: vec![format!("data-chi-{}-", placement.object_name())],
+            labels: vec![],
+        }
+    }
+
     fn applied_version(&self, config: &ClickHouseConfig) -> Option<String> {
         meta::image_version(&server_image(config))
     }

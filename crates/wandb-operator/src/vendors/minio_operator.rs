@@ -203,6 +203,12 @@ impl Vendor for MinioOperator {
         vec![super::objects::api_resource_of::<Tenant>()]
     }
 
+    fn storage_growth(&self) -> Result<(), &'static str> {
+        Err(
+            "the MinIO operator cannot grow a pool's volumes (a tenant's pools are fixed once created, and the operator is archived upstream): move the data to external S3-compatible storage (recommended), or add a pool to the Tenant by hand",
+        )
+    }
+
     fn connection_extras(&self, config: &MinioConfig) -> std::collections::BTreeMap<String, String> {
         [
             ("MINIO_BUCKET".to_owned(), BUCKET.to_owned()),

@@ -8,12 +8,12 @@
 mod access_rule;
 pub mod altinity;
 pub mod connection_secret;
+pub mod fragment;
 mod meta;
 pub mod minio_operator;
 mod object_key;
 mod objects;
 pub mod opstree;
-pub mod pause;
 pub mod percona;
 pub mod percona_backup;
 pub mod percona_release;

@@ -313,7 +313,7 @@ impl Vendor for Opstree {
             "RedisSentinel" => "redissentinel.opstreelabs.in/skip-reconcile",
             _ => return None,
         };
-        Some(super::pause::annotation_true(annotation))
+        Some(super::fragment::annotation_true(annotation))
     }
 
     fn default_images(&self, edition: Edition) -> Vec<String> {

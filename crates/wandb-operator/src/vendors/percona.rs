@@ -352,6 +352,9 @@ fn configuration(config: &MySqlConfig) -> Option<String> {
     })
 }
 
+/// The first Percona release with `spec.storageScaling`.
+const STORAGE_SCALING_MINIMUM: Release = Release::new(1, 20, 0);
+
 impl Vendor for Percona {
     type Config = MySqlConfig;
     type Connection = MySqlConnection;
@@ -448,6 +451,20 @@ impl Vendor for Percona {
 
     fn default_images(&self, edition: Edition) -> Vec<String> {
         release(edition).images().map(str::to_owned).to_vec()
+    }
+
+    /// Percona grows its claims only when told: `storageScaling.enableVolumeScaling` from
+    /// 1.20, `enableVolumeExpansion` before (deprecated in 1.20). No pause marker: its
+    /// `spec.pause` stops the cluster.
+    fn expansion_marker(&self, kind: &str, installed: Option<Release>) -> Option<serde_json::Value> {
+        if kind != "PerconaXtraDBCluster" {
+            return None;
+        }
+        Some(if installed.is_some_and(|r| r < STORAGE_SCALING_MINIMUM) {
+            serde_json::json!({"spec": {"enableVolumeExpansion": true}})
+        } else {
+            serde_json::json!({"spec": {"storageScaling": {"enableVolumeScaling": true}}})
+        })
     }
 
     fn backups(&self) -> Option<&dyn super::vendor::BackupVendor<Config = MySqlConfig>> {

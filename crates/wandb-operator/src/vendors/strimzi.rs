@@ -325,7 +325,7 @@ impl Vendor for Strimzi {
     /// Strimzi's `strimzi.io/pause-reconciliation` on the Kafka: its node pools are
     /// reconciled with it, so they pause with it.
     fn pause_marker(&self, kind: &str) -> Option<serde_json::Value> {
-        (kind == "Kafka").then(|| super::pause::annotation_true("strimzi.io/pause-reconciliation"))
+        (kind == "Kafka").then(|| super::fragment::annotation_true("strimzi.io/pause-reconciliation"))
     }
 
     fn release_source(&self) -> Option<super::release::ReleaseSource> {

@@ -39,6 +39,13 @@ pub trait Vendor: Send + Sync {
     /// The component's data claims, found by the vendor's naming and labels.
     fn data_claims(&self, placement: &crate::model::Placement) -> ClaimMatcher;
 
+    /// The claims whose size the storage size sets (the status reports their capacity, a
+    /// growth checks their StorageClasses): the data claims unless some of them are sized
+    /// otherwise (Altinity's Keeper).
+    fn storage_claims(&self, placement: &crate::model::Placement) -> ClaimMatcher {
+        self.data_claims(placement)
+    }
+
     /// Secrets the vendor makes for the component, by name (a purge deletes them).
     fn vendor_secrets(&self, _placement: &crate::model::Placement) -> Vec<String> {
         Vec::new()
@@ -104,6 +111,19 @@ pub trait Vendor: Send + Sync {
     /// object, stops the vendor operator from reconciling it while it keeps the component
     /// running; `None` where the vendor has none (a pause that stops the component is not one).
     fn pause_marker(&self, _kind: &str) -> Option<Value> {
+        None
+    }
+
+    /// Whether the vendor operator grows the component's volumes when its storage size grows
+    /// (given a StorageClass that allows expansion); `Err` says why it cannot and what to do.
+    fn storage_growth(&self) -> Result<(), &'static str> {
+        Ok(())
+    }
+
+    /// The fragment that turns the vendor's own volume expansion on for objects of `kind`, in
+    /// the `installed` release (`None`: the newest we support); merged from the first storage
+    /// increase on and kept. `None` where the vendor grows volumes without being told.
+    fn expansion_marker(&self, _kind: &str, _installed: Option<Release>) -> Option<Value> {
         None
     }
 

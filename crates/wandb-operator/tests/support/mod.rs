@@ -236,6 +236,9 @@ impl Harness {
         emulator.register_crd(&serde_json::to_value(wandb_operator::api::crd()).unwrap()).unwrap();
         register_vendor_crds(&emulator, skip);
         let client = Client::new(emulator.service(), "default");
+        // The classes the real control plane has (the emulator gives claims no default class:
+        // the simulators name it).
+        kube_control_plane::kubelet::ensure_storage_classes(&client).await;
         let sims = Arc::new(simulators::Controls::default());
         let sim_task = tokio::spawn(simulators::run(client.clone(), sims.clone()));
         let backend = Backend::Emulated(emulator);

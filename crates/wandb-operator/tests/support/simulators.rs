@@ -22,6 +22,7 @@ use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
 use super::api_resource as ar;
+use wandb_operator::model::Quantity;
 
 /// What tests can tell the simulators.
 #[derive(Default)]
@@ -149,10 +150,68 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn ensure_pvc(client: &Client, namespace: &str, name: &str, labels: Value) {
+/// A claim template of a vendor's StatefulSet: its name, labels and size.
+pub(crate) struct ClaimTemplate {
+    name: String,
+    labels: Value,
+    size: String,
+}
+
+fn claim_template(name: impl Into<String>, labels: Value, size: &str) -> ClaimTemplate {
+    ClaimTemplate { name: name.into(), labels, size: size.to_owned() }
+}
+
+/// The size at `pointer` in a vendor object's spec (`1Gi` when it names none).
+fn size_at(spec: &Value, pointer: &str) -> String {
+    spec.pointer(pointer).and_then(Value::as_str).unwrap_or("1Gi").to_owned()
+}
+
+/// On the emulator, the claim a StatefulSet would make: with the default StorageClass (which
+/// the real API server's admission names) and, bound at once, its capacity.
+async fn ensure_pvc(client: &Client, namespace: &str, name: &str, template: &ClaimTemplate) {
     let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
-    let pvc = serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})).unwrap();
-    let _ = api.create(&PostParams::default(), &pvc).await;
+    let pvc = serde_json::from_value(json!({"metadata": {"name": name, "labels": template.labels},
+        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": kube_control_plane::kubelet::EXPANDABLE_CLASS,
+            "resources": {"requests": {"storage": template.size}}}}))
+    .unwrap();
+    if api.create(&PostParams::default(), &pvc).await.is_ok() {
+        let status = json!({"status": {"phase": "Bound", "capacity": {"storage": template.size}}});
+        let _ = api.patch_status(name, &PatchParams::default(), &Patch::Merge(&status)).await;
+    }
+}
+
+/// Grows the set's claims to their template's size, as the vendors do when the storage size
+/// grows (the real API server refuses it unless the claim's class allows expansion; the
+/// stand-in kubelet then gives the volume its size). On the emulator the capacity follows at
+/// once.
+async fn grow_claims(
+    client: &Client,
+    controls: &Controls,
+    namespace: &str,
+    set: &str,
+    replicas: i64,
+    templates: &[ClaimTemplate],
+) {
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+    for i in 0..replicas {
+        for template in templates {
+            let name = format!("{}-{set}-{i}", template.name);
+            let Ok(claim) = api.get(&name).await else { continue };
+            let requested = claim.spec.as_ref().and_then(|s| s.resources.as_ref()).and_then(|r| r.requests.as_ref());
+            let requested = requested.and_then(|r| r.get("storage")).map(|q| q.0.clone()).unwrap_or_default();
+            let (Ok(wanted), Ok(have)) = (Quantity::parse(&template.size), Quantity::parse(&requested)) else {
+                continue;
+            };
+            if wanted <= have {
+                continue;
+            }
+            let grown = json!({"spec": {"resources": {"requests": {"storage": template.size}}}});
+            if api.patch(&name, &PatchParams::default(), &Patch::Merge(&grown)).await.is_ok() && !controls.real {
+                let status = json!({"status": {"capacity": {"storage": template.size}}});
+                let _ = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&status)).await;
+            }
+        }
+    }
 }
 
 /// Percona creates `<secretsName>` (default `<cluster>-secrets`) with a password per system
@@ -258,31 +317,36 @@ async fn workload(
     set: &str,
     replicas: i64,
     (owner, kind, set_labels): (&DynamicObject, &ApiResource, &Value),
-    templates: &[(String, Value)],
+    templates: &[ClaimTemplate],
 ) -> bool {
     if !controls.real {
         for i in 0..replicas {
-            for (template, labels) in templates {
-                ensure_pvc(client, namespace, &format!("{template}-{set}-{i}"), labels.clone()).await;
+            for template in templates {
+                ensure_pvc(client, namespace, &format!("{}-{set}-{i}", template.name), template).await;
             }
         }
         return true;
     }
-    let claims: Vec<Value> = templates
-        .iter()
-        .map(|(template, labels)| {
-            json!({"metadata": {"name": template, "labels": labels},
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
-        })
-        .collect();
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &ar("apps/v1", "StatefulSet", "statefulsets"));
+    // A StatefulSet's claim templates cannot change: an existing set keeps its own.
+    let existing =
+        api.get_opt(set).await.ok().flatten().and_then(|s| s.data.pointer("/spec/volumeClaimTemplates").cloned());
+    let claims = existing.unwrap_or_else(|| {
+        templates
+            .iter()
+            .map(|t| {
+                json!({"metadata": {"name": t.name, "labels": t.labels},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": t.size}}}})
+            })
+            .collect()
+    });
     let body = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
         "metadata": {"name": set, "labels": set_labels, "ownerReferences": [{"apiVersion": kind.api_version, "kind": kind.kind, "name": owner.name_any(), "uid": owner.metadata.uid, "controller": true}]},
         "spec": {"replicas": replicas, "serviceName": set, "podManagementPolicy": "Parallel",
             "selector": {"matchLabels": {"simulator.test/set": set}},
             "template": {"metadata": {"labels": {"simulator.test/set": set}}, "spec": {"containers": [{"name": "main", "image": "stand-in"}]}},
             "volumeClaimTemplates": claims}});
-    let api: Api<DynamicObject> =
-        Api::namespaced_with(client.clone(), namespace, &ar("apps/v1", "StatefulSet", "statefulsets"));
     let params = PatchParams::apply(&format!("{}-simulator", kind.kind.to_lowercase())).force();
     let Ok(applied) = api.patch(set, &params, &Patch::Apply(&body)).await else { return false };
     let generation = applied.metadata.generation.unwrap_or(1);
@@ -371,10 +435,19 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                         .await;
                 }
             }
-            let templates = [("datadir".to_owned(), json!({"app.kubernetes.io/instance": name}))];
-            if !workload(client, controls, &ns, &format!("{name}-pxc"), size, (object, kind, &json!({})), &templates)
-                .await
-            {
+            let storage = size_at(&spec, "/pxc/volumeSpec/persistentVolumeClaim/resources/requests/storage");
+            let templates = [claim_template("datadir", json!({"app.kubernetes.io/instance": name}), &storage)];
+            let set = format!("{name}-pxc");
+            let ready = workload(client, controls, &ns, &set, size, (object, kind, &json!({})), &templates).await;
+            // Percona grows its claims only when told to (`enableVolumeExpansion`, or from 1.20
+            // `storageScaling.enableVolumeScaling`).
+            let expands = [spec.pointer("/enableVolumeExpansion"), spec.pointer("/storageScaling/enableVolumeScaling")]
+                .iter()
+                .any(|v| v.and_then(Value::as_bool) == Some(true));
+            if expands {
+                grow_claims(client, controls, &ns, &set, size, &templates).await;
+            }
+            if !ready {
                 return Some(());
             }
             let status = if failing {
@@ -451,17 +524,14 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             } else {
                 None
             };
-            let templates = [("data-0".to_owned(), json!({"strimzi.io/cluster": cluster}))];
-            let ready = workload(
-                client,
-                controls,
-                &ns,
-                &format!("{cluster}-{name}"),
-                replicas,
-                (object, kind, &json!({})),
-                &templates,
-            )
-            .await;
+            let templates = [claim_template(
+                "data-0",
+                json!({"strimzi.io/cluster": cluster}),
+                &size_at(&spec, "/storage/volumes/0/size"),
+            )];
+            let set = format!("{cluster}-{name}");
+            let ready = workload(client, controls, &ns, &set, replicas, (object, kind, &json!({})), &templates).await;
+            grow_claims(client, controls, &ns, &set, replicas, &templates).await;
             for i in 0..replicas {
                 let pvc = format!("data-0-{cluster}-{name}-{i}");
                 if let Some(uid) = &kafka_uid {
@@ -497,7 +567,12 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             let sts = if kind.kind == "RedisSentinel" { format!("{name}-sentinel") } else { name.clone() };
             let labels = opstree_labels(object, &kind.kind, &sts);
             // Opstree's claim templates carry the StatefulSet's labels.
-            let templates = if kind.kind == "RedisSentinel" { vec![] } else { vec![(name.clone(), labels.clone())] };
+            let storage = size_at(&spec, "/storage/volumeClaimTemplate/spec/resources/requests/storage");
+            let templates = if kind.kind == "RedisSentinel" {
+                vec![]
+            } else {
+                vec![claim_template(name.clone(), labels.clone(), &storage)]
+            };
             if controls.real {
                 // The operator reads readiness from this StatefulSet; the real controller writes it.
                 workload(client, controls, &ns, &sts, replicas, (object, kind, &labels), &templates).await;
@@ -505,6 +580,8 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 statefulset(client, &ns, &sts, replicas, object, kind, &labels).await;
                 workload(client, controls, &ns, &sts, replicas, (object, kind, &labels), &templates).await;
             }
+            // Opstree grows the claims of a set whose claim template grew (`HandlePVCResizing`).
+            grow_claims(client, controls, &ns, &sts, replicas, &templates).await;
             if kind.kind == "RedisReplication" {
                 write_status(client, kind, object, json!({"masterNode": format!("{name}-0")})).await;
             }
@@ -515,8 +592,11 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             }
             let servers = spec.pointer("/pools/0/servers").and_then(Value::as_i64).unwrap_or(1);
             let volumes = spec.pointer("/pools/0/volumesPerServer").and_then(Value::as_i64).unwrap_or(1);
-            let templates: Vec<(String, Value)> =
-                (0..volumes).map(|v| (format!("data{v}"), json!({"v1.min.io/tenant": name}))).collect();
+            // The MinIO operator never grows a pool's claims.
+            let storage = size_at(&spec, "/pools/0/volumeClaimTemplate/spec/resources/requests/storage");
+            let templates: Vec<ClaimTemplate> = (0..volumes)
+                .map(|v| claim_template(format!("data{v}"), json!({"v1.min.io/tenant": name}), &storage))
+                .collect();
             if !workload(
                 client,
                 controls,
@@ -565,18 +645,13 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             }
             let mut ready = true;
             let set_prefix = prefix.trim_start_matches("data-").to_owned();
+            let storage = size_at(&spec, "/templates/volumeClaimTemplates/0/spec/resources/requests/storage");
             for r in 0..replicas {
-                let templates = [("data".to_owned(), json!({}))];
-                ready &= workload(
-                    client,
-                    controls,
-                    &ns,
-                    &format!("{set_prefix}{r}"),
-                    1,
-                    (object, kind, &json!({})),
-                    &templates,
-                )
-                .await;
+                let templates = [claim_template("data", json!({}), &storage)];
+                let set = format!("{set_prefix}{r}");
+                ready &= workload(client, controls, &ns, &set, 1, (object, kind, &json!({})), &templates).await;
+                // Altinity grows each host's claims itself (`reconcilePVC`, 0.25.6).
+                grow_claims(client, controls, &ns, &set, 1, &templates).await;
             }
             if !ready {
                 return Some(());

@@ -1,7 +1,7 @@
-//! A vendor's own pause: the fragment that, merged into one of its objects, stops the vendor
-//! operator from reconciling that object (Strimzi's and Opstree's annotations, Altinity's
-//! `spec.suspend`). What to merge is each vendor's ([`super::Vendor::pause_marker`]); merging,
-//! checking and lifting it are here.
+//! Fragments a vendor defines and the reconciler merges into its objects: its own pause
+//! ([`super::Vendor::pause_marker`]: Strimzi's and Opstree's annotations, Altinity's
+//! `spec.suspend`) and its own volume expansion ([`super::Vendor::expansion_marker`]). Merging,
+//! checking, describing and lifting a fragment are here.
 
 use serde_json::{Map, Value};
 
@@ -58,7 +58,8 @@ fn leaves_of(value: &Value, path: String, out: &mut Vec<String>) {
     }
 }
 
-fn merge(body: &mut Value, fragment: &Value) {
+/// Merges `fragment` into `body` (objects key by key, anything else replaced).
+pub fn merge(body: &mut Value, fragment: &Value) {
     match (body, fragment) {
         (Value::Object(b), Value::Object(f)) => {
             for (k, v) in f {
