@@ -164,11 +164,18 @@ impl State {
         let _ = self.sender.send(Broadcast::Expire);
     }
 
-    /// Objects of a storage key, optionally in one namespace, in key order.
+    /// Objects of a storage key, optionally in one namespace, in key order. A range of the
+    /// ordered map (keys sort by storage, then namespace, then name), not a scan of every
+    /// object: a namespaced list costs what it returns.
     pub fn list(&self, storage: &(String, String), namespace: Option<&str>) -> Vec<(&StoreKey, &Value)> {
+        let from = StoreKey {
+            storage: storage.clone(),
+            namespace: namespace.unwrap_or_default().to_owned(),
+            name: String::new(),
+        };
         self.objects
-            .iter()
-            .filter(|(k, _)| &k.storage == storage && namespace.is_none_or(|ns| k.namespace == ns))
+            .range(from..)
+            .take_while(|(k, _)| &k.storage == storage && namespace.is_none_or(|ns| k.namespace == ns))
             .collect()
     }
 

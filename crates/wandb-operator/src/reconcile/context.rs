@@ -15,20 +15,45 @@ use super::probe::{NetworkProber, Prober};
 use crate::api::WeightsAndBiases;
 use crate::registry::Registry;
 
-/// Whether a reconcile pass wrote some object successfully (shared by the concurrent
-/// components of one pass). A failed pass that made progress does not lengthen the backoff.
+/// One reconcile pass, shared by its concurrent components: whether it wrote some object
+/// successfully (a failed pass that made progress does not lengthen the backoff), and the
+/// claims it listed, per namespace (components that read claims in the same pass list them
+/// once).
 #[derive(Debug, Default)]
-pub(crate) struct Progress(std::sync::atomic::AtomicBool);
+pub(crate) struct Progress {
+    wrote: std::sync::atomic::AtomicBool,
+    claims: tokio::sync::Mutex<std::collections::HashMap<String, ClaimList>>,
+}
+
+/// The claims of one namespace, as listed once in a pass.
+pub(crate) type ClaimList = std::sync::Arc<Vec<k8s_openapi::api::core::v1::PersistentVolumeClaim>>;
 
 impl Progress {
     /// A write succeeded.
     pub(crate) fn record(&self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.wrote.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether some write succeeded.
     pub(crate) fn made(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
+        self.wrote.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The claims of `namespace`: listed by `list` the first time in this pass, the same list
+    /// after that.
+    pub(crate) async fn claims<F, Fut, E>(&self, namespace: &str, list: F) -> Result<ClaimList, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<k8s_openapi::api::core::v1::PersistentVolumeClaim>, E>>,
+    {
+        // Held across the list: a second component of the pass waits for the first's list.
+        let mut listed = self.claims.lock().await;
+        if let Some(claims) = listed.get(namespace) {
+            return Ok(claims.clone());
+        }
+        let claims = std::sync::Arc::new(list().await?);
+        listed.insert(namespace.to_owned(), claims.clone());
+        Ok(claims)
     }
 }
 

@@ -181,7 +181,7 @@ async fn managed<'a, D: ComponentDescriptor>(
             Guarded::Checked { refusals } => refusals,
         };
     if refusals.is_empty() {
-        refusals = storage::check_growth::<D>(ctx, vendor, placement, &mut desired).await?;
+        refusals = storage::check_growth::<D>(ctx, vendor, placement, &mut desired, progress).await?;
     }
     let applied_size = storage::applied_size(ctx, &desired, !refusals.is_empty());
     let mut observed: Observed = if refusals.is_empty() {
@@ -197,7 +197,7 @@ async fn managed<'a, D: ComponentDescriptor>(
         .extend(version_check::below_minimum(ctx, wandb, component, status.version.as_deref(), previous).await);
     status.details.extend(upgrade);
     let previous_storage = previous.and_then(|p| p.storage.as_ref());
-    storage::status::<D>(ctx, vendor, placement, applied_size, &mut status, previous_storage).await?;
+    storage::status::<D>(ctx, vendor, placement, applied_size, &mut status, previous_storage, progress).await?;
     if refusals.is_empty() {
         publish_connection::<D>(ctx, wandb, vendor, &config, &mut status, &mut refusals, progress).await?;
     }

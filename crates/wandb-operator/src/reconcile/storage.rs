@@ -12,7 +12,7 @@ use kube::{Resource, ResourceExt};
 use serde_json::Value;
 
 use super::cache::is_ours;
-use super::context::Context;
+use super::context::{Context, Progress};
 use super::error::ReconcileError;
 use super::status_write::detail;
 use crate::api::{ComponentStatus, State, StatusDetail, StorageStatus};
@@ -49,13 +49,14 @@ pub(crate) async fn check_growth<D: ComponentDescriptor>(
     vendor: &'static VendorOf<D>,
     placement: &Placement,
     desired: &mut Desired,
+    progress: &Progress,
 ) -> Result<Vec<StatusDetail>, ReconcileError> {
     let growing = sizes(ctx, desired).iter().any(|(wanted, live)| live.as_ref().is_some_and(|l| wanted > l));
     if growing {
         if let Err(why) = vendor.storage_growth() {
             return Ok(vec![detail(State::Error, EXPANSION_UNSUPPORTED, format!("storageSize cannot grow: {why}"))]);
         }
-        let claims = claims(ctx, placement, &vendor.storage_claims(placement)).await?;
+        let claims = claims(ctx, progress, placement, &vendor.storage_claims(placement)).await?;
         let refusals = classes_refusing(ctx, &claims).await?;
         if !refusals.is_empty() {
             return Ok(refusals);
@@ -75,25 +76,33 @@ pub(crate) async fn check_growth<D: ComponentDescriptor>(
     Ok(Vec::new())
 }
 
-/// The component's claims (full objects: their class and capacity), listed from the API.
+/// The component's claims (full objects: their class and capacity), from the namespace's
+/// claims listed once in the pass.
 async fn claims(
     ctx: &Context,
+    progress: &Progress,
     placement: &Placement,
     matcher: &ClaimMatcher,
 ) -> Result<Vec<PersistentVolumeClaim>, ReconcileError> {
-    let api: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), &placement.namespace);
-    let listed = api
-        .list(&ListParams::default())
-        .await
-        .map_err(ReconcileError::api(format!("list PersistentVolumeClaims in {}", placement.namespace)))?;
+    let namespace = &placement.namespace;
+    let listed = progress
+        .claims(namespace, || async {
+            let api: Api<PersistentVolumeClaim> = Api::namespaced(ctx.client.clone(), namespace);
+            let listed = api
+                .list(&ListParams::default())
+                .await
+                .map_err(ReconcileError::api(format!("list PersistentVolumeClaims in {namespace}")))?;
+            Ok::<_, ReconcileError>(listed.items)
+        })
+        .await?;
     Ok(listed
-        .items
-        .into_iter()
+        .iter()
         .filter(|c| {
             matcher.matches(&c.name_any(), c.labels())
                 || is_ours(c.labels(), &placement.instance, Some(placement.component.key()))
         })
         .filter(|c| c.meta().deletion_timestamp.is_none())
+        .cloned()
         .collect())
 }
 
@@ -147,6 +156,7 @@ pub(crate) async fn status<D: ComponentDescriptor>(
     applied: Option<Quantity>,
     status: &mut ComponentStatus<D::Connection>,
     previous: Option<&StorageStatus>,
+    progress: &Progress,
 ) -> Result<(), ReconcileError> {
     let Some(requested) = applied else { return Ok(()) };
     let smaller = |capacity: &Option<String>| {
@@ -165,7 +175,7 @@ pub(crate) async fn status<D: ComponentDescriptor>(
         status.storage = previous.cloned();
         return Ok(());
     }
-    let claims = claims(ctx, placement, &vendor.storage_claims(placement)).await?;
+    let claims = claims(ctx, progress, placement, &vendor.storage_claims(placement)).await?;
     let capacities: Vec<Option<Quantity>> = claims
         .iter()
         .map(|c| {

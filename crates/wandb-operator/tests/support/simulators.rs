@@ -42,6 +42,9 @@ pub struct Controls {
     pub schedule_off: std::sync::atomic::AtomicBool,
     /// Restores started.
     pub restores: std::sync::atomic::AtomicU32,
+    /// The claim size each set's claims were made or last grown with (`ns/set/template`): the
+    /// claims are read only when it changes.
+    pub claim_sizes: Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Controls {
@@ -189,12 +192,24 @@ async fn grow_claims(
     controls: &Controls,
     namespace: &str,
     set: &str,
-    replicas: i64,
+    (replicas, expands): (i64, bool),
     templates: &[ClaimTemplate],
 ) {
     let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
-    for i in 0..replicas {
-        for template in templates {
+    for template in templates {
+        let key = format!("{namespace}/{set}/{}", template.name);
+        let previous = controls.claim_sizes.lock().unwrap().get(&key).cloned();
+        // First seen: the claims were made at this size. Unchanged: nothing to grow. A vendor
+        // told not to grow its claims leaves them (and tries again once told).
+        let Some(previous) = previous else {
+            controls.claim_sizes.lock().unwrap().insert(key, template.size.clone());
+            continue;
+        };
+        if previous == template.size || !expands {
+            continue;
+        }
+        let mut grown_all = true;
+        for i in 0..replicas {
             let name = format!("{}-{set}-{i}", template.name);
             let Ok(claim) = api.get(&name).await else { continue };
             let requested = claim.spec.as_ref().and_then(|s| s.resources.as_ref()).and_then(|r| r.requests.as_ref());
@@ -206,10 +221,18 @@ async fn grow_claims(
                 continue;
             }
             let grown = json!({"spec": {"resources": {"requests": {"storage": template.size}}}});
-            if api.patch(&name, &PatchParams::default(), &Patch::Merge(&grown)).await.is_ok() && !controls.real {
-                let status = json!({"status": {"capacity": {"storage": template.size}}});
-                let _ = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&status)).await;
+            match api.patch(&name, &PatchParams::default(), &Patch::Merge(&grown)).await {
+                Ok(_) if !controls.real => {
+                    let status = json!({"status": {"capacity": {"storage": template.size}}});
+                    let _ = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&status)).await;
+                }
+                Ok(_) => {}
+                // Refused (a class that does not expand) or failed: tried again on the next pass.
+                Err(_) => grown_all = false,
             }
+        }
+        if grown_all {
+            controls.claim_sizes.lock().unwrap().insert(key, template.size.clone());
         }
     }
 }
@@ -444,9 +467,7 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             let expands = [spec.pointer("/enableVolumeExpansion"), spec.pointer("/storageScaling/enableVolumeScaling")]
                 .iter()
                 .any(|v| v.and_then(Value::as_bool) == Some(true));
-            if expands {
-                grow_claims(client, controls, &ns, &set, size, &templates).await;
-            }
+            grow_claims(client, controls, &ns, &set, (size, expands), &templates).await;
             if !ready {
                 return Some(());
             }
@@ -531,7 +552,7 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             )];
             let set = format!("{cluster}-{name}");
             let ready = workload(client, controls, &ns, &set, replicas, (object, kind, &json!({})), &templates).await;
-            grow_claims(client, controls, &ns, &set, replicas, &templates).await;
+            grow_claims(client, controls, &ns, &set, (replicas, true), &templates).await;
             for i in 0..replicas {
                 let pvc = format!("data-0-{cluster}-{name}-{i}");
                 if let Some(uid) = &kafka_uid {
@@ -581,7 +602,7 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 workload(client, controls, &ns, &sts, replicas, (object, kind, &labels), &templates).await;
             }
             // Opstree grows the claims of a set whose claim template grew (`HandlePVCResizing`).
-            grow_claims(client, controls, &ns, &sts, replicas, &templates).await;
+            grow_claims(client, controls, &ns, &sts, (replicas, true), &templates).await;
             if kind.kind == "RedisReplication" {
                 write_status(client, kind, object, json!({"masterNode": format!("{name}-0")})).await;
             }
@@ -651,7 +672,7 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 let set = format!("{set_prefix}{r}");
                 ready &= workload(client, controls, &ns, &set, 1, (object, kind, &json!({})), &templates).await;
                 // Altinity grows each host's claims itself (`reconcilePVC`, 0.25.6).
-                grow_claims(client, controls, &ns, &set, 1, &templates).await;
+                grow_claims(client, controls, &ns, &set, (1, true), &templates).await;
             }
             if !ready {
                 return Some(());
