@@ -4,8 +4,8 @@
 //!
 //! - one Node (`stand-in-node`), Ready;
 //! - Pods without a node are bound to it (`pods/binding`, as the scheduler does); bound Pods are
-//!   marked Running and Ready (`pods/status`, as the kubelet does), each with an address of its
-//!   own in 127.1.0.0/16; a Pod being deleted is
+//!   marked Running and Ready (`pods/status`, as the kubelet does) once every claim they mount
+//!   is bound, each with an address of its own in 127.1.0.0/16; a Pod being deleted is
 //!   removed at once (the kubelet's final delete with grace period 0), so StatefulSet
 //!   scale-down, garbage collection and namespace deletion finish;
 //! - a Pending claim without a volume gets a PersistentVolume pre-bound to it (`claimRef`), which
@@ -118,6 +118,11 @@ async fn pod_step(client: &Client, pod: &Pod) {
     if ready {
         return;
     }
+    // As a kubelet: no container starts before every claim the Pod mounts is bound (the claim's
+    // step runs this again once it is).
+    if !claims_bound(client, &namespace, pod).await {
+        return;
+    }
     let now = jiff_now();
     let containers: Vec<_> =
         pod.spec.as_ref().map(|s| s.containers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
@@ -165,6 +170,39 @@ pub async fn ensure_storage_classes(client: &Client) {
     }
 }
 
+/// The claims `pod` mounts.
+fn claim_names(pod: &Pod) -> Vec<String> {
+    let volumes = pod.spec.as_ref().and_then(|s| s.volumes.as_ref());
+    volumes
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.persistent_volume_claim.as_ref().map(|c| c.claim_name.clone()))
+        .collect()
+}
+
+/// Whether every claim `pod` mounts is bound.
+async fn claims_bound(client: &Client, namespace: &str, pod: &Pod) -> bool {
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+    for name in claim_names(pod) {
+        let Ok(claim) = claims.get(&name).await else { return false };
+        if claim.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound") {
+            return false;
+        }
+    }
+    true
+}
+
+/// A claim just bound: the Pods that mount it and waited for it start.
+async fn start_waiting_pods(client: &Client, claim: &PersistentVolumeClaim) {
+    let Some(namespace) = claim.namespace() else { return };
+    let name = claim.name_any();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    let Ok(listed) = pods.list(&Default::default()).await else { return };
+    for pod in listed.items.iter().filter(|p| claim_names(p).contains(&name)) {
+        pod_step(client, pod).await;
+    }
+}
+
 async fn claims(client: Client) {
     for_each(Api::<PersistentVolumeClaim>::all(client.clone()), |claim| {
         let client = client.clone();
@@ -179,6 +217,9 @@ async fn provision(client: &Client, claim: &PersistentVolumeClaim) {
         return;
     }
     if let Some(volume) = &spec.volume_name {
+        if claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound") {
+            start_waiting_pods(client, claim).await;
+        }
         return resize(client, claim, volume).await;
     }
     let Some(namespace) = claim.namespace() else { return };
