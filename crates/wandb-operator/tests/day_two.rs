@@ -328,3 +328,22 @@ async fn s03_minio_refuses_to_grow_and_says_what_to_do(h: Harness) {
     assert!(refusal.message.contains("external S3"), "{}", refusal.message);
     assert_eq!(get(&tenant, "wandb-minio", pointer).await, before, "nothing applied");
 }
+
+on_both_backends!(s04_dev_to_small_refuses_to_change_minios_pool_geometry);
+async fn s04_dev_to_small_refuses_to_change_minios_pool_geometry(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    let tenant = h.dyn_api("apps", "minio.min.io/v2", "Tenant", "tenants");
+    let pool = get(&tenant, "wandb-minio", "/spec/pools/0").await;
+    assert_eq!((pool["servers"].clone(), pool["volumesPerServer"].clone()), (json!(1), json!(1)));
+    patch_spec(&h, json!({"size": "small"})).await;
+    let w = h
+        .wait_for("apps", "wandb", "pool geometry refused", |w| {
+            details_of(w, "minio").iter().any(|d| d.code == "PoolGeometryChangeRefused")
+        })
+        .await;
+    let refusal = details_of(&w, "minio").into_iter().find(|d| d.code == "PoolGeometryChangeRefused").unwrap();
+    assert!(refusal.message.contains("servers") && refusal.message.contains("external S3"), "{}", refusal.message);
+    assert_eq!(get(&tenant, "wandb-minio", "/spec/pools/0").await, pool, "the pool is untouched");
+}

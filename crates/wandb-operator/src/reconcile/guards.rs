@@ -45,6 +45,7 @@ pub(crate) async fn check(
     let mut refusals = ownership_refusals(ctx, wandb, placement, desired, progress).await?;
     refusals.extend(topology_refusals(ctx, desired));
     refusals.extend(storage_refusals(ctx, desired));
+    refusals.extend(fixed_field_refusals(ctx, desired));
     Ok(Guarded::Checked { refusals })
 }
 
@@ -170,6 +171,26 @@ fn storage_refusals(ctx: &Context, desired: &Desired) -> Vec<StatusDetail> {
                 "StorageShrinkRefused",
                 format!("storageSize cannot shrink from {live} to {wanted}; {live} is kept"),
             ));
+        }
+    }
+    refusals
+}
+
+/// A field the vendor cannot change may not differ from the live object's.
+fn fixed_field_refusals(ctx: &Context, desired: &Desired) -> Vec<StatusDetail> {
+    let mut refusals: Vec<StatusDetail> = Vec::new();
+    for field in &desired.fixed_fields {
+        let wanted = desired.objects.iter().find(|o| o.key == field.key).and_then(|o| o.body.pointer(field.pointer));
+        let live = ctx.caches.get(&field.key).and_then(|l| serde_json::to_value(&*l).ok());
+        let live = live.as_ref().and_then(|v| v.pointer(field.pointer));
+        if let (Some(wanted), Some(live)) = (wanted, live)
+            && wanted != live
+        {
+            let message =
+                format!("{} {} cannot change from {live} to {wanted}: {}", field.key, field.pointer, field.why);
+            if !refusals.iter().any(|r| r.code == field.code) {
+                refusals.push(detail(State::Error, field.code, message));
+            }
         }
     }
     refusals

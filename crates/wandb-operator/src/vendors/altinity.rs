@@ -395,6 +395,7 @@ impl Vendor for Altinity {
             reads: vec![],
             storage_fields: vec![(chi_key(config), storage)],
             exclusive_with: vec![],
+            fixed_fields: vec![],
         })
     }
 

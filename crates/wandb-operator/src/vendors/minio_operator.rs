@@ -196,6 +196,15 @@ impl Vendor for MinioOperator {
                 "/spec/pools/0/volumeClaimTemplate/spec/resources/requests/storage",
             )],
             exclusive_with: vec![],
+            fixed_fields: ["/spec/pools/0/servers", "/spec/pools/0/volumesPerServer"]
+                .into_iter()
+                .map(|pointer| super::objects::FixedField {
+                    key: tenant_key(config),
+                    pointer,
+                    code: "PoolGeometryChangeRefused",
+                    why: "the MinIO operator cannot change a pool's servers or volumes per server (its erasure sets are fixed when the pool is made); the tenant keeps its pool: move to external S3-compatible storage (recommended), or add a second pool to the Tenant by hand (docs/operations.md, \"Growing from dev to small\")",
+                })
+                .collect(),
         })
     }
 

@@ -39,6 +39,22 @@ pub struct Desired {
     pub storage_fields: Vec<(ObjectKey, &'static str)>,
     /// Objects of another topology that must not exist (switching would leave data behind).
     pub exclusive_with: Vec<ObjectKey>,
+    /// Fields the vendor cannot change once the object exists (JSON pointer), with the
+    /// refusal's code and what to do instead: a change is refused and nothing is written.
+    pub fixed_fields: Vec<FixedField>,
+}
+
+/// A field of a vendor object that its vendor cannot change once the object exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixedField {
+    /// The object.
+    pub key: ObjectKey,
+    /// Where the field is (JSON pointer).
+    pub pointer: &'static str,
+    /// The refusal's status code.
+    pub code: &'static str,
+    /// Why the vendor cannot change it, and the documented manual path.
+    pub why: &'static str,
 }
 
 /// How to recognise a component's PersistentVolumeClaims (the vendors name and label them).

@@ -239,6 +239,7 @@ impl Vendor for Opstree {
                     reads: vec![statefulset_key(p, &name)],
                     storage_fields: vec![(key(p, "Redis", &name), STORAGE)],
                     exclusive_with: vec![key(p, "RedisReplication", &name), key(p, "RedisSentinel", &name)],
+                    fixed_fields: vec![],
                 })
             }
             RedisTopology::Replication { replicas, sentinel } => {
@@ -291,6 +292,7 @@ impl Vendor for Opstree {
                     reads: vec![statefulset_key(p, &name), statefulset_key(p, &format!("{name}-sentinel"))],
                     storage_fields: vec![(key(p, "RedisReplication", &name), STORAGE)],
                     exclusive_with: vec![key(p, "Redis", &name)],
+                    fixed_fields: vec![],
                 })
             }
         }

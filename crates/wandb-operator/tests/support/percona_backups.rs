@@ -87,6 +87,11 @@ pub async fn restore(client: &Client, kind: &ApiResource, object: &DynamicObject
         "Restoring" => json!({"state": "Succeeded", "completed": now()}),
         _ => return,
     };
-    controls.restores.fetch_add(u32::from(state.is_empty()), std::sync::atomic::Ordering::Relaxed);
+    // One restore per restore object: its first (empty) state may be delivered twice (its
+    // creation and a metadata change) before the status write lands.
+    let uid = object.metadata.uid.clone().unwrap_or_default();
+    if state.is_empty() && controls.restored.lock().unwrap().insert(uid) {
+        controls.restores.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     write_status(client, kind, object, status).await;
 }

@@ -40,8 +40,10 @@ pub struct Controls {
     pub unsimulated: Vec<&'static str>,
     /// Percona's backup schedule makes no backup (tests of staleness).
     pub schedule_off: std::sync::atomic::AtomicBool,
-    /// Restores started.
+    /// Restores started (one per restore object).
     pub restores: std::sync::atomic::AtomicU32,
+    /// The restore objects whose restore started (by uid).
+    pub restored: Mutex<HashSet<String>>,
     /// The claim size each set's claims were made or last grown with (`ns/set/template`): the
     /// claims are read only when it changes.
     pub claim_sizes: Mutex<std::collections::HashMap<String, String>>,
