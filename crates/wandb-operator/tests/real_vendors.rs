@@ -73,10 +73,35 @@ async fn rv01_opstree_runs_dev_redis_and_purge_passes_its_finalizer() {
     let mut h = Harness::real_with_vendors(&[OPSTREE]).await;
     h.namespace("apps").await;
     let Some(mut opstree) = vendor_operators::opstree(&h, &h.ns("apps")) else { return };
+    let _servers = support::data_plane::redis(h.client.clone(), &h.ns("apps"));
     h.start_operator();
     h.apply_yaml("apps", &only("redis", "dev")).await;
     let w = h.wait_ready("apps", "wandb").await;
     assert_eq!(redis_state(&w), Some(State::Ready));
+
+    // The managed connection Secret with Redis's own client (issue 22): `redis-cli -u "$URL"`
+    // reaches the real redis-server serving the Pod (the stand-in data plane) by the Service
+    // name the Secret holds (a hosts file stands in for cluster DNS and the Service's proxy),
+    // and authenticates with the password Opstree gave the Pod from our Secret.
+    let connection = h.secret_data("apps", "wandb-redis-connection").await.unwrap();
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    let pod_ip = pods.get("wandb-redis-0").await.unwrap().status.unwrap().pod_ip.unwrap();
+    let hosts = [(pod_ip, connection["REDIS_HOST"].clone())];
+    h.eventually("redis-cli -u URL PING answers PONG", || async {
+        let (ok, out) = support::servers::run_with_hosts(
+            &hosts,
+            "redis-cli",
+            &["-u", &connection["URL"], "--no-auth-warning", "PING"],
+        );
+        ok && out.trim() == "PONG"
+    })
+    .await;
+    let (_, out) = support::servers::run_with_hosts(
+        &hosts,
+        "redis-cli",
+        &["-h", &connection["REDIS_HOST"], "-p", &connection["REDIS_PORT"], "--no-auth-warning", "-a", "wrong", "PING"],
+    );
+    assert!(out.contains("WRONGPASS"), "a wrong password: {out}");
 
     // The connection Secret names the vendor's Service and port.
     let connection = h.secret_data("apps", "wandb-redis-connection").await.unwrap();

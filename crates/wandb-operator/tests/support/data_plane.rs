@@ -1,7 +1,7 @@
 //! A stand-in data plane (issue 20, item 3): real servers where a real vendor operator must
 //! talk to its Pods. The stand-in kubelet gives each Pod a loopback address of its own
-//! (127.1.0.0/16); here a real `redis-server` serves each Redis Pod of an Opstree replication on
-//! that address and Redis's port, with the password the Pod's `REDIS_PASSWORD` names (if any), so that
+//! (127.1.0.0/16); here a real `redis-server` serves each Redis Pod of an Opstree replication
+//! or standalone Redis on that address and Redis's port, with the password the Pod's `REDIS_PASSWORD` names (if any), so that
 //! Opstree can read roles and elect a master as it does in a cluster (`INFO replication`,
 //! `REPLICAOF`). Sentinel Pods get no server: Opstree configures Sentinel through the Pod's own
 //! entrypoint, which nothing runs here.
@@ -18,7 +18,7 @@ use kube::{Client, ResourceExt};
 
 use super::servers::{Server, redis_pod};
 
-/// Runs the Redis servers of one namespace's replication Pods; stops them when dropped.
+/// Runs the Redis servers of one namespace's Redis Pods; stops them when dropped.
 pub struct RedisDataPlane {
     task: tokio::task::JoinHandle<()>,
 }
@@ -53,11 +53,11 @@ async fn pod_password(client: &Client, pod: &Pod) -> Result<Option<String>, Stri
     String::from_utf8(value.0).map(Some).map_err(|e| e.to_string())
 }
 
-/// Starts serving the replication Pods of `namespace`.
+/// Starts serving the replication and standalone Redis Pods of `namespace`.
 pub fn redis(client: Client, namespace: &str) -> RedisDataPlane {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let task = tokio::spawn(async move {
-        let config = watcher::Config::default().labels("redis_setup_type=replication,role=replication");
+        let config = watcher::Config::default().labels("role in (replication,standalone)");
         let mut stream = watcher::watcher(pods, config).default_backoff().boxed();
         let mut servers: HashMap<String, Server> = HashMap::new();
         while let Some(event) = stream.next().await {

@@ -1,8 +1,10 @@
-//! Real servers for the external-infrastructure tests, on 127.0.0.1, started and stopped by
-//! the tests: MariaDB, redis-server and ClickHouse from Debian's packages
-//! (`scripts/test-servers install`), and two protocol-level fakes where Debian packages no
-//! server: a Kafka broker that answers `ApiVersions` (Kafka needs a JVM and Apache's release
-//! tarball) and an S3 endpoint that answers HTTP (MinIO is not packaged).
+//! Real servers for the external-infrastructure and client tests, on 127.0.0.1, started and
+//! stopped by the tests (`scripts/test-servers install` provides them): MariaDB, redis-server
+//! (and its Sentinel) and ClickHouse from Debian's packages; Apache Kafka's broker (its jars
+//! from Maven Central, run by Debian's Java 17); versitygw, an S3 gateway that checks request
+//! signatures (built from Go modules). Two protocol-level fakes remain for the probe tests
+//! that need nothing more: a Kafka broker that answers `ApiVersions` and an S3 endpoint that
+//! answers a `HEAD`.
 //!
 //! Debian's servers cannot be told to pick a port themselves (port 0 turns off TCP in Redis
 //! and means "default" to MariaDB), so each gets a port the kernel chose for a socket bound to
@@ -52,9 +54,26 @@ fn binary(name: &str) -> PathBuf {
     });
     find(name).unwrap_or_else(|| {
         panic!(
-            "{name} is not installed and scripts/test-servers install did not install it (Debian packages mariadb-server, redis-server, clickhouse-server and the clients mariadb-client, redis-tools, clickhouse-client, curl; needs root or sudo and apt)"
+            "{name} is not installed and scripts/test-servers install did not install it (Debian packages mariadb-server, redis-server, clickhouse-server, openjdk-17-jre-headless, maven and the clients mariadb-client, redis-tools, clickhouse-client, curl, kcat, python3-kafka, s3cmd; needs root or sudo and apt)"
         )
     })
+}
+
+/// Something `scripts/test-servers install` fetches or builds under `target/test-servers/`
+/// (Kafka's jars, versitygw): run once when missing, as for the Debian packages.
+fn built(name: &str) -> PathBuf {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join("target/test-servers").join(name);
+    let stamped = || path.exists() && path.with_file_name(format!("{name}.stamp")).is_file();
+    if !stamped() {
+        INSTALL.call_once(|| {
+            let status = Command::new(root.join("scripts/test-servers")).arg("install").status();
+            eprintln!("NOTICE: {name} is missing: scripts/test-servers install: {status:?}");
+        });
+    }
+    assert!(stamped(), "{} is missing and scripts/test-servers install did not make it", path.display());
+    path
 }
 
 fn wait_for_port(host: &str, port: u16, child: &mut Child, what: &str, log: &Path) {
@@ -85,6 +104,7 @@ pub struct Server {
     pub port: u16,
     dir: PathBuf,
     command: Vec<String>,
+    env: Vec<(String, String)>,
     what: &'static str,
     child: Option<Child>,
 }
@@ -95,7 +115,18 @@ impl Server {
     }
 
     fn spawn_at(what: &'static str, dir: PathBuf, host: &str, port: u16, command: Vec<String>) -> Server {
-        let mut server = Server { host: host.to_owned(), port, dir, command, what, child: None };
+        Self::spawn_with_env(what, dir, host, port, command, Vec::new())
+    }
+
+    fn spawn_with_env(
+        what: &'static str,
+        dir: PathBuf,
+        host: &str,
+        port: u16,
+        command: Vec<String>,
+        env: Vec<(String, String)>,
+    ) -> Server {
+        let mut server = Server { host: host.to_owned(), port, dir, command, env, what, child: None };
         server.start();
         server
     }
@@ -107,6 +138,8 @@ impl Server {
         let out = std::fs::File::create(&log).unwrap();
         let mut child = Command::new(&self.command[0])
             .args(&self.command[1..])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.dir)
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out)
@@ -226,6 +259,109 @@ pub fn redis_pod(ip: &str, password: Option<&str>) -> Server {
         command.extend(["--protected-mode".to_owned(), "no".to_owned()]);
     }
     Server::spawn_at("redis-server (pod)", dir, ip, 6379, command)
+}
+
+/// Redis Sentinel (`redis-server --sentinel`) on a free port, monitoring `master` as
+/// `master_name` with `password` (quorum 1).
+pub fn redis_sentinel(master: &Server, master_name: &str, password: &str) -> Server {
+    let dir = temp_dir("redis-sentinel");
+    let port = free_port();
+    let quoted = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+    let config = format!(
+        "port {port}\nbind 127.0.0.1\ndir {dir}\nsentinel monitor {master_name} {host} {master_port} 1\nsentinel auth-pass {master_name} {password}\n",
+        dir = quoted(&dir.display().to_string()),
+        host = master.host,
+        master_port = master.port,
+        password = quoted(password),
+    );
+    let path = dir.join("sentinel.conf");
+    std::fs::write(&path, config).unwrap();
+    let command =
+        vec![binary("redis-server").display().to_string(), path.display().to_string(), "--sentinel".to_owned()];
+    Server::spawn("redis-sentinel", dir, port, command)
+}
+
+/// Apache Kafka's broker (one KRaft node, the release `tools/test-servers/kafka-broker/pom.xml`
+/// names) whose client listener ([`Server::port`]) speaks `SASL_PLAINTEXT` and knows `user`
+/// with `password` for both `PLAIN` and `SCRAM-SHA-512`.
+pub fn kafka_broker(user: &str, password: &str) -> Server {
+    // The JAAS and the `--add-scram` syntaxes quote and separate with these.
+    assert!(!password.contains(['"', '\\', ',', ']', ';']), "the test broker cannot take {password:?}");
+    let version = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/test-servers/kafka-broker/pom.xml"),
+    )
+    .unwrap()
+    .split("<kafka.version>")
+    .nth(1)
+    .and_then(|rest| rest.split('<').next())
+    .unwrap()
+    .to_owned();
+    let classpath = format!("{}/*", built(&format!("kafka-broker-{version}")).display());
+    let java = binary("java").display().to_string();
+    let dir = temp_dir("kafka");
+    let (client, internal, controller) = (free_port(), free_port(), free_port());
+    let properties = format!(
+        "process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:{controller}
+listeners=SASL_PLAINTEXT://127.0.0.1:{client},INTERNAL://127.0.0.1:{internal},CONTROLLER://127.0.0.1:{controller}
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{client},INTERNAL://127.0.0.1:{internal}
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=INTERNAL
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_{user}=\"{password}\";
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+log.dirs={data}
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+",
+        data = dir.join("data").display(),
+    );
+    let config = dir.join("server.properties");
+    std::fs::write(&config, properties).unwrap();
+    let jvm = |main: &str| {
+        let mut command = Command::new(&java);
+        command.args(["-Xmx384m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"]);
+        command.arg(format!("-Djava.io.tmpdir={}", dir.display())).args(["-cp", &classpath, main]);
+        command
+    };
+    // A cluster id is 16 random bytes in unpadded URL-safe base64; any fixed one will do here.
+    let format = jvm("kafka.tools.StorageTool")
+        .args(["format", "-t", "d2FuZGItdGVzdC1rYWZrYQ", "--standalone", "-c"])
+        .arg(&config)
+        .arg("--add-scram")
+        .arg(format!("SCRAM-SHA-512=[name={user},password={password}]"))
+        .output()
+        .unwrap();
+    assert!(format.status.success(), "kafka-storage format: {}", String::from_utf8_lossy(&format.stdout));
+    let mut command =
+        vec![java.clone(), "-Xmx384m".to_owned(), "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn".to_owned()];
+    command.push(format!("-Djava.io.tmpdir={}", dir.display()));
+    command.extend(["-cp".to_owned(), classpath, "kafka.Kafka".to_owned(), config.display().to_string()]);
+    Server::spawn("kafka broker", dir, client, command)
+}
+
+/// versitygw serving S3 on a free port from a folder holding the empty bucket `bucket`; only
+/// requests signed with `access_key` and `secret_key` (AWS Signature V4) are accepted.
+pub fn s3_gateway(access_key: &str, secret_key: &str, bucket: &str) -> Server {
+    let dir = temp_dir("s3");
+    std::fs::create_dir_all(dir.join("data").join(bucket)).unwrap();
+    let port = free_port();
+    let command = vec![
+        built("versitygw").display().to_string(),
+        "--port".to_owned(),
+        format!("127.0.0.1:{port}"),
+        "posix".to_owned(),
+        dir.join("data").display().to_string(),
+    ];
+    let env = vec![
+        ("ROOT_ACCESS_KEY".to_owned(), access_key.to_owned()),
+        ("ROOT_SECRET_KEY".to_owned(), secret_key.to_owned()),
+    ];
+    Server::spawn_with_env("versitygw", dir, "127.0.0.1", port, command, env)
 }
 
 /// ClickHouse: native protocol on `port`, HTTP on [`ClickHouse::http_port`].
@@ -383,4 +519,28 @@ pub async fn s3() -> Fake {
         }
     });
     Fake { port, task }
+}
+
+/// Runs a client with `/etc/hosts` replaced by `entries` (`(address, name)`) in a private mount
+/// namespace (`unshare -m`; needs root): the stand-in for cluster DNS and the Service's proxy,
+/// so that a client reaches a Service's Pod by the name a connection Secret holds. Returns
+/// whether it succeeded, and its output.
+pub fn run_with_hosts(entries: &[(String, String)], program: &str, args: &[&str]) -> (bool, String) {
+    let dir = temp_dir("hosts");
+    let mut hosts = "127.0.0.1 localhost\n".to_owned();
+    for (address, name) in entries {
+        hosts.push_str(&format!("{address} {name}\n"));
+    }
+    let file = dir.join("hosts");
+    std::fs::write(&file, hosts).unwrap();
+    let output = Command::new("unshare")
+        .args(["-m", "sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\""])
+        .arg(&file)
+        .arg(binary(program))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("unshare: {e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
 }
