@@ -1,5 +1,5 @@
 //! Day two (issue 21), on both API servers with the vendor simulators: pausing with the
-//! annotation `apps.wandb.com/pause`.
+//! annotation `apps.wandb.com/pause`, storage growth, dev to small, version upgrades.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -226,6 +226,8 @@ fn details_of(w: &WeightsAndBiases, component: &str) -> Vec<wandb_operator::api:
         "mysql" => s.mysql_status.as_ref().map(|c| c.details.clone()),
         "redis" => s.redis_status.as_ref().map(|c| c.details.clone()),
         "minio" => s.minio_status.as_ref().map(|c| c.details.clone()),
+        "kafka" => s.kafka_status.as_ref().map(|c| c.details.clone()),
+        "clickhouse" => s.clickhouse_status.as_ref().map(|c| c.details.clone()),
         _ => None,
     };
     status.unwrap_or_default()
@@ -346,4 +348,210 @@ async fn s04_dev_to_small_refuses_to_change_minios_pool_geometry(h: Harness) {
     let refusal = details_of(&w, "minio").into_iter().find(|d| d.code == "PoolGeometryChangeRefused").unwrap();
     assert!(refusal.message.contains("servers") && refusal.message.contains("external S3"), "{}", refusal.message);
     assert_eq!(get(&tenant, "wandb-minio", "/spec/pools/0").await, pool, "the pool is untouched");
+}
+
+fn upgrade_of(w: &WeightsAndBiases, component: &str) -> Option<wandb_operator::api::UpgradeStatus> {
+    let s = w.status.as_ref()?;
+    match component {
+        "kafka" => s.kafka_status.as_ref()?.upgrade.clone(),
+        "clickhouse" => s.clickhouse_status.as_ref()?.upgrade.clone(),
+        _ => None,
+    }
+}
+
+fn has_detail(w: &WeightsAndBiases, component: &str, code: &str) -> bool {
+    details_of(w, component).iter().any(|d| d.code == code)
+}
+
+fn condition_status(w: &WeightsAndBiases, type_: &str) -> Option<String> {
+    let status = w.status.as_ref()?;
+    status.conditions.iter().find(|c| c.type_ == type_).map(|c| c.status.clone())
+}
+
+/// A change that wakes a simulator up (an annotation of another field manager).
+async fn touch(api: &Api<DynamicObject>, name: &str, n: u32) {
+    let patch = json!({"metadata": {"annotations": {"test.wandb.com/touch": n.to_string()}}});
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await.unwrap();
+}
+
+const UPGRADE_RESOURCE: &str = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: small\n  mysql: {enabled: false}\n  redis: {enabled: false}\n  minio: {enabled: false}\n";
+const POD_IMAGE: &str = "/spec/templates/podTemplates/0/spec/containers/0/image";
+const NEW_CLICKHOUSE: &str = "26.4.1.1";
+
+/// ClickHouse: the Keeper gets the new version first; the server keeps its version until the
+/// Keeper runs the new one (the simulated Altinity holds the Keeper back, as a failed roll
+/// would), then follows.
+async fn clickhouse_upgrades_keeper_first(h: &Harness) {
+    let chk = h.dyn_api(
+        "apps",
+        "clickhouse-keeper.altinity.com/v1",
+        "ClickHouseKeeperInstallation",
+        "clickhousekeeperinstallations",
+    );
+    let chi = h.dyn_api("apps", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations");
+    let server_before = get(&chi, "wandb-clickhouse", POD_IMAGE).await;
+    h.eventually("the Keeper gets the new version", || async {
+        get(&chk, "wandb-keeper", POD_IMAGE).await == json!(format!("clickhouse/clickhouse-keeper:{NEW_CLICKHOUSE}"))
+    })
+    .await;
+    let w = h
+        .wait_for("apps", "wandb", "the server waits for the Keeper", |w| {
+            upgrade_of(w, "clickhouse").is_some_and(|u| u.message.contains("waiting for ClickHouse Keeper"))
+        })
+        .await;
+    let upgrade = upgrade_of(&w, "clickhouse").unwrap();
+    assert_eq!((upgrade.to.as_str(), upgrade.step.as_str()), (NEW_CLICKHOUSE, "1/2 ClickHouse Keeper"), "{upgrade:?}");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(get(&chi, "wandb-clickhouse", POD_IMAGE).await, server_before, "the server waits for the Keeper");
+    h.sims.fail("ClickHouseKeeperInstallation", false);
+    touch(&chk, "wandb-keeper", 1).await;
+    h.eventually("the server follows", || async {
+        get(&chi, "wandb-clickhouse", POD_IMAGE).await
+            == json!(format!("clickhouse/clickhouse-server:{NEW_CLICKHOUSE}"))
+    })
+    .await;
+}
+
+/// Kafka: the brokers get the new `version`; `metadataVersion` stays until Strimzi reports
+/// that they run it (the simulated Strimzi fails the roll first), then follows.
+async fn kafka_upgrades_brokers_before_metadata(h: &Harness) {
+    let kafka = h.dyn_api("apps", "kafka.strimzi.io/v1", "Kafka", "kafkas");
+    h.eventually("the brokers get 4.3.0", || async {
+        get(&kafka, "wandb-kafka", "/spec/kafka/version").await == json!("4.3.0")
+    })
+    .await;
+    let w = h
+        .wait_for("apps", "wandb", "the metadata version waits for the brokers", |w| {
+            upgrade_of(w, "kafka").is_some_and(|u| u.message.contains("waiting for Kafka to run 4.3.0"))
+        })
+        .await;
+    assert_eq!(upgrade_of(&w, "kafka").unwrap().step, "1/2 Kafka");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(get(&kafka, "wandb-kafka", "/spec/kafka/metadataVersion").await, json!("4.2-IV1"));
+    h.sims.fail("Kafka", false);
+    touch(&kafka, "wandb-kafka", 1).await;
+    h.eventually("the metadata version follows", || async {
+        get(&kafka, "wandb-kafka", "/spec/kafka/metadataVersion").await == json!("4.3-IV0")
+    })
+    .await;
+}
+
+on_both_backends!(u01_version_changes_upgrade_one_component_at_a_time_in_each_vendors_order);
+async fn u01_version_changes_upgrade_one_component_at_a_time_in_each_vendors_order(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", UPGRADE_RESOURCE).await;
+    let w = h.wait_ready("apps", "wandb").await;
+    assert_eq!(condition_status(&w, "Upgrading"), None, "no Upgrading condition before any upgrade");
+    // Both vendors hold their first step back until told otherwise.
+    h.sims.fail("ClickHouseKeeperInstallation", true);
+    h.sims.fail("Kafka", true);
+    patch_spec(&h, json!({"clickhouse": {"version": NEW_CLICKHOUSE}, "kafka": {"version": "4.3.0"}})).await;
+    let w = h
+        .wait_for("apps", "wandb", "one upgrades, the other waits", |w| {
+            upgrade_of(w, "clickhouse").is_some() && upgrade_of(w, "kafka").is_some()
+        })
+        .await;
+    let clickhouse_first = has_detail(&w, "clickhouse", "Upgrading");
+    let (first, second) = if clickhouse_first { ("clickhouse", "kafka") } else { ("kafka", "clickhouse") };
+    assert!(has_detail(&w, first, "Upgrading") && has_detail(&w, second, "UpgradeWaiting"), "{:#?}", w.status);
+    assert_eq!(upgrade_of(&w, second).unwrap().step, "waiting");
+    assert_eq!(condition_status(&w, "Upgrading").as_deref(), Some("True"));
+    for component in [first, second] {
+        match component {
+            "clickhouse" => clickhouse_upgrades_keeper_first(&h).await,
+            _ => kafka_upgrades_brokers_before_metadata(&h).await,
+        }
+    }
+    let w = h
+        .wait_for("apps", "wandb", "both upgraded", |w| {
+            condition_status(w, "Upgrading").as_deref() == Some("False")
+                && upgrade_of(w, "clickhouse").is_none()
+                && upgrade_of(w, "kafka").is_none()
+        })
+        .await;
+    let status = w.status.unwrap();
+    assert_eq!(status.clickhouse_status.unwrap().version.as_deref(), Some(NEW_CLICKHOUSE));
+    assert_eq!(status.kafka_status.unwrap().version.as_deref(), Some("4.3.0"));
+    h.wait_ready("apps", "wandb").await;
+}
+
+on_both_backends!(u02_a_lower_version_is_refused_and_nothing_is_written);
+async fn u02_a_lower_version_is_refused_and_nothing_is_written(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", UPGRADE_RESOURCE).await;
+    h.wait_ready("apps", "wandb").await;
+    let chi = h.dyn_api("apps", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations");
+    let server = get(&chi, "wandb-clickhouse", POD_IMAGE).await;
+    let mark = h.request_mark();
+    patch_spec(&h, json!({"clickhouse": {"version": "25.8.16.34"}})).await;
+    let w = h.wait_for("apps", "wandb", "DowngradeRefused", |w| has_detail(w, "clickhouse", "DowngradeRefused")).await;
+    let refusal = details_of(&w, "clickhouse").into_iter().find(|d| d.code == "DowngradeRefused").unwrap();
+    assert!(refusal.message.contains("runs 26.3") && refusal.message.contains("25.8.16.34"), "{}", refusal.message);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let writes = h.operator_writes_since(mark);
+    assert!(!writes.iter().any(|(_, r, _)| r.starts_with("clickhouse")), "{writes:#?}");
+    assert_eq!(get(&chi, "wandb-clickhouse", POD_IMAGE).await, server);
+    // Back to the running version: nothing to refuse, Ready again.
+    patch_spec(&h, json!({"clickhouse": {"version": null}})).await;
+    h.wait_ready("apps", "wandb").await;
+}
+
+on_both_backends!(u03_mysql_upgrades_in_place_within_its_line_and_refuses_a_new_major);
+async fn u03_mysql_upgrades_in_place_within_its_line_and_refuses_a_new_major(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    let pxc = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let running = get(&pxc, "wandb-mysql", "/spec/pxc/image").await;
+    assert!(running.as_str().unwrap().contains(":8.4."), "{running}");
+    // A new major line: refused, nothing written.
+    let mark = h.request_mark();
+    patch_spec(&h, json!({"mysql": {"config": {"image": "percona/percona-xtradb-cluster:9.4.0-1.1"}}})).await;
+    let w = h
+        .wait_for("apps", "wandb", "MajorUpgradeUnsupported", |w| has_detail(w, "mysql", "MajorUpgradeUnsupported"))
+        .await;
+    let refusal = details_of(&w, "mysql").into_iter().find(|d| d.code == "MajorUpgradeUnsupported").unwrap();
+    assert!(refusal.message.contains("9.4.0-1.1") && refusal.message.contains("backup"), "{}", refusal.message);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let writes = h.operator_writes_since(mark);
+    assert!(writes_to(&writes, "perconaxtradbclusters").is_empty(), "{writes:#?}");
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/pxc/image").await, running);
+    // A newer patch of the same line: applied (Percona rolls the nodes), shown as an upgrade
+    // until the vendor reports the cluster ready again.
+    patch_spec(&h, json!({"mysql": {"config": null, "version": "8.4.9-9.1"}})).await;
+    h.eventually("the new image applied", || async {
+        get(&pxc, "wandb-mysql", "/spec/pxc/image").await == json!("percona/percona-xtradb-cluster:8.4.9-9.1")
+    })
+    .await;
+    let w = h
+        .wait_for("apps", "wandb", "the upgrade came and went", |w| {
+            condition_status(w, "Upgrading").as_deref() == Some("False")
+        })
+        .await;
+    assert!(!has_detail(&w, "mysql", "MajorUpgradeUnsupported"), "{:?}", details_of(&w, "mysql"));
+    h.wait_ready("apps", "wandb").await;
+}
+
+on_both_backends!(u04_redis_version_moves_servers_and_refuses_to_go_back);
+async fn u04_redis_version_moves_servers_and_refuses_to_go_back(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", DEV).await;
+    h.wait_ready("apps", "wandb").await;
+    let redis = h.dyn_api("apps", "redis.redis.opstreelabs.in/v1beta2", "Redis", "redis");
+    patch_spec(&h, json!({"redis": {"version": "7.4.12"}})).await;
+    h.eventually("Redis 7.4.12 applied", || async {
+        get(&redis, "wandb-redis", "/spec/kubernetesConfig/image").await == json!("quay.io/opstree/redis:v7.4.12")
+    })
+    .await;
+    let mark = h.request_mark();
+    patch_spec(&h, json!({"redis": {"version": "7.4.11"}})).await;
+    let w = h.wait_for("apps", "wandb", "DowngradeRefused", |w| has_detail(w, "redis", "DowngradeRefused")).await;
+    let refusal = details_of(&w, "redis").into_iter().find(|d| d.code == "DowngradeRefused").unwrap();
+    assert!(refusal.message.contains("Redis runs 7.4.12"), "{}", refusal.message);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(writes_to(&h.operator_writes_since(mark), "redis").is_empty());
+    assert_eq!(
+        get(&redis, "wandb-redis", "/spec/kubernetesConfig/image").await,
+        json!("quay.io/opstree/redis:v7.4.12")
+    );
 }

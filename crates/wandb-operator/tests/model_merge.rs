@@ -284,7 +284,7 @@ proptest! {
             retention_policy: None,
             images: None,
             mysql: Some(MySqlSpec { common: common(true), replicas: Some(mysql_replicas), ..Default::default() }),
-            redis: Some(RedisSpec { common: common(false), sentinel: None, external: None }),
+            redis: Some(RedisSpec { common: common(false), sentinel: None, external: None, version: None }),
             kafka: Some(KafkaSpec { common: common(false), replicas: Some(kafka_replicas), version: None, external: None }),
             minio: Some(MinioSpec { common: common(false), replicas: Some(minio_servers), external: None }),
             clickhouse: Some(ClickHouseSpec { common: common(false), replicas: Some(clickhouse_replicas), version: None, external: None }),

@@ -237,12 +237,21 @@ pub struct ComponentConfig {
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(
-    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.storageSize) && !has(self.config) && !has(self.backup) && !has(self.restore) && !has(self.proxy) && !has(self.settings))").message("external cannot be combined with the managed settings replicas, storageSize, config, backup, restore, proxy and settings: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
+    validation = Rule::new("!has(self.external) || (!has(self.replicas) && !has(self.version) && !has(self.storageSize) && !has(self.config) && !has(self.backup) && !has(self.restore) && !has(self.proxy) && !has(self.settings))").message("external cannot be combined with the managed settings replicas, version, storageSize, config, backup, restore, proxy and settings: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
 )]
 pub struct MySqlSpec {
     #[serde(flatten)]
     #[allow(missing_docs)]
     pub common: ComponentCommon,
+
+    /// Percona XtraDB Cluster version: the tag of `percona/percona-xtradb-cluster`, e.g.
+    /// `8.4.8-8.1`. Omitted: the version of the component's edition of defaults (a component
+    /// keeps the version it was created with). A change is an upgrade that Percona rolls node
+    /// by node; a lower version, or a new major line (8.0 to 8.4), is refused. `config.image`
+    /// takes precedence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+(\.[0-9]+)*)?$"), length(max = 64))]
+    pub version: Option<String>,
 
     /// Use an existing MySQL instead of running one: the operator creates no vendor object,
     /// checks the referenced Secrets and that the endpoint answers, and publishes the
@@ -299,7 +308,7 @@ pub enum MySqlProxy {
 #[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(
-    validation = Rule::new("!has(self.external) || (!has(self.sentinel) && !has(self.storageSize) && !has(self.config))").message("external cannot be combined with the managed settings sentinel, storageSize and config: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
+    validation = Rule::new("!has(self.external) || (!has(self.sentinel) && !has(self.version) && !has(self.storageSize) && !has(self.config))").message("external cannot be combined with the managed settings sentinel, version, storageSize and config: an external component is not run by the operator").field_path(".external").reason(Reason::FieldValueForbidden)
 )]
 pub struct RedisSpec {
     #[serde(flatten)]
@@ -315,6 +324,15 @@ pub struct RedisSpec {
     /// Sentinel (high availability). Omitted: on for `small` and `large`, off for `dev`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentinel: Option<RedisSentinelSpec>,
+
+    /// Redis version, e.g. `7.4.11`: the tag `v<version>` of `quay.io/opstree/redis` and of
+    /// the sentinel image `quay.io/opstree/redis-sentinel`. W&B requires Redis 7. Omitted: the
+    /// version of the component's edition of defaults (a component keeps the version it was
+    /// created with). A change is an upgrade (the servers, then the sentinels); a lower version
+    /// is refused. `config.image` takes precedence for the servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+$"))]
+    pub version: Option<String>,
 }
 
 /// Redis Sentinel settings.
@@ -371,7 +389,8 @@ pub struct KafkaSpec {
     pub replicas: Option<i32>,
 
     /// Apache Kafka version; must be supported by the installed Strimzi. Default `4.2.0`
-    /// (supported by Strimzi 1.0 to 1.2).
+    /// (supported by Strimzi 1.0 to 1.2). A change is an upgrade: the brokers first, the
+    /// metadata version once they all run the new version; a lower version is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+$"))]
     pub version: Option<String>,
@@ -424,8 +443,10 @@ pub struct ClickHouseSpec {
     #[schemars(range(min = 1, max = 32))]
     pub replicas: Option<i32>,
 
-    /// Image tag of `clickhouse/clickhouse-server` and `clickhouse/clickhouse-keeper`. Default
-    /// `25.8`.
+    /// Image tag of `clickhouse/clickhouse-server` and `clickhouse/clickhouse-keeper`, e.g.
+    /// `26.3.19.3`. Omitted: the version of the component's edition of defaults (a component
+    /// keeps the version it was created with). A change is an upgrade: Keeper first, the server
+    /// once Keeper runs it; a lower version is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), length(max = 128))]
     pub version: Option<String>,

@@ -165,6 +165,26 @@ pub struct ComponentStatus<C> {
     /// A managed component's data volumes: the size asked for and what its claims have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<StorageStatus>,
+    /// The version upgrade under way (a changed `spec.<component>.version` or image), step by
+    /// step in the vendor's safe order; absent when none runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeStatus>,
+}
+
+/// A version upgrade of one component, applied one step at a time (e.g. ClickHouse Keeper
+/// before the server, Kafka's `metadataVersion` after the brokers).
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct UpgradeStatus {
+    /// The version running when the upgrade started.
+    pub from: String,
+    /// The version asked for.
+    pub to: String,
+    /// The step under way, e.g. `1/2 ClickHouse Keeper`.
+    pub step: String,
+    /// When the upgrade started.
+    pub started: Time,
+    /// What the step waits for.
+    pub message: String,
 }
 
 /// A managed component's data volumes. Read from its claims when the component first becomes
@@ -194,6 +214,7 @@ impl<C> Default for ComponentStatus<C> {
             connection_secret: None,
             backup: None,
             storage: None,
+            upgrade: None,
         }
     }
 }

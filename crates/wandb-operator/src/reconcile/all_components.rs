@@ -9,7 +9,7 @@ use super::context::{Context, Progress};
 use super::error::ReconcileError;
 use super::pipeline::reconcile_component;
 use super::status_write::{self, detail};
-use super::storage;
+use super::{storage, upgrade};
 use crate::api::{ComponentStatus, State, WeightsAndBiases, WeightsAndBiasesStatus};
 use crate::model::{self, ComponentDescriptor, Pause, Plan, Resolution};
 use crate::registry::summary::summaries;
@@ -91,6 +91,14 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &P
             ctx.event(wandb, EventType::Warning, "PauseUnreadable", why.to_owned(), None).await;
         }
     }
+    // One component upgrades at a time: the one whose upgrade ran keeps the slot.
+    progress.seed_upgrade(
+        ctx.registry
+            .entries()
+            .iter()
+            .find(|e| e.details(&previous).iter().any(|d| d.code == upgrade::UPGRADING))
+            .map(|e| e.component()),
+    );
     let mut launch = Launch { ctx, wandb, resolution: &resolution, previous: &previous, progress, runs: Vec::new() };
     ctx.registry.visit(&mut launch);
     let mut gathered = Gathered::default();
@@ -102,7 +110,12 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &P
     let summaries = summaries(&next);
     // Claims are not watched: while volumes grow, the resource is checked again on the
     // progress interval.
-    let resizing = ctx.registry.entries().iter().any(|e| e.details(&next).iter().any(|d| d.code == storage::RESIZING));
+    // Nor are upgrade steps: a step waits for the vendor, and a waiting upgrade for another.
+    let resizing = ctx.registry.entries().iter().any(|e| {
+        e.details(&next)
+            .iter()
+            .any(|d| [storage::RESIZING, upgrade::UPGRADING, upgrade::UPGRADE_WAITING].contains(&d.code.as_str()))
+    });
     let converging =
         resizing || summaries.iter().any(|s| !s.ready && s.state != State::Offline && s.state != State::Error);
     for s in &summaries {
@@ -157,6 +170,7 @@ fn failed<K: Clone>(error: &ReconcileError, previous: Option<&ComponentStatus<K>
         connection_secret: previous.and_then(|p| p.connection_secret.clone()),
         backup: previous.and_then(|p| p.backup.clone()),
         storage: previous.and_then(|p| p.storage.clone()),
+        upgrade: previous.and_then(|p| p.upgrade.clone()),
         last_reconciled: None,
     }
 }

@@ -23,6 +23,8 @@ use crate::registry::Registry;
 pub(crate) struct Progress {
     wrote: std::sync::atomic::AtomicBool,
     claims: tokio::sync::Mutex<std::collections::HashMap<String, ClaimList>>,
+    /// The one component of the resource whose version upgrade may run.
+    upgrading: Mutex<Option<crate::model::Component>>,
 }
 
 /// The claims of one namespace, as listed once in a pass.
@@ -37,6 +39,25 @@ impl Progress {
     /// Whether some write succeeded.
     pub(crate) fn made(&self) -> bool {
         self.wrote.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Gives the resource's upgrade slot to the component whose upgrade ran in the previous
+    /// pass (it keeps it until it finishes).
+    pub(crate) fn seed_upgrade(&self, component: Option<crate::model::Component>) {
+        *self.upgrading.lock().unwrap_or_else(|e| e.into_inner()) = component;
+    }
+
+    /// Takes the resource's upgrade slot for `component`; `Err` names the component that holds
+    /// it.
+    pub(crate) fn claim_upgrade(&self, component: crate::model::Component) -> Result<(), crate::model::Component> {
+        let mut slot = self.upgrading.lock().unwrap_or_else(|e| e.into_inner());
+        match *slot {
+            Some(other) if other != component => Err(other),
+            _ => {
+                *slot = Some(component);
+                Ok(())
+            }
+        }
     }
 
     /// The claims of `namespace`: listed by `list` the first time in this pass, the same list
@@ -116,6 +137,9 @@ pub struct Context {
     pub releases: Arc<super::releases::InstalledReleases>,
     /// When each failing resource's current run of failures began.
     pub(super) failing_since: Mutex<HashMap<(String, String), Instant>>,
+    /// Per resource, the `resourceVersion` its last status write replaced (see
+    /// `resource::run`): a cached resource at that version predates the write.
+    pub(super) status_replaced: Mutex<HashMap<(String, String), String>>,
 }
 
 impl Context {
@@ -142,6 +166,7 @@ impl Context {
             observer,
             settings,
             failing_since: Mutex::new(HashMap::new()),
+            status_replaced: Mutex::new(HashMap::new()),
         }
     }
 

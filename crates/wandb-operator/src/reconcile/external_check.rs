@@ -213,6 +213,7 @@ pub(crate) async fn reconcile<D: ComponentDescriptor>(
         connection_secret,
         backup: None,
         storage: None,
+        upgrade: None,
     })
 }
 

@@ -28,6 +28,7 @@ mod resource;
 mod retention;
 mod status_write;
 mod storage;
+mod upgrade;
 mod version_check;
 mod version_query;
 

@@ -16,7 +16,7 @@ use super::error::ReconcileError;
 use super::guards::{self, Guarded};
 use super::retention::{self, Leftovers};
 use super::status_write::{detail, not_owned};
-use super::{backups_step, edition, external_check, paused, storage, version_check};
+use super::{backups_step, edition, external_check, paused, storage, upgrade, version_check};
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases};
 use crate::model::{ComponentDescriptor, ModelError, Placed, Placement, Plan, Resolution};
 use crate::registry::VendorOf;
@@ -85,7 +85,7 @@ async fn reconcile_paused<D: ComponentDescriptor>(
         Ok(Plan::Enabled(latest)) => match prepare::<D>(ctx, vendor, resolution, latest)? {
             Prepared::Blocked(_, status) => (*status, None),
             Prepared::Built { config, desired, .. } => {
-                let held = paused::hold::<D>(ctx, wandb, vendor, &config, desired, previous, progress).await?;
+                let held = paused::hold::<D>(ctx, wandb, vendor, &config, *desired, previous, progress).await?;
                 (held.status, Some(paused::managed_note(vendor.name(), held.vendor_pause.as_deref())))
             }
         },
@@ -117,7 +117,7 @@ enum Prepared<'a, C: Clone, K> {
     Blocked(Cow<'a, C>, Box<ComponentStatus<K>>),
     /// The config at the edition it keeps, its objects, and an `UpgradeAvailable` detail when
     /// a newer edition would change them.
-    Built { config: Cow<'a, C>, desired: Desired, upgrade: Option<StatusDetail> },
+    Built { config: Cow<'a, C>, desired: Box<Desired>, upgrade: Option<StatusDetail> },
 }
 
 /// Finds the edition an existing component keeps and builds its objects at that edition.
@@ -155,7 +155,7 @@ fn prepare<'a, D: ComponentDescriptor>(
         let status = blocked(vec![detail(State::Error, "VendorVersionUnsupported", message)]);
         return Ok(Prepared::Blocked(config, Box::new(status)));
     }
-    Ok(Prepared::Built { config, desired, upgrade })
+    Ok(Prepared::Built { config, desired: Box::new(desired), upgrade })
 }
 
 /// A managed component: build, guard, apply, observe, publish. Returns the config at the
@@ -169,9 +169,9 @@ async fn managed<'a, D: ComponentDescriptor>(
     previous: Option<&ComponentStatus<D::Connection>>,
     progress: &Progress,
 ) -> Result<(Cow<'a, D::Config>, ComponentStatus<D::Connection>), ReconcileError> {
-    let (config, mut desired, upgrade) = match prepare::<D>(ctx, vendor, resolution, latest)? {
+    let (config, mut desired, newer_edition) = match prepare::<D>(ctx, vendor, resolution, latest)? {
         Prepared::Blocked(config, status) => return Ok((config, *status)),
-        Prepared::Built { config, desired, upgrade } => (config, desired, upgrade),
+        Prepared::Built { config, desired, upgrade } => (config, *desired, upgrade),
     };
     let placement = config.placement();
     let mut refusals =
@@ -182,6 +182,12 @@ async fn managed<'a, D: ComponentDescriptor>(
         };
     if refusals.is_empty() {
         refusals = storage::check_growth::<D>(ctx, vendor, placement, &mut desired, progress).await?;
+    }
+    let mut staged = upgrade::Staged::default();
+    if refusals.is_empty() {
+        let previous_upgrade = previous.and_then(|p| p.upgrade.as_ref());
+        staged = upgrade::stage(ctx, vendor, placement.component, &mut desired, previous_upgrade, progress);
+        refusals = std::mem::take(&mut staged.refusals);
     }
     let applied_size = storage::applied_size(ctx, &desired, !refusals.is_empty());
     let mut observed: Observed = if refusals.is_empty() {
@@ -195,7 +201,9 @@ async fn managed<'a, D: ComponentDescriptor>(
     status
         .details
         .extend(version_check::below_minimum(ctx, wandb, component, status.version.as_deref(), previous).await);
-    status.details.extend(upgrade);
+    status.details.extend(newer_edition);
+    status.details.extend(staged.detail);
+    status.upgrade = staged.upgrade;
     let previous_storage = previous.and_then(|p| p.storage.as_ref());
     storage::status::<D>(ctx, vendor, placement, applied_size, &mut status, previous_storage, progress).await?;
     if refusals.is_empty() {

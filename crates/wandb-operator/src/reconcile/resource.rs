@@ -8,7 +8,7 @@ use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
-use tracing::{info, instrument, warn};
+use tracing::{debug, info, instrument, warn};
 
 use super::context::{Context, Progress};
 use super::error::ReconcileError;
@@ -67,6 +67,18 @@ async fn run(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Re
     if wandb.meta().deletion_timestamp.is_some() {
         return retention::finalize(wandb, &api, ctx, progress).await;
     }
+    // A reconcile triggered before the cache has seen the status this operator last wrote
+    // would take the older status for the previous one (what an upgrade or a pause step
+    // relies on): wait for the watch event of that write, which triggers a reconcile.
+    let key = Context::key(wandb);
+    let stale = {
+        let written = ctx.status_replaced.lock().unwrap_or_else(|e| e.into_inner());
+        written.get(&key).is_some_and(|replaced| wandb.meta().resource_version.as_ref() == Some(replaced))
+    };
+    if stale {
+        debug!("the cached resource predates the status last written; waiting for it");
+        return Ok(Action::requeue(Duration::from_secs(1)));
+    }
     if finalizers::ensure(wandb, &api).await? {
         progress.record();
         info!("added the cleanup finalizer");
@@ -81,7 +93,14 @@ async fn run(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Re
         };
     }
     let invalid = status_write::has_invalid_spec(&ctx.registry, &status);
-    status_write::write_if_changed(wandb, &api, status).await?;
+    let replaced = status_write::write_if_changed(wandb, &api, status).await?;
+    {
+        let mut written = ctx.status_replaced.lock().unwrap_or_else(|e| e.into_inner());
+        match replaced {
+            Some(version) => written.insert(key, version),
+            None => written.remove(&key),
+        };
+    }
     if let Some(error) = failure {
         // Reported in status; the controller backs off and emits a Warning event.
         return Err(error);

@@ -13,7 +13,8 @@ use crate::registry::Registry;
 use crate::registry::summary::summarize;
 use crate::vendors::{MANAGER, ObjectKey};
 
-fn now() -> Time {
+/// Now, at the second precision Kubernetes times have.
+pub(crate) fn now() -> Time {
     // Kubernetes times have second precision; sub-second parts would churn the status.
     Time(jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).unwrap_or_else(|_| jiff::Timestamp::now()))
 }
@@ -89,24 +90,30 @@ struct StatusPatch<'a> {
 }
 
 /// Server-side applies the status when it differs from the resource's current status.
+/// Returns the `resourceVersion` the write replaced, when it wrote: until the cache has
+/// moved past it, the cached resource does not hold the status just written.
 pub async fn write_if_changed(
     wandb: &WeightsAndBiases,
     api: &Api<WeightsAndBiases>,
     status: WeightsAndBiasesStatus,
-) -> Result<(), ReconcileError> {
+) -> Result<Option<String>, ReconcileError> {
     if wandb.status.as_ref() == Some(&status) {
-        return Ok(());
+        return Ok(None);
     }
 
     let patch = StatusPatch { api_version: "apps.wandb.com/v2", kind: "WeightsAndBiases", status: &status };
-    api.patch_status(
-        &wandb.name_any(),
-        &PatchParams::apply(MANAGER).force().validation_strict(),
-        &Patch::Apply(&patch),
-    )
-    .await
-    .map_err(ReconcileError::api("write status"))?;
-    Ok(())
+    let written = api
+        .patch_status(
+            &wandb.name_any(),
+            &PatchParams::apply(MANAGER).force().validation_strict(),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .map_err(ReconcileError::api("write status"))?;
+    // The version the write replaced, when it changed the object (a write the server found
+    // identical leaves the version as it was).
+    let before = wandb.resource_version();
+    Ok(before.filter(|b| written.resource_version().as_ref() != Some(b)))
 }
 
 /// A status detail.

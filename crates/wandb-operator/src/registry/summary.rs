@@ -10,6 +10,9 @@ use crate::model::Component;
 /// The detail code (and condition type) of a paused component.
 pub const PAUSED: &str = "Paused";
 
+/// The detail code (and condition type) of a component whose version upgrade is under way.
+pub const UPGRADING: &str = "Upgrading";
+
 /// A component's readiness as far as the summary cares.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentSummary {
@@ -83,6 +86,9 @@ pub fn summarize(status: &mut WeightsAndBiasesStatus, generation: Option<i64>, p
     if let Some(paused) = paused_condition(status, generation, previous, now) {
         conditions.push(paused);
     }
+    if let Some(upgrading) = upgrading_condition(status, generation, previous, now) {
+        conditions.push(upgrading);
+    }
     status.state = Some(overall);
     status.observed_generation = generation;
     status.conditions = conditions;
@@ -112,6 +118,34 @@ fn paused_condition(
         (PAUSED.to_owned(), format!("paused: {} (each one's Paused detail says how)", paused.join(", ")))
     };
     Some(condition(PAUSED, !paused.is_empty(), reason, message, generation, previous, now))
+}
+
+/// `Upgrading`: `True` while some component's version upgrade runs (their `Upgrading` details
+/// say which step), `False` once none does; absent on a resource never upgraded.
+fn upgrading_condition(
+    status: &WeightsAndBiasesStatus,
+    generation: Option<i64>,
+    previous: &[Condition],
+    now: &Time,
+) -> Option<Condition> {
+    let upgrading: Vec<String> = Registry::default()
+        .entries()
+        .iter()
+        .flat_map(|e| {
+            let name = e.component().display_name();
+            e.details(status).iter().filter(|d| d.code == UPGRADING).map(move |d| format!("{name} {}", d.message))
+        })
+        .collect();
+    let was_upgrading = previous.iter().any(|c| c.type_ == UPGRADING);
+    if upgrading.is_empty() && !was_upgrading {
+        return None;
+    }
+    let (reason, message) = if upgrading.is_empty() {
+        ("UpgradesComplete".to_owned(), "no component is upgrading".to_owned())
+    } else {
+        ("Upgrading".to_owned(), upgrading.join("; "))
+    };
+    Some(condition(UPGRADING, !upgrading.is_empty(), reason, message, generation, previous, now))
 }
 
 fn condition(

@@ -21,6 +21,9 @@ use crate::model::{ClickHouseConfig, Placement, Quantity, Resources};
 
 /// The application user.
 pub const USER: &str = "wandb";
+/// Where the server's and Keeper's pod template names its image.
+const POD_IMAGE: &str = "/spec/templates/podTemplates/0/spec/containers/0/image";
+
 /// ClickHouse server image repository; the tag is the version.
 pub const SERVER_IMAGE_REPOSITORY: &str = "clickhouse/clickhouse-server";
 /// ClickHouse Keeper image repository; the tag is the version.
@@ -389,6 +392,7 @@ impl Vendor for Altinity {
         }
         objects.push(DesiredObject::from_typed(chi_key(config), &Self::installation(config))?);
         let storage = "/spec/templates/volumeClaimTemplates/0/spec/resources/requests/storage";
+        let keeper_and_server = objects.iter().map(|o| o.key.clone()).collect::<Vec<_>>();
         Ok(Desired {
             objects,
             secrets: vec![Self::credentials(config)],
@@ -396,6 +400,12 @@ impl Vendor for Altinity {
             storage_fields: vec![(chi_key(config), storage)],
             exclusive_with: vec![],
             fixed_fields: vec![],
+            // W&B and Altinity: Keeper at least the server's version, so Keeper first.
+            versions: [(chk_key(config), "ClickHouse Keeper", 0), (chi_key(config), "ClickHouse server", 1)]
+                .into_iter()
+                .filter(|(key, _, _)| keeper_and_server.contains(key))
+                .map(|(key, what, step)| super::objects::VersionField { key, pointer: POD_IMAGE, what, step, major: 0 })
+                .collect(),
         })
     }
 
@@ -481,6 +491,36 @@ impl Vendor for Altinity {
         meta::image_version(&server_image(config))
     }
 
+    /// Completed for the spec it holds (the Keeper at its generation, the server for its task).
+    fn settled(&self, live: &Value) -> Option<bool> {
+        let verdict = match live.get("kind").and_then(Value::as_str)? {
+            "ClickHouseKeeperInstallation" => {
+                let chk: ClickHouseKeeperInstallation = serde_json::from_value(live.clone()).ok()?;
+                verdict(chk.status.as_ref(), chk.metadata.generation, None)
+            }
+            "ClickHouseInstallation" => {
+                let chi: ClickHouseInstallation = serde_json::from_value(live.clone()).ok()?;
+                verdict(chi.status.as_ref(), chi.metadata.generation, chi.spec.task_id.as_deref())
+            }
+            _ => return None,
+        };
+        Some(verdict == Verdict::Ready)
+    }
+
+    /// The server installation's `taskID` is a digest of the rest of its spec.
+    fn rederive(&self, desired: &mut Desired) {
+        for object in &mut desired.objects {
+            if object.key.kind != "ClickHouseInstallation" {
+                continue;
+            }
+            let Some(spec) = object.body.get("spec").cloned() else { continue };
+            let Ok(spec) = serde_json::from_value::<ClickHouseInstallationSpec>(spec) else { continue };
+            if let Some(slot) = object.body.pointer_mut("/spec/taskID") {
+                *slot = Value::String(task_id(&spec));
+            }
+        }
+    }
+
     fn observe(
         &self,
         config: &ClickHouseConfig,
@@ -509,8 +549,12 @@ impl Vendor for Altinity {
         });
         status.credentials_secret =
             Some(SecretKeyReference { name: credentials_name(config), key: PASSWORD_KEY.to_owned() });
-        // Altinity reports its own version, not the server's: the image we applied.
-        status.version = self.applied_version(config);
+        // Altinity reports its own version, not the server's: the image we applied (during an
+        // upgrade, what the live installation names).
+        let applied = observed
+            .typed::<ClickHouseInstallation>(&key)
+            .and_then(|chi| chi.spec.templates.pod_templates.first()?.spec.containers.first()?.image.clone());
+        status.version = applied.as_deref().and_then(meta::image_version).or_else(|| self.applied_version(config));
         status
     }
 }

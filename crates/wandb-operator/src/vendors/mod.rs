@@ -30,7 +30,9 @@ pub use meta::{
     vendor_secret_labels,
 };
 pub use object_key::ObjectKey;
-pub use objects::{ClaimMatcher, Desired, DesiredObject, FixedField, Observed, VendorError, api_resource_of};
+pub use objects::{
+    ClaimMatcher, Desired, DesiredObject, FixedField, Observed, VendorError, VersionField, api_resource_of,
+};
 pub use readiness::Verdict;
 pub use release::{Release, ReleaseSource};
 pub use secret::{GENERATED_KEYS_ANNOTATION, GeneratedSecret, GeneratedValue, secret_value};

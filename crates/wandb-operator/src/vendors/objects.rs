@@ -42,6 +42,34 @@ pub struct Desired {
     /// Fields the vendor cannot change once the object exists (JSON pointer), with the
     /// refusal's code and what to do instead: a change is refused and nothing is written.
     pub fixed_fields: Vec<FixedField>,
+    /// Where the objects carry the versions they run, in the vendor's upgrade order: a change
+    /// is an upgrade, applied one step at a time; a lower version is refused.
+    pub versions: Vec<VersionField>,
+}
+
+/// A field that names the version an object runs (an image whose tag is the version, or a
+/// version), and its place in the vendor's upgrade order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionField {
+    /// The object.
+    pub key: ObjectKey,
+    /// Where the field is (JSON pointer).
+    pub pointer: &'static str,
+    /// What runs that version, for status (`ClickHouse Keeper`).
+    pub what: &'static str,
+    /// The upgrade step: a change of a higher step is applied only once every field of the
+    /// lower steps runs its new version and its object is settled (see `Vendor::settled`).
+    pub step: u8,
+    /// How many leading numbers name a major line whose change the operator does not carry
+    /// out in place (MySQL: 2, so 8.0 → 8.4); 0 when every upgrade is a rolling one.
+    pub major: usize,
+}
+
+impl VersionField {
+    /// The version a field's value names: an image's tag, or the value itself.
+    pub fn version_of(value: &str) -> String {
+        super::meta::image_version(value).unwrap_or_else(|| value.to_owned())
+    }
 }
 
 /// A field of a vendor object that its vendor cannot change once the object exists.

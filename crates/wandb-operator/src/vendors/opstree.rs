@@ -31,9 +31,23 @@ pub fn images(edition: Edition) -> [&'static str; 2] {
     }
 }
 
-/// The Redis image for `config`: the user's, else its edition's.
+/// The Redis image for `config`: the user's, else the one of the version asked for, else its
+/// edition's.
 fn redis_image(config: &RedisConfig) -> String {
-    config.image.clone().unwrap_or_else(|| config.images.mirrored(images(config.edition)[0]))
+    let default = match &config.version {
+        Some(version) => format!("quay.io/opstree/redis:v{version}"),
+        None => images(config.edition)[0].to_owned(),
+    };
+    config.image.clone().unwrap_or_else(|| config.images.mirrored(&default))
+}
+
+/// The sentinel image: the one of the version asked for, else its edition's.
+fn sentinel_image(config: &RedisConfig) -> String {
+    let default = match &config.version {
+        Some(version) => format!("quay.io/opstree/redis-sentinel:v{version}"),
+        None => images(config.edition)[1].to_owned(),
+    };
+    config.images.mirrored(&default)
 }
 const STORAGE: &str = "/spec/storage/volumeClaimTemplate/spec/resources/requests/storage";
 
@@ -217,6 +231,11 @@ fn with_meta<K: Resource<DynamicType = ()>>(mut object: K, placement: &Placement
     object
 }
 
+/// The image (its tag is the version) of an Opstree object.
+fn version_field(key: ObjectKey, what: &'static str, step: u8) -> super::objects::VersionField {
+    super::objects::VersionField { key, pointer: "/spec/kubernetesConfig/image", what, step, major: 0 }
+}
+
 impl Vendor for Opstree {
     type Config = RedisConfig;
     type Connection = RedisConnection;
@@ -240,6 +259,7 @@ impl Vendor for Opstree {
                     storage_fields: vec![(key(p, "Redis", &name), STORAGE)],
                     exclusive_with: vec![key(p, "RedisReplication", &name), key(p, "RedisSentinel", &name)],
                     fixed_fields: vec![],
+                    versions: vec![version_field(key(p, "Redis", &name), "Redis", 0)],
                 })
             }
             RedisTopology::Replication { replicas, sentinel } => {
@@ -258,7 +278,7 @@ impl Vendor for Opstree {
                         // The sentinels themselves require no password: they name the
                         // master; the servers they name do.
                         kubernetes_config: kubernetes_config(
-                            &config.images.mirrored(images(config.edition)[1]),
+                            &sentinel_image(config),
                             &sentinel.resources,
                             config,
                             false,
@@ -293,6 +313,12 @@ impl Vendor for Opstree {
                     storage_fields: vec![(key(p, "RedisReplication", &name), STORAGE)],
                     exclusive_with: vec![key(p, "Redis", &name)],
                     fixed_fields: vec![],
+                    // Opstree rolls the replicas itself (replicas before the master); the
+                    // sentinels follow the servers they watch.
+                    versions: vec![
+                        version_field(key(p, "RedisReplication", &name), "Redis", 0),
+                        version_field(key(p, "RedisSentinel", &name), "Redis Sentinel", 1),
+                    ],
                 })
             }
         }

@@ -20,12 +20,20 @@ use crate::api::{ComponentStatus, MySqlConnection, SecretKeyReference};
 use crate::model::mysql::ProxyKind;
 use crate::model::{Edition, MySqlConfig};
 
-/// The PXC image for `config`: the user's, else the one of its edition for its size.
+/// The PXC image for `config`: the user's, else Percona's for the version asked for, else the
+/// one of its edition for its size.
 pub fn pxc_image(config: &MySqlConfig) -> String {
     let release = release(config.edition);
-    let default = if config.size == Size::Dev { release.dev_pxc } else { release.pxc };
-    config.image.clone().unwrap_or_else(|| config.images.mirrored(default))
+    let default = match &config.version {
+        Some(version) => format!("{PXC_REPOSITORY}:{version}"),
+        None if config.size == Size::Dev => release.dev_pxc.to_owned(),
+        None => release.pxc.to_owned(),
+    };
+    config.image.clone().unwrap_or_else(|| config.images.mirrored(&default))
 }
+
+/// Percona's PXC image repository; the tag is the version.
+const PXC_REPOSITORY: &str = "percona/percona-xtradb-cluster";
 
 /// The Secret of ours holding the application user's password (Percona reads it).
 pub fn app_user_secret_name(config: &MySqlConfig) -> String {
@@ -371,8 +379,26 @@ impl Vendor for Percona {
                 cluster_key(config),
                 "/spec/pxc/volumeSpec/persistentVolumeClaim/resources/requests/storage",
             )],
+            // Percona's own rolling update upgrades the nodes (its `updateStrategy`).
+            versions: vec![super::objects::VersionField {
+                key: cluster_key(config),
+                pointer: "/spec/pxc/image",
+                what: "MySQL",
+                step: 0,
+                major: 2,
+            }],
             ..Desired::default()
         })
+    }
+
+    /// Percona reports the cluster `ready` at its generation with every node ready (its
+    /// rolling update of a new image done).
+    fn settled(&self, live: &serde_json::Value) -> Option<bool> {
+        if live.get("kind").and_then(serde_json::Value::as_str) != Some("PerconaXtraDBCluster") {
+            return None;
+        }
+        let cluster: PerconaXtraDBCluster = serde_json::from_value(live.clone()).ok()?;
+        Some(verdict(&cluster) == Verdict::Ready)
     }
 
     fn kinds(&self) -> Vec<kube::core::ApiResource> {

@@ -314,6 +314,24 @@ impl Vendor for Strimzi {
                 DesiredObject::from_typed(pool_key(config), &Self::pool(config))?,
             ],
             storage_fields: vec![(pool_key(config), "/spec/storage/volumes/0/size")],
+            // Strimzi's procedure: the brokers roll to the new `version` first; the
+            // `metadataVersion` (which may not be reversible) only once they all run it.
+            versions: vec![
+                super::objects::VersionField {
+                    key: kafka_key(config),
+                    pointer: "/spec/kafka/version",
+                    what: "Kafka",
+                    step: 0,
+                    major: 0,
+                },
+                super::objects::VersionField {
+                    key: kafka_key(config),
+                    pointer: "/spec/kafka/metadataVersion",
+                    what: "Kafka metadata version",
+                    step: 1,
+                    major: 0,
+                },
+            ],
             ..Desired::default()
         })
     }
@@ -375,6 +393,23 @@ impl Vendor for Strimzi {
             key: "ca.crt".to_owned(),
         };
         config.client_tls.then(|| ("KAFKA_CA_CERT".to_owned(), ca)).into_iter().collect()
+    }
+
+    /// The Kafka: ready at its generation with every broker on its `version` (Strimzi's
+    /// `status.kafkaVersion`); node pools: their nodes running at their generation.
+    fn settled(&self, live: &serde_json::Value) -> Option<bool> {
+        match live.get("kind").and_then(serde_json::Value::as_str)? {
+            "Kafka" => {
+                let kafka: Kafka = serde_json::from_value(live.clone()).ok()?;
+                let running = kafka.status.as_ref().and_then(|s| s.kafka_version.as_deref());
+                Some(kafka_verdict(&kafka) == Verdict::Ready && running == Some(kafka.spec.kafka.version.as_str()))
+            }
+            "KafkaNodePool" => {
+                let pool: KafkaNodePool = serde_json::from_value(live.clone()).ok()?;
+                Some(pool_verdict(&pool) == Verdict::Ready)
+            }
+            _ => None,
+        }
     }
 
     fn observe(

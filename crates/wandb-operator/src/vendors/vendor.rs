@@ -127,6 +127,18 @@ pub trait Vendor: Send + Sync {
         None
     }
 
+    /// Whether the vendor has finished acting on `live`'s current spec (ready at its
+    /// generation, and running what it names): an upgrade step waits for it before the next
+    /// step is applied. `None` where the vendor's status of that kind says nothing usable (the
+    /// step then counts as done once applied).
+    fn settled(&self, _live: &Value) -> Option<bool> {
+        None
+    }
+
+    /// Recomputes what the vendor's objects derive from the rest of their spec (Altinity's
+    /// `taskID`) after the reconcile changed a body (an upgrade step held back).
+    fn rederive(&self, _desired: &mut Desired) {}
+
     /// The vendor's backups of this component, when it takes them.
     fn backups(&self) -> Option<&dyn BackupVendor<Config = Self::Config>> {
         None

@@ -505,7 +505,12 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             } else {
                 json!({"type": "Ready", "status": "True"})
             };
-            let kafka_version = object.data.pointer("/spec/kafka/version").cloned().unwrap_or(Value::Null);
+            // What the brokers run: the new version once they rolled to it; a failed roll
+            // leaves them on the version they ran.
+            let kafka_version = if failing { object.data.pointer("/status/kafkaVersion") } else { None }
+                .or_else(|| object.data.pointer("/spec/kafka/version"))
+                .cloned()
+                .unwrap_or(Value::Null);
             // Strimzi's cluster CA (it signs the brokers' certificates) and one status entry
             // per listener.
             // Strimzi's CA Secrets are owned by the Kafka (the garbage collector removes them).

@@ -98,8 +98,10 @@ pub struct MySqlConfig {
     pub replicas: i32,
     /// Node resources.
     pub resources: Resources,
-    /// The user's image, when set (else the vendor's image for the size).
+    /// The user's image, when set (else the vendor's image for the version or the size).
     pub image: Option<String>,
+    /// The version asked for (`spec.mysql.version`); `None`: the edition's.
+    pub version: Option<String>,
     /// TLS enabled.
     pub tls: bool,
     /// Whether clients are told to use TLS and given the CA (from the 2026 edition, when TLS is
@@ -277,6 +279,7 @@ fn merge(resolution: &Resolution, spec: &MySqlSpec, placement: Placement) -> Res
             "spec.mysql.config.resources",
         )?,
         image: fields::image_override(&spec.common, MYSQL)?,
+        version: spec.version.clone(),
         tls: p.tls,
         client_tls: p.tls && resolution.edition >= Edition::Y2026,
         proxy,
@@ -379,6 +382,7 @@ impl ComponentDescriptor for MySql {
         let block = spec.external.as_ref().map(|e| -> ExternalBlock<'_, MySqlService> {
             let managed = vec![
                 ("replicas", spec.replicas.is_some()),
+                ("version", spec.version.is_some()),
                 ("backup", spec.backup.is_some()),
                 ("restore", spec.restore.is_some()),
                 ("proxy", spec.proxy.is_some()),

@@ -119,6 +119,8 @@ pub struct RedisConfig {
     pub resources: Resources,
     /// The user's image, when set (else the vendor's).
     pub image: Option<String>,
+    /// The version asked for (`spec.redis.version`); `None`: the edition's.
+    pub version: Option<String>,
     /// Topology.
     pub topology: RedisTopology,
 }
@@ -174,6 +176,7 @@ fn merge(resolution: &Resolution, spec: &RedisSpec, placement: Placement) -> Res
             "spec.redis.config.resources",
         )?,
         image: fields::image_override(&spec.common, REDIS)?,
+        version: spec.version.clone(),
         topology,
         placement,
     })
@@ -337,7 +340,8 @@ impl ComponentDescriptor for Redis {
     fn resolve(resolution: &Resolution) -> Result<Plan<Redis>, ModelError> {
         let spec = resolution.spec.redis.clone().unwrap_or_default();
         let block = spec.external.as_ref().map(|e| -> ExternalBlock<'_, RedisService> {
-            (vec![("sentinel", spec.sentinel.is_some())], Box::new(move |p| external(e, p)))
+            let managed = vec![("sentinel", spec.sentinel.is_some()), ("version", spec.version.is_some())];
+            (managed, Box::new(move |p| external(e, p)))
         });
         resolution.plan_with(&spec.common, block, |p| merge(resolution, &spec, p))
     }

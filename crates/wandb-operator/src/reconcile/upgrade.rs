@@ -1,0 +1,260 @@
+//! Version upgrades in the vendor's safe order (issue 21, item 1).
+//!
+//! A managed component's desired objects name the versions they run ([`VersionField`]s, in
+//! steps: ClickHouse Keeper before the server, Kafka's brokers before its `metadataVersion`,
+//! Redis before its Sentinels). Against the live objects (from the caches: no request):
+//!
+//! - a lower version than the one running is refused (`DowngradeRefused`), nothing is written;
+//! - a changed version is an upgrade: only the lowest step that differs is applied, and only
+//!   once every lower step's objects are settled (the vendor reports them ready at their
+//!   generation and running what they name); higher steps keep their live versions meanwhile;
+//! - one component of a resource upgrades at a time: another one's change waits
+//!   (`UpgradeWaiting`) until the first has finished.
+//!
+//! Status shows the upgrade (`status.<component>Status.upgrade`) and an `Upgrading` detail
+//! until the last step is settled; the resource's `Upgrading` condition follows the details.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use super::context::{Context, Progress};
+use super::status_write::{detail, now};
+use crate::api::{State, StatusDetail, UpgradeStatus};
+use crate::model::Component;
+use crate::vendors::{Desired, ObjectKey, Vendor, VersionField};
+
+/// The detail code (and condition type) of a component whose upgrade is under way.
+pub(crate) const UPGRADING: &str = crate::registry::summary::UPGRADING;
+/// The refusal of a lower version than the one running.
+pub(crate) const DOWNGRADE_REFUSED: &str = "DowngradeRefused";
+/// The refusal of a major upgrade the operator does not carry out in place (MySQL 8.0 → 8.4).
+pub(crate) const MAJOR_UPGRADE_UNSUPPORTED: &str = "MajorUpgradeUnsupported";
+/// The detail of a component whose upgrade waits for another component's.
+pub(crate) const UPGRADE_WAITING: &str = "UpgradeWaiting";
+
+/// What the upgrade stage decided for one pass.
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    /// Why nothing may be written (a downgrade).
+    pub refusals: Vec<StatusDetail>,
+    /// The upgrade status, while one runs.
+    pub upgrade: Option<UpgradeStatus>,
+    /// The `Upgrading` or `UpgradeWaiting` detail.
+    pub detail: Option<StatusDetail>,
+}
+
+/// One version field whose desired value differs from the live one.
+struct Change {
+    field: VersionField,
+    /// The live value (`None`: the live object does not set the field).
+    live_raw: Option<Value>,
+    live: Option<String>,
+    wanted: String,
+}
+
+/// Decides what of `desired` this pass may apply, holding back the version fields of later
+/// steps (set to their live values), and what status shows.
+pub(crate) fn stage<V: Vendor + ?Sized>(
+    ctx: &Context,
+    vendor: &V,
+    component: Component,
+    desired: &mut Desired,
+    previous: Option<&UpgradeStatus>,
+    progress: &Progress,
+) -> Staged {
+    // Each live object as JSON, once (several fields can be on one object).
+    let mut lives: HashMap<&ObjectKey, Option<Value>> = HashMap::new();
+    for field in &desired.versions {
+        lives
+            .entry(&field.key)
+            .or_insert_with(|| ctx.caches.get(&field.key).and_then(|l| serde_json::to_value(&*l).ok()));
+    }
+    let lives: HashMap<ObjectKey, Value> =
+        lives.into_iter().filter_map(|(key, live)| Some((key.clone(), live?))).collect();
+    let live = |key: &ObjectKey| lives.get(key);
+    let mut changes = Vec::new();
+    let mut refusals = Vec::new();
+    for field in &desired.versions {
+        let Some(object) = live(&field.key) else { continue }; // created with what it asks for
+        let Some(wanted) = desired
+            .objects
+            .iter()
+            .find(|o| o.key == field.key)
+            .and_then(|o| o.body.pointer(field.pointer))
+            .and_then(Value::as_str)
+            .map(VersionField::version_of)
+        else {
+            continue;
+        };
+        let live_raw = object.pointer(field.pointer).cloned();
+        let live_version = live_raw.as_ref().and_then(Value::as_str).map(VersionField::version_of);
+        if live_version.as_deref() == Some(wanted.as_str()) {
+            continue;
+        }
+        if let Some(running) = &live_version
+            && compare(&wanted, running) == Some(Ordering::Less)
+        {
+            refusals.push(detail(
+                State::Error,
+                DOWNGRADE_REFUSED,
+                format!(
+                    "{} runs {running}; the spec asks for {wanted}: a downgrade is refused (data written by the newer version may not be readable by the older one) and nothing is written. Set the version back to {running} or remove it (docs/operations.md#upgrades)",
+                    field.what
+                ),
+            ));
+            continue;
+        }
+        if let Some(running) = &live_version
+            && crosses_major(field.major, running, &wanted)
+        {
+            refusals.push(detail(
+                State::Error,
+                MAJOR_UPGRADE_UNSUPPORTED,
+                format!(
+                    "{} runs {running}; the spec asks for {wanted}, a new major line: the operator does not upgrade it in place and nothing is written. Take a backup and restore it into a new cluster of the new version (docs/operations.md#upgrades)",
+                    field.what
+                ),
+            ));
+            continue;
+        }
+        changes.push(Change { field: field.clone(), live_raw, live: live_version, wanted });
+    }
+    if !refusals.is_empty() {
+        return Staged { refusals, ..Staged::default() };
+    }
+    let steps: BTreeSet<u8> = desired.versions.iter().map(|f| f.step).collect();
+    let step_label = |step: u8, what: &str| {
+        let index = steps.iter().position(|s| *s == step).unwrap_or_default() + 1;
+        format!("{index}/{} {what}", steps.len())
+    };
+    let now = now();
+    let Some(first) = changes.iter().min_by_key(|c| c.field.step) else {
+        // Nothing differs: an upgrade that was under way ends once its objects are settled.
+        let Some(previous) = previous.cloned() else { return Staged::default() };
+        let unsettled: Vec<&VersionField> = desired
+            .versions
+            .iter()
+            .filter(|f| live(&f.key).is_some_and(|object| vendor.settled(object) == Some(false)))
+            .collect();
+        let Some(last) = unsettled.last() else { return Staged::default() };
+        let _ = progress.claim_upgrade(component);
+        let message = format!("applied; waiting for the vendor to run {} {}", last.what, previous.to);
+        return in_progress(UpgradeStatus { step: step_label(last.step, last.what), message, ..previous });
+    };
+    // The upgrade is named by its first field's version (Keeper and server share it; Kafka's
+    // `version`, not its metadata version); one that is under way keeps its name.
+    let primary = desired.versions.first().and_then(|f| {
+        let object = desired.objects.iter().find(|o| o.key == f.key)?;
+        object.body.pointer(f.pointer).and_then(Value::as_str).map(VersionField::version_of)
+    });
+    let (from, to) = match previous {
+        Some(p) if p.to == first.wanted || Some(&p.to) == primary.as_ref() => (p.from.clone(), p.to.clone()),
+        _ => (first.live.clone().unwrap_or_else(|| "unknown".to_owned()), first.wanted.clone()),
+    };
+    let started = previous.filter(|p| p.to == to).map_or(now, |p| p.started.clone());
+    let mut upgrade = UpgradeStatus { from, to, step: String::new(), started, message: String::new() };
+    if let Err(other) = progress.claim_upgrade(component) {
+        hold(desired, changes.iter());
+        vendor.rederive(desired);
+        upgrade.step = "waiting".to_owned();
+        upgrade.message = format!("waits for the {} upgrade to finish (one component at a time)", other.display_name());
+        let detail = detail(State::Ready, UPGRADE_WAITING, format!("{} {}", component.display_name(), upgrade.message));
+        return Staged { refusals: vec![], upgrade: Some(upgrade), detail: Some(detail) };
+    }
+    let step = first.field.step;
+    // Every lower step must be settled before this one is applied.
+    let unsettled = desired
+        .versions
+        .iter()
+        .filter(|f| f.step < step)
+        .find(|f| live(&f.key).is_some_and(|object| vendor.settled(object) == Some(false)))
+        .cloned();
+    let message = match unsettled {
+        Some(waiting) => {
+            hold(desired, changes.iter());
+            upgrade.step = step_label(waiting.step, waiting.what);
+            format!("waiting for {} to run {} (applied) before {}", waiting.what, upgrade.to, first.field.what)
+        }
+        None => {
+            hold(desired, changes.iter().filter(|c| c.field.step > step));
+            upgrade.step = step_label(step, first.field.what);
+            format!(
+                "applying {} {} -> {}",
+                first.field.what,
+                first.live.as_deref().unwrap_or("its default"),
+                first.wanted
+            )
+        }
+    };
+    vendor.rederive(desired);
+    upgrade.message = message;
+    in_progress(upgrade)
+}
+
+fn in_progress(upgrade: UpgradeStatus) -> Staged {
+    let message = format!("{} -> {}: step {}: {}", upgrade.from, upgrade.to, upgrade.step, upgrade.message);
+    Staged { refusals: vec![], upgrade: Some(upgrade), detail: Some(detail(State::Ready, UPGRADING, message)) }
+}
+
+/// Sets each change's field back to its live value (or removes it where the live object does
+/// not set it): that step is not applied in this pass.
+fn hold<'a>(desired: &mut Desired, changes: impl Iterator<Item = &'a Change>) {
+    for change in changes {
+        let Some(object) = desired.objects.iter_mut().find(|o| o.key == change.field.key) else { continue };
+        let (parent, leaf) = change.field.pointer.rsplit_once('/').unwrap_or(("", change.field.pointer));
+        let Some(parent) = object.body.pointer_mut(parent).and_then(Value::as_object_mut) else { continue };
+        match &change.live_raw {
+            Some(live) => {
+                parent.insert(leaf.to_owned(), live.clone());
+            }
+            None => {
+                parent.remove(leaf);
+            }
+        }
+    }
+}
+
+/// Whether `wanted` is on a later major line than `running`: their first `major` numbers
+/// differ (never when `major` is 0 or either names fewer numbers).
+fn crosses_major(major: usize, running: &str, wanted: &str) -> bool {
+    let line = |text: &str| -> Vec<u64> { numbers(text).into_iter().take(major).collect() };
+    let (running, wanted) = (line(running), line(wanted));
+    major > 0 && running.len() == major && wanted.len() == major && wanted > running
+}
+
+fn numbers(text: &str) -> Vec<u64> {
+    text.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect()
+}
+
+/// Orders two versions by their numbers (`8.4.8-8.1`, `4.2-IV1`, `RELEASE.2025-04-08T…`);
+/// `None` when either names none.
+pub(crate) fn compare(a: &str, b: &str) -> Option<Ordering> {
+    let (a, b) = (numbers(a), numbers(b));
+    (!a.is_empty() && !b.is_empty()).then(|| a.cmp(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_by_their_numbers() {
+        assert_eq!(compare("26.3.19.3", "25.8"), Some(Ordering::Greater));
+        assert_eq!(compare("8.0", "8.4.8-8.1"), Some(Ordering::Less));
+        assert_eq!(compare("4.2-IV1", "4.1-IV3"), Some(Ordering::Greater));
+        assert_eq!(compare("7.4.11", "7.4.11"), Some(Ordering::Equal));
+        assert_eq!(compare("RELEASE.2025-04-08T15-41-24Z", "RELEASE.2024-12-18T13-15-44Z"), Some(Ordering::Greater));
+        assert_eq!(compare("latest", "8.0"), None);
+    }
+
+    #[test]
+    fn a_major_line_is_its_leading_numbers() {
+        assert!(crosses_major(2, "8.0", "8.4.8-8.1"));
+        assert!(crosses_major(2, "8.0.36-28.1", "8.4.8-8.1"));
+        assert!(!crosses_major(2, "8.4.7-7.1", "8.4.8-8.1"));
+        assert!(!crosses_major(0, "8.0", "8.4.8-8.1"));
+        assert!(!crosses_major(2, "custom", "8.4.8-8.1"));
+    }
+}
