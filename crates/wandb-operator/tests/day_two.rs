@@ -353,8 +353,8 @@ async fn s04_dev_to_small_refuses_to_change_minios_pool_geometry(h: Harness) {
 fn upgrade_of(w: &WeightsAndBiases, component: &str) -> Option<wandb_operator::api::UpgradeStatus> {
     let s = w.status.as_ref()?;
     match component {
-        "kafka" => s.kafka_status.as_ref()?.upgrade.clone(),
-        "clickhouse" => s.clickhouse_status.as_ref()?.upgrade.clone(),
+        "kafka" => s.kafka_status.as_ref()?.upgrade.as_deref().cloned(),
+        "clickhouse" => s.clickhouse_status.as_ref()?.upgrade.as_deref().cloned(),
         _ => None,
     }
 }

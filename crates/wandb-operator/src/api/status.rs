@@ -168,7 +168,8 @@ pub struct ComponentStatus<C> {
     /// The version upgrade under way (a changed `spec.<component>.version` or image), step by
     /// step in the vendor's safe order; absent when none runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upgrade: Option<UpgradeStatus>,
+    // Boxed: absent on nearly every status the operator keeps in its cache.
+    pub upgrade: Option<Box<UpgradeStatus>>,
 }
 
 /// A version upgrade of one component, applied one step at a time (e.g. ClickHouse Keeper

@@ -137,7 +137,7 @@ pub struct Context {
     pub releases: Arc<super::releases::InstalledReleases>,
     /// When each failing resource's current run of failures began.
     pub(super) failing_since: Mutex<HashMap<(String, String), Instant>>,
-    /// Per resource, the `resourceVersion` its last status write replaced (see
+    /// Per resource upgrading, the `resourceVersion` its last status write replaced (see
     /// `resource::run`): a cached resource at that version predates the write.
     pub(super) status_replaced: Mutex<HashMap<(String, String), String>>,
 }

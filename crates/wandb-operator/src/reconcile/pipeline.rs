@@ -185,7 +185,7 @@ async fn managed<'a, D: ComponentDescriptor>(
     }
     let mut staged = upgrade::Staged::default();
     if refusals.is_empty() {
-        let previous_upgrade = previous.and_then(|p| p.upgrade.as_ref());
+        let previous_upgrade = previous.and_then(|p| p.upgrade.as_deref());
         staged = upgrade::stage(ctx, vendor, placement.component, &mut desired, previous_upgrade, progress);
         refusals = std::mem::take(&mut staged.refusals);
     }
@@ -203,7 +203,7 @@ async fn managed<'a, D: ComponentDescriptor>(
         .extend(version_check::below_minimum(ctx, wandb, component, status.version.as_deref(), previous).await);
     status.details.extend(newer_edition);
     status.details.extend(staged.detail);
-    status.upgrade = staged.upgrade;
+    status.upgrade = staged.upgrade.map(Box::new);
     let previous_storage = previous.and_then(|p| p.storage.as_ref());
     storage::status::<D>(ctx, vendor, placement, applied_size, &mut status, previous_storage, progress).await?;
     if refusals.is_empty() {

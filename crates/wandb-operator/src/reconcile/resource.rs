@@ -14,6 +14,7 @@ use super::context::{Context, Progress};
 use super::error::ReconcileError;
 use super::{all_components, finalizers, retention, status_write};
 use crate::api::WeightsAndBiases;
+use crate::registry::summary::UPGRADING;
 
 /// Reconciles one `WeightsAndBiases`.
 #[instrument(skip_all, fields(namespace = wandb.namespace().unwrap_or_default(), name = wandb.name_any()))]
@@ -68,16 +69,17 @@ async fn run(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Re
         return retention::finalize(wandb, &api, ctx, progress).await;
     }
     // A reconcile triggered before the cache has seen the status this operator last wrote
-    // would take the older status for the previous one (what an upgrade or a pause step
-    // relies on): wait for the watch event of that write, which triggers a reconcile.
+    // during an upgrade would take the older status for the previous one (and lose the
+    // upgrade's progress): wait for the watch event of that write, which triggers a reconcile.
     let key = Context::key(wandb);
     let stale = {
         let written = ctx.status_replaced.lock().unwrap_or_else(|e| e.into_inner());
         written.get(&key).is_some_and(|replaced| wandb.meta().resource_version.as_ref() == Some(replaced))
     };
     if stale {
+        // The watch event of that write triggers the next reconcile; the requeue is a net.
         debug!("the cached resource predates the status last written; waiting for it");
-        return Ok(Action::requeue(Duration::from_secs(1)));
+        return Ok(Action::requeue(Duration::from_secs(10)));
     }
     if finalizers::ensure(wandb, &api).await? {
         progress.record();
@@ -93,10 +95,14 @@ async fn run(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Re
         };
     }
     let invalid = status_write::has_invalid_spec(&ctx.registry, &status);
+    // Only an upgrade under way depends on seeing its own last status (what it started, which
+    // step it took); elsewhere a pass on a stale status is corrected by the next one, and
+    // waiting for the write's event would delay every convergence under load.
+    let upgrading = status.conditions.iter().any(|c| c.type_ == UPGRADING && c.status == "True");
     let replaced = status_write::write_if_changed(wandb, &api, status).await?;
     {
         let mut written = ctx.status_replaced.lock().unwrap_or_else(|e| e.into_inner());
-        match replaced {
+        match replaced.filter(|_| upgrading) {
             Some(version) => written.insert(key, version),
             None => written.remove(&key),
         };

@@ -16,6 +16,9 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use kube::api::DynamicObject;
 
 use serde_json::Value;
 
@@ -64,16 +67,20 @@ pub(crate) fn stage<V: Vendor + ?Sized>(
     previous: Option<&UpgradeStatus>,
     progress: &Progress,
 ) -> Staged {
-    // Each live object as JSON, once (several fields can be on one object).
-    let mut lives: HashMap<&ObjectKey, Option<Value>> = HashMap::new();
+    // Each live object once (several fields can be on one object); as JSON only where a
+    // vendor must judge it (during an upgrade).
+    let mut lives: HashMap<ObjectKey, Arc<DynamicObject>> = HashMap::new();
     for field in &desired.versions {
-        lives
-            .entry(&field.key)
-            .or_insert_with(|| ctx.caches.get(&field.key).and_then(|l| serde_json::to_value(&*l).ok()));
+        if !lives.contains_key(&field.key)
+            && let Some(object) = ctx.caches.get(&field.key)
+        {
+            lives.insert(field.key.clone(), object);
+        }
     }
-    let lives: HashMap<ObjectKey, Value> =
-        lives.into_iter().filter_map(|(key, live)| Some((key.clone(), live?))).collect();
     let live = |key: &ObjectKey| lives.get(key);
+    let unsettled = |key: &ObjectKey| {
+        live(key).and_then(|o| serde_json::to_value(&**o).ok()).is_some_and(|o| vendor.settled(&o) == Some(false))
+    };
     let mut changes = Vec::new();
     let mut refusals = Vec::new();
     for field in &desired.versions {
@@ -88,7 +95,8 @@ pub(crate) fn stage<V: Vendor + ?Sized>(
         else {
             continue;
         };
-        let live_raw = object.pointer(field.pointer).cloned();
+        // The version fields are under `spec`, which `data` holds.
+        let live_raw = object.data.pointer(field.pointer).cloned();
         let live_version = live_raw.as_ref().and_then(Value::as_str).map(VersionField::version_of);
         if live_version.as_deref() == Some(wanted.as_str()) {
             continue;
@@ -133,11 +141,7 @@ pub(crate) fn stage<V: Vendor + ?Sized>(
     let Some(first) = changes.iter().min_by_key(|c| c.field.step) else {
         // Nothing differs: an upgrade that was under way ends once its objects are settled.
         let Some(previous) = previous.cloned() else { return Staged::default() };
-        let unsettled: Vec<&VersionField> = desired
-            .versions
-            .iter()
-            .filter(|f| live(&f.key).is_some_and(|object| vendor.settled(object) == Some(false)))
-            .collect();
+        let unsettled: Vec<&VersionField> = desired.versions.iter().filter(|f| unsettled(&f.key)).collect();
         let Some(last) = unsettled.last() else { return Staged::default() };
         let _ = progress.claim_upgrade(component);
         let message = format!("applied; waiting for the vendor to run {} {}", last.what, previous.to);
@@ -165,12 +169,7 @@ pub(crate) fn stage<V: Vendor + ?Sized>(
     }
     let step = first.field.step;
     // Every lower step must be settled before this one is applied.
-    let unsettled = desired
-        .versions
-        .iter()
-        .filter(|f| f.step < step)
-        .find(|f| live(&f.key).is_some_and(|object| vendor.settled(object) == Some(false)))
-        .cloned();
+    let unsettled = desired.versions.iter().filter(|f| f.step < step).find(|f| unsettled(&f.key)).cloned();
     let message = match unsettled {
         Some(waiting) => {
             hold(desired, changes.iter());
