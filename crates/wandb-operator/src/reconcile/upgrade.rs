@@ -26,7 +26,7 @@ use super::context::{Context, Progress};
 use super::status_write::{detail, now};
 use crate::api::{State, StatusDetail, UpgradeStatus};
 use crate::model::Component;
-use crate::vendors::{Desired, ObjectKey, Vendor, VersionField};
+use crate::vendors::{Desired, ObjectKey, Vendor, VersionField, version_of};
 
 /// The detail code (and condition type) of a component whose upgrade is under way.
 pub(crate) const UPGRADING: &str = crate::registry::summary::UPGRADING;
@@ -91,13 +91,13 @@ pub(crate) fn stage<V: Vendor + ?Sized>(
             .find(|o| o.key == field.key)
             .and_then(|o| o.body.pointer(field.pointer))
             .and_then(Value::as_str)
-            .map(VersionField::version_of)
+            .map(version_of)
         else {
             continue;
         };
         // The version fields are under `spec`, which `data` holds.
         let live_raw = object.data.pointer(field.pointer).cloned();
-        let live_version = live_raw.as_ref().and_then(Value::as_str).map(VersionField::version_of);
+        let live_version = live_raw.as_ref().and_then(Value::as_str).map(version_of);
         if live_version.as_deref() == Some(wanted.as_str()) {
             continue;
         }
@@ -151,7 +151,7 @@ pub(crate) fn stage<V: Vendor + ?Sized>(
     // `version`, not its metadata version); one that is under way keeps its name.
     let primary = desired.versions.first().and_then(|f| {
         let object = desired.objects.iter().find(|o| o.key == f.key)?;
-        object.body.pointer(f.pointer).and_then(Value::as_str).map(VersionField::version_of)
+        object.body.pointer(f.pointer).and_then(Value::as_str).map(version_of)
     });
     let (from, to) = match previous {
         Some(p) if p.to == first.wanted || Some(&p.to) == primary.as_ref() => (p.from.clone(), p.to.clone()),

@@ -145,6 +145,16 @@ pub struct ClaimTemplateMeta {
 /// The tag of an image reference (`repo/name:tag` → `tag`), without a leading `v`: the version
 /// a component runs when its vendor does not report one.
 pub(crate) fn image_version(image: &str) -> Option<String> {
+    image_tag(image)
+}
+
+/// The version a version field's value names (`VersionField`): an image's tag, or the value
+/// itself.
+pub fn version_of(value: &str) -> String {
+    image_tag(value).unwrap_or_else(|| value.to_owned())
+}
+
+fn image_tag(image: &str) -> Option<String> {
     let name = image.rsplit('/').next().unwrap_or(image);
     let tag = name.split('@').next().unwrap_or(name).rsplit_once(':')?.1;
     Some(tag.strip_prefix('v').unwrap_or(tag).to_owned()).filter(|t| !t.is_empty())

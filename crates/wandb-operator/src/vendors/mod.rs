@@ -27,7 +27,7 @@ pub use access_rule::{Rule, VENDOR_VERBS};
 pub use meta::{
     ANNOTATION_EDITION, ClaimTemplate, ClaimTemplateMeta, LABEL_COMPONENT, LABEL_INSTANCE, LABEL_INSTANCE_NAMESPACE,
     LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_VENDOR_SECRET_OF, MANAGER, edition_of, labels as object_labels,
-    vendor_secret_labels,
+    vendor_secret_labels, version_of,
 };
 pub use object_key::ObjectKey;
 pub use objects::{

@@ -65,13 +65,6 @@ pub struct VersionField {
     pub major: usize,
 }
 
-impl VersionField {
-    /// The version a field's value names: an image's tag, or the value itself.
-    pub fn version_of(value: &str) -> String {
-        super::meta::image_version(value).unwrap_or_else(|| value.to_owned())
-    }
-}
-
 /// A field of a vendor object that its vendor cannot change once the object exists.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FixedField {
