@@ -137,6 +137,12 @@ impl Caches {
         cache.store.get(&key.namespace, &key.name).map(Arc::new)
     }
 
+    /// A field of a cached object's body (a pointer under `/spec`), read without serializing
+    /// the whole object.
+    pub fn field(&self, key: &ObjectKey, pointer: &str) -> Option<serde_json::Value> {
+        self.get(key)?.data.pointer(pointer).cloned()
+    }
+
     /// Cached objects of a kind in `namespace` whose metadata satisfies `filter`, parsed back
     /// (only those that match are parsed whole).
     pub fn list(

@@ -157,11 +157,7 @@ fn storage_refusals(ctx: &Context, desired: &Desired) -> Vec<StatusDetail> {
             .find(|o| &o.key == key)
             .and_then(|o| o.body.pointer(pointer))
             .and_then(Value::as_str);
-        let live = ctx
-            .caches
-            .get(key)
-            .and_then(|l| serde_json::to_value(&*l).ok())
-            .and_then(|v| v.pointer(pointer).and_then(Value::as_str).map(str::to_owned));
+        let live = ctx.caches.field(key, pointer).and_then(|v| v.as_str().map(str::to_owned));
         if let (Some(wanted), Some(live)) = (wanted, live)
             && let (Ok(w), Ok(l)) = (Quantity::parse(wanted), Quantity::parse(&live))
             && w < l
@@ -181,8 +177,8 @@ fn fixed_field_refusals(ctx: &Context, desired: &Desired) -> Vec<StatusDetail> {
     let mut refusals: Vec<StatusDetail> = Vec::new();
     for field in &desired.fixed_fields {
         let wanted = desired.objects.iter().find(|o| o.key == field.key).and_then(|o| o.body.pointer(field.pointer));
-        let live = ctx.caches.get(&field.key).and_then(|l| serde_json::to_value(&*l).ok());
-        let live = live.as_ref().and_then(|v| v.pointer(field.pointer));
+        let live = ctx.caches.field(&field.key, field.pointer);
+        let live = live.as_ref();
         if let (Some(wanted), Some(live)) = (wanted, live)
             && wanted != live
         {

@@ -9,7 +9,6 @@ use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, ListParams};
 use kube::{Resource, ResourceExt};
-use serde_json::Value;
 
 use super::cache::is_ours;
 use super::context::{Context, Progress};
@@ -32,11 +31,7 @@ fn sizes(ctx: &Context, desired: &Desired) -> Vec<(Quantity, Option<Quantity>)> 
         .iter()
         .filter_map(|(key, pointer)| {
             let wanted = desired.objects.iter().find(|o| &o.key == key)?.body.pointer(pointer)?.as_str()?;
-            let live = ctx
-                .caches
-                .get(key)
-                .and_then(|l| serde_json::to_value(&*l).ok())
-                .and_then(|v| v.pointer(pointer).and_then(Value::as_str).and_then(|q| Quantity::parse(q).ok()));
+            let live = ctx.caches.field(key, pointer).and_then(|v| v.as_str().and_then(|q| Quantity::parse(q).ok()));
             Some((Quantity::parse(wanted).ok()?, live))
         })
         .collect()
