@@ -198,10 +198,13 @@ async fn ext03_a_stopped_server_is_unreachable_and_ready_again_once_restarted(h:
     // Nothing changes: probes go on every second, the status is not rewritten.
     let version = ready.resource_version();
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let later = h.wandb_api("apps").get("wandb").await.unwrap();
     assert_eq!(
-        h.wandb_api("apps").get("wandb").await.unwrap().resource_version(),
+        later.resource_version(),
         version,
-        "status rewritten while nothing changed"
+        "status rewritten while nothing changed:\nbefore {}\nafter {}",
+        serde_json::to_string(&ready.status).unwrap(),
+        serde_json::to_string(&later.status).unwrap()
     );
 
     redis.stop();

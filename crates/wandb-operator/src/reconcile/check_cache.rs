@@ -48,6 +48,13 @@ impl Checks {
         entries.get(key).filter(|e| e.fingerprint == fingerprint && e.at.elapsed() < limit).map(|e| e.findings.clone())
     }
 
+    /// The version the last check of the same configuration read, however old (a server
+    /// whose version query failed once, e.g. timed out under load, keeps the version it had).
+    pub(super) fn last_version(&self, key: &(String, String, &'static str), fingerprint: &str) -> Option<String> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).filter(|e| e.fingerprint == fingerprint).and_then(|e| e.findings.version.clone())
+    }
+
     pub(super) fn store(&self, key: (String, String, &'static str), fingerprint: String, findings: Findings) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.insert(key, Entry { fingerprint, at: Instant::now(), findings });
@@ -63,5 +70,35 @@ impl Checks {
     pub(crate) fn forget_resource(&self, namespace: &str, name: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.retain(|(ns, n, _), _| !(ns == namespace && n == name));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn findings(version: Option<&str>) -> Findings {
+        Findings {
+            missing: Vec::new(),
+            versions: BTreeMap::new(),
+            probes: Vec::new(),
+            version: version.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_last_version_is_kept_per_configuration_however_old() {
+        let checks = Checks::default();
+        let key = ("apps".to_owned(), "wandb".to_owned(), "redis");
+        assert_eq!(checks.last_version(&key, "a"), None);
+        checks.store(key.clone(), "a".to_owned(), findings(Some("7.4.2")));
+        assert_eq!(checks.last_version(&key, "a").as_deref(), Some("7.4.2"));
+        // Stale for probing, still the version last read.
+        assert!(checks.fresh(&key, "a", Duration::ZERO).is_none());
+        assert_eq!(checks.last_version(&key, "a").as_deref(), Some("7.4.2"));
+        // Another server (host or port changed): its version is not known.
+        assert_eq!(checks.last_version(&key, "b"), None);
+        checks.forget("apps", "wandb", "redis");
+        assert_eq!(checks.last_version(&key, "a"), None);
     }
 }

@@ -146,7 +146,12 @@ pub(crate) async fn reconcile<D: ComponentDescriptor>(
     let findings = match ctx.checks.fresh(&key, &print, ctx.settings.probe_interval) {
         Some(findings) => findings,
         None => {
-            let findings = check(ctx, config, &targets).await?;
+            let mut findings = check(ctx, config, &targets).await?;
+            // Every endpoint answered but the version could not be read this time (a query
+            // that timed out): the version last read stands, so the status does not flap.
+            if findings.version.is_none() && findings.probes.iter().all(|(_, failure)| failure.is_none()) {
+                findings.version = ctx.checks.last_version(&key, &print);
+            }
             debug!(component, missing = findings.missing.len(), "checked the external component");
             ctx.checks.store(key.clone(), print, findings.clone());
             findings
