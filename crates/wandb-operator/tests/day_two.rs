@@ -354,6 +354,7 @@ fn upgrade_of(w: &WeightsAndBiases, component: &str) -> Option<wandb_operator::a
     let s = w.status.as_ref()?;
     match component {
         "kafka" => s.kafka_status.as_ref()?.upgrade.as_deref().cloned(),
+        "mysql" => s.mysql_status.as_ref()?.upgrade.as_deref().cloned(),
         "clickhouse" => s.clickhouse_status.as_ref()?.upgrade.as_deref().cloned(),
         _ => None,
     }
@@ -496,21 +497,19 @@ async fn u02_a_lower_version_is_refused_and_nothing_is_written(h: Harness) {
     h.wait_ready("apps", "wandb").await;
 }
 
-on_both_backends!(u03_mysql_upgrades_in_place_within_its_line_and_refuses_a_new_major);
-async fn u03_mysql_upgrades_in_place_within_its_line_and_refuses_a_new_major(h: Harness) {
+on_both_backends!(u03_mysql_upgrades_in_place_within_its_line_and_refuses_a_new_major_without_backups);
+async fn u03_mysql_upgrades_in_place_within_its_line_and_refuses_a_new_major_without_backups(h: Harness) {
     h.namespace("apps").await;
     h.apply_yaml("apps", DEV).await;
     h.wait_ready("apps", "wandb").await;
     let pxc = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
     let running = get(&pxc, "wandb-mysql", "/spec/pxc/image").await;
     assert!(running.as_str().unwrap().contains(":8.4."), "{running}");
-    // A new major line: refused, nothing written.
+    // A new major line without backups (dev): refused, nothing written.
     let mark = h.request_mark();
     patch_spec(&h, json!({"mysql": {"config": {"image": "percona/percona-xtradb-cluster:9.4.0-1.1"}}})).await;
-    let w = h
-        .wait_for("apps", "wandb", "MajorUpgradeUnsupported", |w| has_detail(w, "mysql", "MajorUpgradeUnsupported"))
-        .await;
-    let refusal = details_of(&w, "mysql").into_iter().find(|d| d.code == "MajorUpgradeUnsupported").unwrap();
+    let w = h.wait_for("apps", "wandb", "BackupRequired", |w| has_detail(w, "mysql", "BackupRequired")).await;
+    let refusal = details_of(&w, "mysql").into_iter().find(|d| d.code == "BackupRequired").unwrap();
     assert!(refusal.message.contains("9.4.0-1.1") && refusal.message.contains("backup"), "{}", refusal.message);
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let writes = h.operator_writes_since(mark);
@@ -528,7 +527,7 @@ async fn u03_mysql_upgrades_in_place_within_its_line_and_refuses_a_new_major(h: 
             condition_status(w, "Upgrading").as_deref() == Some("False")
         })
         .await;
-    assert!(!has_detail(&w, "mysql", "MajorUpgradeUnsupported"), "{:?}", details_of(&w, "mysql"));
+    assert!(!has_detail(&w, "mysql", "BackupRequired"), "{:?}", details_of(&w, "mysql"));
     h.wait_ready("apps", "wandb").await;
 }
 
@@ -554,4 +553,82 @@ async fn u04_redis_version_moves_servers_and_refuses_to_go_back(h: Harness) {
         get(&redis, "wandb-redis", "/spec/kubernetesConfig/image").await,
         json!("quay.io/opstree/redis:v7.4.12")
     );
+}
+
+const MYSQL_80: &str = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: dev\n  redis: {enabled: false}\n  kafka: {enabled: false}\n  clickhouse: {enabled: false}\n  mysql: {version: 8.0.42-33.1}\n";
+
+on_both_backends!(u05_mysql_moves_to_84_only_behind_a_fresh_backup_and_through_the_latest_80);
+async fn u05_mysql_moves_to_84_only_behind_a_fresh_backup_and_through_the_latest_80(h: Harness) {
+    h.namespace("apps").await;
+    h.apply_yaml("apps", MYSQL_80).await;
+    h.wait_ready("apps", "wandb").await;
+    let pxc = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let backups = h.dyn_api("apps", "pxc.percona.com/v1", "PerconaXtraDBClusterBackup", "perconaxtradbclusterbackups");
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/pxc/image").await, json!("percona/percona-xtradb-cluster:8.0.42-33.1"));
+
+    // Backups off: the major is refused, nothing written.
+    let mark = h.request_mark();
+    patch_spec(&h, json!({"mysql": {"version": "8.4.8-8.1"}})).await;
+    let w = h.wait_for("apps", "wandb", "BackupRequired", |w| has_detail(w, "mysql", "BackupRequired")).await;
+    let refusal = details_of(&w, "mysql").into_iter().find(|d| d.code == "BackupRequired").unwrap();
+    assert!(
+        refusal.message.contains("8.4.8-8.1") && refusal.message.contains("spec.mysql.backup"),
+        "{}",
+        refusal.message
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let writes = h.operator_writes_since(mark);
+    assert!(writes_to(&writes, "perconaxtradbclusters").is_empty(), "{writes:#?}");
+    assert!(writes_to(&writes, "perconaxtradbclusterbackups").is_empty(), "{writes:#?}");
+
+    // Backups on, and the backup fails: the upgrade waits, MySQL stays on 8.0 with the
+    // XtraBackup of the 8.0 line.
+    h.sims.fail("PerconaXtraDBClusterBackup", true);
+    patch_spec(&h, json!({"mysql": {"backup": {"enabled": true}}})).await;
+    let w = h.wait_for("apps", "wandb", "UpgradeBackupFailed", |w| has_detail(w, "mysql", "UpgradeBackupFailed")).await;
+    let upgrade = upgrade_of(&w, "mysql").expect("the upgrade is shown");
+    assert_eq!(
+        (upgrade.from.as_str(), upgrade.to.as_str(), upgrade.step.as_str()),
+        ("8.0.42-33.1", "8.4.8-8.1", "1/3 backup")
+    );
+    assert_eq!(upgrade.backup, None, "no backup succeeded");
+    let failed = backups.list(&Default::default()).await.unwrap().items;
+    let failed = failed.iter().find(|b| b.name_any().starts_with("wandb-mysql-now-")).expect("the upgrade's backup");
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/pxc/image").await, json!("percona/percona-xtradb-cluster:8.0.42-33.1"));
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/backup/image").await, json!("percona/percona-xtrabackup:8.0.35-35.1"));
+
+    // Deleting the failed backup takes another; once it succeeded MySQL moves to the latest
+    // 8.0 first (held there: the simulated Percona does not report it ready yet).
+    h.sims.fail("PerconaXtraDBCluster", true);
+    h.sims.fail("PerconaXtraDBClusterBackup", false);
+    backups.delete(&failed.name_any(), &Default::default()).await.unwrap();
+    let w = h
+        .wait_for("apps", "wandb", "at the latest 8.0", |w| {
+            upgrade_of(w, "mysql").is_some_and(|u| u.step == "2/3 MySQL 8.0.45-36.1" && u.message.contains("waiting"))
+        })
+        .await;
+    let upgrade = upgrade_of(&w, "mysql").unwrap();
+    assert_eq!(upgrade.backup.as_deref(), Some(failed.name_any().as_str()), "the backup it went ahead behind");
+    let backup = backups.get(&failed.name_any()).await.unwrap();
+    assert_eq!(backup.data.pointer("/status/state"), Some(&json!("Succeeded")));
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/pxc/image").await, json!("percona/percona-xtradb-cluster:8.0.45-36.1"));
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        get(&pxc, "wandb-mysql", "/spec/pxc/image").await,
+        json!("percona/percona-xtradb-cluster:8.0.45-36.1"),
+        "8.4 waits until the latest 8.0 is settled"
+    );
+
+    // Ready on the latest 8.0: 8.4 follows, with the XtraBackup of the 8.4 line.
+    h.sims.fail("PerconaXtraDBCluster", false);
+    touch(&pxc, "wandb-mysql", 1).await;
+    let w = h
+        .wait_for("apps", "wandb", "upgraded to 8.4", |w| {
+            condition_status(w, "Upgrading").as_deref() == Some("False") && upgrade_of(w, "mysql").is_none()
+        })
+        .await;
+    assert_eq!(w.status.unwrap().mysql_status.unwrap().version.as_deref(), Some("8.4.8-8.1"));
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/pxc/image").await, json!("percona/percona-xtradb-cluster:8.4.8-8.1"));
+    assert_eq!(get(&pxc, "wandb-mysql", "/spec/backup/image").await, json!("percona/percona-xtrabackup:8.4.0-5.1"));
+    h.wait_ready("apps", "wandb").await;
 }

@@ -163,8 +163,11 @@ fn percona_accepts(
     let resolution = wandb_operator::model::resolve(wandb).unwrap().at_edition(edition);
     let Ok(wandb_operator::model::Plan::Enabled(mysql)) = resolution.plan::<MySql>() else { return true };
     let mut desired = desired_with_edition(vendors.mysql, &mysql).unwrap();
+    // MySQL 8.4 needs Percona 1.19: the 2026 edition's default, or a version asked for.
+    let image = desired.objects[0].body.pointer("/spec/pxc/image").and_then(Value::as_str).unwrap().to_owned();
+    let runs_84 = wandb_operator::vendors::percona_release::line_of(&image).is_some_and(|l| l >= [8, 4]);
     let fits = vendors.mysql.fit_release(&mysql, &mut desired, Release::parse(installed));
-    let refused = edition >= Edition::Y2026 && Release::parse(installed) < Release::parse("1.19.0");
+    let refused = (edition >= Edition::Y2026 || runs_84) && Release::parse(installed) < Release::parse("1.19.0");
     assert_eq!(fits.is_err(), refused, "{edition} edition on Percona {installed}: {fits:?}");
     fits.is_ok()
 }

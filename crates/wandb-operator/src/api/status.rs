@@ -175,6 +175,7 @@ pub struct ComponentStatus<C> {
 /// A version upgrade of one component, applied one step at a time (e.g. ClickHouse Keeper
 /// before the server, Kafka's `metadataVersion` after the brokers).
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
 pub struct UpgradeStatus {
     /// The version running when the upgrade started.
     pub from: String,
@@ -186,6 +187,11 @@ pub struct UpgradeStatus {
     pub started: Time,
     /// What the step waits for.
     pub message: String,
+    /// The backup the upgrade went ahead behind: an upgrade to a new major line (MySQL 8.0 →
+    /// 8.4) starts only once a backup taken for it succeeded (a `PerconaXtraDBClusterBackup`
+    /// in the component's namespace, kept after the upgrade).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
 }
 
 /// A managed component's data volumes. Read from its claims when the component first becomes

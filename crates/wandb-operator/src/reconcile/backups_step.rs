@@ -32,7 +32,7 @@ fn records(ctx: &Context, vendor: &dyn BackupRecords, placement: &Placement) -> 
 }
 
 /// Creates a one-off object once (an existing one is kept as it is).
-async fn create_once(ctx: &Context, object: &DesiredObject) -> Result<bool, ReconcileError> {
+pub(super) async fn create_once(ctx: &Context, object: &DesiredObject) -> Result<bool, ReconcileError> {
     let key = &object.key;
     let resource = ctx
         .caches
@@ -49,7 +49,8 @@ async fn create_once(ctx: &Context, object: &DesiredObject) -> Result<bool, Reco
     }
 }
 
-fn cached(ctx: &Context, key: &ObjectKey) -> Option<Value> {
+/// A cached object as JSON.
+pub(super) fn cached(ctx: &Context, key: &ObjectKey) -> Option<Value> {
     ctx.caches.get(key).and_then(|o| serde_json::to_value(&*o).ok())
 }
 

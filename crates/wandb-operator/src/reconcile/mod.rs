@@ -18,6 +18,7 @@ mod error;
 mod external_check;
 mod finalizers;
 mod guards;
+mod major_gate;
 mod ownership;
 mod paused;
 mod pipeline;

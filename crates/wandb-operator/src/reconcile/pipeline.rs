@@ -14,6 +14,7 @@ use super::connection_sync::{self, Synced};
 use super::context::{Context, Progress};
 use super::error::ReconcileError;
 use super::guards::{self, Guarded};
+use super::major_gate;
 use super::retention::{self, Leftovers};
 use super::status_write::{detail, not_owned};
 use super::{backups_step, edition, external_check, paused, storage, upgrade, version_check};
@@ -186,7 +187,13 @@ async fn managed<'a, D: ComponentDescriptor>(
     let mut staged = upgrade::Staged::default();
     if refusals.is_empty() {
         let previous_upgrade = previous.and_then(|p| p.upgrade.as_deref());
-        staged = upgrade::stage(ctx, vendor, placement.component, &mut desired, previous_upgrade, progress);
+        // An upgrade to a new major line goes ahead only behind a fresh backup.
+        let gate = match upgrade::major_pending(ctx, &desired) {
+            Some(to) => Some(major_gate::ensure(ctx, wandb, vendor.backups(), &*config, &to, previous_upgrade).await?),
+            None => None,
+        };
+        staged =
+            upgrade::stage(ctx, vendor, placement.component, &mut desired, previous_upgrade, gate.as_ref(), progress);
         refusals = std::mem::take(&mut staged.refusals);
     }
     let applied_size = storage::applied_size(ctx, &desired, !refusals.is_empty());

@@ -404,7 +404,14 @@ impl Vendor for Altinity {
             versions: [(chk_key(config), "ClickHouse Keeper", 0), (chi_key(config), "ClickHouse server", 1)]
                 .into_iter()
                 .filter(|(key, _, _)| keeper_and_server.contains(key))
-                .map(|(key, what, step)| super::objects::VersionField { key, pointer: POD_IMAGE, what, step, major: 0 })
+                .map(|(key, what, step)| super::objects::VersionField {
+                    key,
+                    pointer: POD_IMAGE,
+                    what,
+                    step,
+                    major: 0,
+                    bridge: None,
+                })
                 .collect(),
         })
     }

@@ -211,6 +211,7 @@ impl Vendor for MinioOperator {
                 what: "MinIO",
                 step: 0,
                 major: 0,
+            bridge: None,
             }],
         })
     }

@@ -61,8 +61,13 @@ pub struct VersionField {
     /// lower steps runs its new version and its object is settled (see `Vendor::settled`).
     pub step: u8,
     /// How many leading numbers name a major line whose change the operator does not carry
-    /// out in place (MySQL: 2, so 8.0 → 8.4); 0 when every upgrade is a rolling one.
+    /// out in place without a fresh backup (MySQL: 2, so 8.0 → 8.4); 0 when every upgrade is
+    /// a rolling one.
     pub major: usize,
+    /// The value the field takes first in an upgrade to a new major line: the latest version
+    /// of the running line, the one the vendor upgrades to the next line from (MySQL: the
+    /// latest 8.0 before 8.4). `None`: the new line is applied at once.
+    pub bridge: Option<String>,
 }
 
 /// A field of a vendor object that its vendor cannot change once the object exists.

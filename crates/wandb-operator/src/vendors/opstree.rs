@@ -233,7 +233,7 @@ fn with_meta<K: Resource<DynamicType = ()>>(mut object: K, placement: &Placement
 
 /// The image (its tag is the version) of an Opstree object.
 fn version_field(key: ObjectKey, what: &'static str, step: u8) -> super::objects::VersionField {
-    super::objects::VersionField { key, pointer: "/spec/kubernetesConfig/image", what, step, major: 0 }
+    super::objects::VersionField { key, pointer: "/spec/kubernetesConfig/image", what, step, major: 0, bridge: None }
 }
 
 impl Vendor for Opstree {

@@ -386,6 +386,7 @@ impl Vendor for Percona {
                 what: "MySQL",
                 step: 0,
                 major: 2,
+                bridge: Some(config.images.mirrored(super::percona_release::LATEST_80)),
             }],
             ..Desired::default()
         })
@@ -399,6 +400,28 @@ impl Vendor for Percona {
         }
         let cluster: PerconaXtraDBCluster = serde_json::from_value(live.clone()).ok()?;
         Some(verdict(&cluster) == Verdict::Ready)
+    }
+
+    /// XtraBackup backs up only its own line: the backup image follows the PXC image an
+    /// upgrade step leaves in the body (held at 8.0, or 8.4 once applied), keeping the
+    /// registry it was written with.
+    fn rederive(&self, desired: &mut Desired) {
+        for object in &mut desired.objects {
+            if object.key.kind != "PerconaXtraDBCluster" {
+                continue;
+            }
+            let Ok(edition) = super::meta::edition_of(&object.body) else { continue };
+            let Some(pxc) = object.body.pointer("/spec/pxc/image").and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            let wanted = super::percona_release::backup_image_for(release(edition), pxc);
+            let Some((_, tag)) = wanted.rsplit_once(':') else { continue };
+            if let Some(serde_json::Value::String(image)) = object.body.pointer_mut("/spec/backup/image")
+                && let Some((repository, _)) = image.rsplit_once(':')
+            {
+                *image = format!("{repository}:{tag}");
+            }
+        }
     }
 
     fn kinds(&self) -> Vec<kube::core::ApiResource> {
@@ -453,16 +476,25 @@ impl Vendor for Percona {
         desired: &mut Desired,
         installed: Option<Release>,
     ) -> Result<(), String> {
-        // The 2025 edition is kept exactly as it was written.
-        if config.edition == Edition::Y2025 {
+        let image = pxc_image(config);
+        let runs_84 = super::percona_release::line_of(&image).is_some_and(|line| line >= [8, 4]);
+        // The 2025 edition is kept exactly as it was written, unless its MySQL moves to 8.4.
+        if config.edition == Edition::Y2025 && !runs_84 {
             return Ok(());
         }
         let Some(installed) = installed else { return Ok(()) };
         if installed < MYSQL_84_MINIMUM {
+            let what = if runs_84 {
+                format!("MySQL {}", super::meta::version_of(&image))
+            } else {
+                format!("the {} defaults", config.edition)
+            };
             return Err(format!(
-                "MySQL 8.4 (the {} defaults) needs the Percona operator {MYSQL_84_MINIMUM} or newer, and {installed} is installed: upgrade it one minor release at a time (1.18 → 1.19 → 1.20); nothing is written until then (docs/operations.md#supported-versions)",
-                config.edition
+                "{what} needs the Percona operator {MYSQL_84_MINIMUM} or newer, and {installed} is installed: upgrade it one minor release at a time (1.18 → 1.19 → 1.20); nothing is written until then (docs/operations.md#supported-versions)",
             ));
+        }
+        if config.edition == Edition::Y2025 {
+            return Ok(());
         }
         // Write the `crVersion` the installed operator knows, never a newer one.
         let written = Release::parse(release(config.edition).cr_version);

@@ -227,7 +227,10 @@ pub fn destination_prefix(config: &MySqlConfig) -> Option<String> {
 pub fn backup_section(config: &MySqlConfig) -> Option<PxcBackup> {
     let backup = config.backup.as_ref()?;
     Some(PxcBackup {
-        image: config.images.mirrored(super::percona_release::release(config.edition).backup),
+        image: config.images.mirrored(super::percona_release::backup_image_for(
+            super::percona_release::release(config.edition),
+            &super::percona::pxc_image(config),
+        )),
         image_pull_secrets: meta::pull_secrets(&config.images),
         storages: [(STORAGE_NAME.to_owned(), storage(config, backup))].into(),
         schedule: vec![PxcBackupSchedule {

@@ -21,8 +21,10 @@ pub struct PerconaRelease {
     pub proxysql: &'static str,
     /// Log collector image (`dev`).
     pub log_collector: &'static str,
-    /// XtraBackup image, of the PXC line.
+    /// XtraBackup image for MySQL 8.4 (XtraBackup backs up only its own line).
     pub backup: &'static str,
+    /// XtraBackup image for MySQL 8.0.
+    pub backup_80: &'static str,
 }
 
 /// The 2025 edition: Percona 1.18 with MySQL 8.0, as the Go operator wrote it.
@@ -34,7 +36,10 @@ const EDITION_2025: PerconaRelease = PerconaRelease {
     haproxy: "percona/haproxy:2.8.15",
     proxysql: "percona/proxysql2:2.7.3",
     log_collector: "perconalab/percona-xtradb-cluster-operator:main-logcollector",
-    backup: "percona/percona-xtrabackup:8.0.35-34.1",
+    // The 2025 edition ran 8.0 with this XtraBackup; a cluster it made that moves to 8.4
+    // (`spec.mysql.version`, which needs Percona 1.19 or newer) gets the 8.4 line's.
+    backup: "percona/percona-xtrabackup:8.4.0-5.1",
+    backup_80: "percona/percona-xtrabackup:8.0.35-34.1",
 };
 
 /// The 2026 edition: Percona 1.20 with its recommended MySQL 8.4 image (`pxc84recommended`),
@@ -47,7 +52,28 @@ const EDITION_2026: PerconaRelease = PerconaRelease {
     proxysql: "percona/proxysql2:2.7.3-1.3",
     log_collector: "percona/fluentbit:5.0.6-1",
     backup: "percona/percona-xtrabackup:8.4.0-5.1",
+    backup_80: "percona/percona-xtrabackup:8.0.35-35.1",
 };
+
+/// The latest MySQL 8.0 Percona certifies (with its operator 1.20): Percona XtraDB Cluster
+/// upgrades to 8.4 in a rolling restart only from the latest 8.0 ("Upgrade to the latest 8.0
+/// release before upgrading to 8.4"), so an upgrade from 8.0 passes through it.
+pub const LATEST_80: &str = "percona/percona-xtradb-cluster:8.0.45-36.1";
+
+/// The major line (`[8, 0]`) a PXC image's tag (or a version) names; `None` when it names
+/// none (a custom image).
+pub fn line_of(image_or_version: &str) -> Option<[u64; 2]> {
+    let version = super::meta::version_of(image_or_version);
+    let mut numbers = version.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse::<u64>().ok());
+    Some([numbers.next()?, numbers.next()?])
+}
+
+/// The XtraBackup image for a cluster running `pxc_image`: of its line, or of the edition's
+/// default line when the image's tag names none.
+pub fn backup_image_for(release: &PerconaRelease, pxc_image: &str) -> &'static str {
+    let line = line_of(pxc_image).or_else(|| line_of(release.pxc));
+    if line == Some([8, 0]) { release.backup_80 } else { release.backup }
+}
 
 /// What `edition` writes.
 pub fn release(edition: Edition) -> &'static PerconaRelease {
@@ -59,7 +85,7 @@ pub fn release(edition: Edition) -> &'static PerconaRelease {
 
 impl PerconaRelease {
     /// Every image of the edition.
-    pub fn images(&self) -> [&'static str; 6] {
-        [self.pxc, self.dev_pxc, self.haproxy, self.proxysql, self.log_collector, self.backup]
+    pub fn images(&self) -> [&'static str; 7] {
+        [self.pxc, self.dev_pxc, self.haproxy, self.proxysql, self.log_collector, self.backup, self.backup_80]
     }
 }

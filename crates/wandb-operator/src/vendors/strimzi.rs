@@ -323,6 +323,7 @@ impl Vendor for Strimzi {
                     what: "Kafka",
                     step: 0,
                     major: 0,
+                    bridge: None,
                 },
                 super::objects::VersionField {
                     key: kafka_key(config),
@@ -330,6 +331,7 @@ impl Vendor for Strimzi {
                     what: "Kafka metadata version",
                     step: 1,
                     major: 0,
+                    bridge: None,
                 },
             ],
             ..Desired::default()
