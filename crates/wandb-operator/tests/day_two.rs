@@ -350,6 +350,59 @@ async fn s04_dev_to_small_refuses_to_change_minios_pool_geometry(h: Harness) {
     assert_eq!(get(&tenant, "wandb-minio", "/spec/pools/0").await, pool, "the pool is untouched");
 }
 
+on_both_backends!(s05_dev_to_small_keeps_clickhouse_on_one_replica_until_replicas_are_asked_for);
+async fn s05_dev_to_small_keeps_clickhouse_on_one_replica_until_replicas_are_asked_for(h: Harness) {
+    const RESOURCE: &str = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: dev\n  mysql: {enabled: false}\n  redis: {enabled: false}\n  kafka: {enabled: false}\n  minio: {enabled: false}\n";
+    h.namespace("apps").await;
+    h.apply_yaml("apps", RESOURCE).await;
+    h.wait_ready("apps", "wandb").await;
+    let chi = h.dyn_api("apps", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations");
+    let chk = h.dyn_api(
+        "apps",
+        "clickhouse-keeper.altinity.com/v1",
+        "ClickHouseKeeperInstallation",
+        "clickhousekeeperinstallations",
+    );
+    const REPLICAS: &str = "/spec/configuration/clusters/0/layout/replicasCount";
+    let before = chi.get("wandb-clickhouse").await.unwrap();
+    assert_eq!(before.data.pointer(REPLICAS), Some(&json!(1)));
+
+    // The size alone: refused, nothing written to ClickHouse (no Keeper either).
+    let mark = h.request_mark();
+    patch_spec(&h, json!({"size": "small"})).await;
+    let w = h
+        .wait_for("apps", "wandb", "ReplicationChangeRefused", |w| {
+            has_detail(w, "clickhouse", "ReplicationChangeRefused")
+        })
+        .await;
+    let refusal = details_of(&w, "clickhouse").into_iter().find(|d| d.code == "ReplicationChangeRefused").unwrap();
+    assert!(
+        refusal.message.contains("from 1 to 3") && refusal.message.contains("spec.clickhouse.replicas: 1"),
+        "{}",
+        refusal.message
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let writes = h.operator_writes_since(mark);
+    assert!(writes_to(&writes, "clickhouseinstallations").is_empty(), "{writes:#?}");
+    assert!(writes_to(&writes, "clickhousekeeperinstallations").is_empty(), "{writes:#?}");
+    assert!(chk.get_opt("wandb-keeper").await.unwrap().is_none());
+
+    // Keeping one replica: the rest of small applies.
+    patch_spec(&h, json!({"clickhouse": {"replicas": 1}})).await;
+    h.wait_ready("apps", "wandb").await;
+    assert_eq!(get(&chi, "wandb-clickhouse", REPLICAS).await, json!(1));
+
+    // Asked for explicitly: three replicas, with their Keeper.
+    patch_spec(&h, json!({"clickhouse": {"replicas": 3}})).await;
+    h.eventually("three replicas and a Keeper", || async {
+        get(&chi, "wandb-clickhouse", REPLICAS).await == json!(3)
+            && chk.get_opt("wandb-keeper").await.unwrap().is_some()
+    })
+    .await;
+    let w = h.wait_ready("apps", "wandb").await;
+    assert!(!has_detail(&w, "clickhouse", "ReplicationChangeRefused"));
+}
+
 fn upgrade_of(w: &WeightsAndBiases, component: &str) -> Option<wandb_operator::api::UpgradeStatus> {
     let s = w.status.as_ref()?;
     match component {

@@ -181,6 +181,7 @@ fn fixed_field_refusals(ctx: &Context, desired: &Desired) -> Vec<StatusDetail> {
         let live = live.as_ref();
         if let (Some(wanted), Some(live)) = (wanted, live)
             && wanted != live
+            && field.from.as_ref().is_none_or(|from| from == live)
         {
             let message =
                 format!("{} {} cannot change from {live} to {wanted}: {}", field.key, field.pointer, field.why);

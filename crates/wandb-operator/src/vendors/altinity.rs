@@ -376,6 +376,23 @@ impl Altinity {
     }
 }
 
+/// A single replica becomes several only when `spec.clickhouse.replicas` asks for it: the
+/// tables W&B made on one replica are not replicated (`MergeTree`, not `ReplicatedMergeTree`),
+/// so new replicas would start empty and serve partial data. A size change alone (dev →
+/// small) is refused.
+fn single_replica_kept(config: &ClickHouseConfig) -> Vec<super::objects::FixedField> {
+    if config.replicas <= 1 || config.replicas_asked {
+        return Vec::new();
+    }
+    vec![super::objects::FixedField {
+        key: chi_key(config),
+        pointer: "/spec/configuration/clusters/0/layout/replicasCount",
+        code: "ReplicationChangeRefused",
+        why: "ClickHouse runs one replica, and the tables W&B made on it are not replicated, so new replicas would start empty and answer with part of the data. Keep one replica (spec.clickhouse.replicas: 1; the rest of the size applies), or plan the conversion of the tables to Replicated engines and then ask for the replicas explicitly (spec.clickhouse.replicas: 3) (docs/operations.md, \"Growing from dev to small\")",
+        from: Some(serde_json::json!(1)),
+    }]
+}
+
 impl Vendor for Altinity {
     type Config = ClickHouseConfig;
     type Connection = ClickHouseConnection;
@@ -399,7 +416,7 @@ impl Vendor for Altinity {
             reads: vec![],
             storage_fields: vec![(chi_key(config), storage)],
             exclusive_with: vec![],
-            fixed_fields: vec![],
+            fixed_fields: single_replica_kept(config),
             // W&B and Altinity: Keeper at least the server's version, so Keeper first.
             versions: [(chk_key(config), "ClickHouse Keeper", 0), (chi_key(config), "ClickHouse server", 1)]
                 .into_iter()

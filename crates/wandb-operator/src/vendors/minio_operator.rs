@@ -203,6 +203,7 @@ impl Vendor for MinioOperator {
                     pointer,
                     code: "PoolGeometryChangeRefused",
                     why: "the MinIO operator cannot change a pool's servers or volumes per server (its erasure sets are fixed when the pool is made); the tenant keeps its pool: move to external S3-compatible storage (recommended), or add a second pool to the Tenant by hand (docs/operations.md, \"Growing from dev to small\")",
+                    from: None,
                 })
                 .collect(),
             versions: vec![super::objects::VersionField {

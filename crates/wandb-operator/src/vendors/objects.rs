@@ -81,6 +81,8 @@ pub struct FixedField {
     pub code: &'static str,
     /// Why the vendor cannot change it, and the documented manual path.
     pub why: &'static str,
+    /// The live value from which a change is refused; `None`: from any value.
+    pub from: Option<serde_json::Value>,
 }
 
 /// How to recognise a component's PersistentVolumeClaims (the vendors name and label them).

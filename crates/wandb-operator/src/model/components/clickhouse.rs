@@ -155,6 +155,9 @@ pub struct ClickHouseConfig {
     pub database: Option<String>,
     /// Replicas of the single shard.
     pub replicas: i32,
+    /// Whether `spec.clickhouse.replicas` asks for them (rather than the size's default):
+    /// only then does a single replica become several (its tables are not replicated).
+    pub replicas_asked: bool,
     /// Keeper, present when replicas > 1.
     pub keeper: Option<KeeperConfig>,
 }
@@ -202,6 +205,7 @@ fn merge(resolution: &Resolution, spec: &ClickHouseSpec, placement: Placement) -
         cluster: defaults.cluster.to_owned(),
         database: defaults.database.map(str::to_owned),
         replicas,
+        replicas_asked: spec.replicas.is_some(),
         keeper,
         placement,
     })
