@@ -48,6 +48,10 @@ enum Command {
         /// see what a component created with it is kept at (e.g. `2025`).
         #[arg(long)]
         edition: Option<Edition>,
+        /// The manifest as it is now: print what changing it into `-f` does, per component
+        /// (the plan the operator shows in `status.plan` for a size change), not the objects.
+        #[arg(long = "from")]
+        from: Option<String>,
     },
     /// Run the controller (uses KUBECONFIG or the in-cluster service account).
     Run(RunArgs),
@@ -136,9 +140,17 @@ fn run(command: Command) -> Result<String, String> {
                 rules_yaml(&[LEASE_RULE])
             ))
         }
-        Command::Render { file, namespace, edition } => {
+        Command::Render { file, namespace, edition, from: None } => {
             let text = read_input(&file)?;
             render::render_manifest(&text, &namespace, &Registry::default(), edition.unwrap_or(Edition::LATEST))
+                .map_err(|e| e.to_string())
+        }
+        Command::Render { file, namespace, edition, from: Some(current) } => {
+            if current == "-" && file == "-" {
+                return Err("--from and -f cannot both read standard input".to_owned());
+            }
+            let (current, new) = (read_input(&current)?, read_input(&file)?);
+            render::render_plan(&current, &new, &namespace, &Registry::default(), edition.unwrap_or(Edition::LATEST))
                 .map_err(|e| e.to_string())
         }
         Command::Run(_) => Err("run is handled by run_controller".to_owned()),

@@ -5,6 +5,7 @@
 //! Generated Secrets are printed without any value. Owner references are omitted, since a
 //! manifest that was never applied has no UID.
 
+use kube::ResourceExt;
 use serde_json::Value;
 
 use crate::api::WeightsAndBiases;
@@ -58,6 +59,12 @@ pub enum RenderError {
     /// The output could not be written as YAML.
     #[error("cannot write YAML: {0}")]
     Output(String),
+    /// The two manifests of `render --from` do not describe the same resources.
+    #[error("{0}")]
+    Mismatch(String),
+    /// A plan could not be made.
+    #[error(transparent)]
+    Plan(#[from] crate::registry::change_plan::PlanError),
 }
 
 /// Parses a manifest into `WeightsAndBiases` resources. Documents without a namespace get
@@ -266,4 +273,33 @@ pub fn render_manifest(
         })?);
     }
     to_yaml_stream(&objects)
+}
+
+/// What changing each resource of `current` into the one of the same namespace and name in
+/// `new` does, per component, as YAML (`render --from CURRENT -f NEW`).
+pub fn render_plan(
+    current: &str,
+    new: &str,
+    default_namespace: &str,
+    registry: &Registry,
+    edition: Edition,
+) -> Result<String, RenderError> {
+    let (current, new) = (parse_manifests(current, default_namespace)?, parse_manifests(new, default_namespace)?);
+    let id = |w: &WeightsAndBiases| format!("{}/{}", w.metadata.namespace.as_deref().unwrap_or_default(), w.name_any());
+    let mut plans = Vec::new();
+    for after in &new {
+        let before = current.iter().find(|w| id(w) == id(after)).ok_or_else(|| {
+            RenderError::Mismatch(format!(
+                "{} is not in the current manifest: there is nothing to change from",
+                id(after)
+            ))
+        })?;
+        let plan = crate::registry::change_plan::change_plan(before, after, registry, edition)?;
+        let mut value = serde_json::to_value(&plan).map_err(|e| RenderError::Output(e.to_string()))?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("resource".to_owned(), Value::from(id(after)));
+        }
+        plans.push(value);
+    }
+    to_yaml_stream(&plans)
 }

@@ -348,6 +348,34 @@ async fn s04_dev_to_small_refuses_to_change_minios_pool_geometry(h: Harness) {
     let refusal = details_of(&w, "minio").into_iter().find(|d| d.code == "PoolGeometryChangeRefused").unwrap();
     assert!(refusal.message.contains("servers") && refusal.message.contains("external S3"), "{}", refusal.message);
     assert_eq!(get(&tenant, "wandb-minio", "/spec/pools/0").await, pool, "the pool is untouched");
+
+    // The plan in status: per component what changes, what restarts, what is refused; the
+    // same plan `render --from` prints offline.
+    let w = h.wandb_api("apps").get("wandb").await.unwrap();
+    let status = w.status.clone().unwrap();
+    assert_eq!(status.size.as_deref(), Some("small"));
+    let plan = status.plan.expect("a plan for the size change");
+    assert_eq!((plan.from.as_str(), plan.to.as_str()), ("dev", "small"));
+    let of = |key: &str| plan.components.iter().find(|c| c.component == key).unwrap().clone();
+    assert_eq!(of("minio").refused.unwrap().code, "PoolGeometryChangeRefused");
+    assert_eq!(of("redis").refused.unwrap().code, "TopologyChangeRefused");
+    assert_eq!(of("clickhouse").refused.unwrap().code, "ReplicationChangeRefused");
+    let mysql = of("mysql");
+    assert!(mysql.action == "update" && mysql.restart, "{mysql:?}");
+    assert!(mysql.changes.iter().any(|c| c.ends_with("spec.pxc.size: 1 -> 3")), "{:?}", mysql.changes);
+    let mut dev = w.clone();
+    dev.spec.size = serde_json::from_value(json!("dev")).unwrap();
+    let offline = wandb_operator::registry::change_plan::change_plan(
+        &dev,
+        &w,
+        &wandb_operator::registry::Registry::default(),
+        wandb_operator::model::Edition::LATEST,
+    )
+    .unwrap();
+    assert_eq!(offline, plan);
+    // Kept while something is not ready at the new size.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(h.wandb_api("apps").get("wandb").await.unwrap().status.unwrap().plan.is_some());
 }
 
 on_both_backends!(s05_dev_to_small_keeps_clickhouse_on_one_replica_until_replicas_are_asked_for);
@@ -387,9 +415,14 @@ async fn s05_dev_to_small_keeps_clickhouse_on_one_replica_until_replicas_are_ask
     assert!(writes_to(&writes, "clickhousekeeperinstallations").is_empty(), "{writes:#?}");
     assert!(chk.get_opt("wandb-keeper").await.unwrap().is_none());
 
-    // Keeping one replica: the rest of small applies.
+    let plan = w.status.as_ref().unwrap().plan.clone().expect("the plan of the size change");
+    let clickhouse = plan.components.iter().find(|c| c.component == "clickhouse").unwrap();
+    assert_eq!(clickhouse.refused.as_ref().unwrap().code, "ReplicationChangeRefused");
+
+    // Keeping one replica: the rest of small applies, and the plan is done with.
     patch_spec(&h, json!({"clickhouse": {"replicas": 1}})).await;
-    h.wait_ready("apps", "wandb").await;
+    let w = h.wait_ready("apps", "wandb").await;
+    assert_eq!(w.status.unwrap().plan, None, "every component is ready at the new size");
     assert_eq!(get(&chi, "wandb-clickhouse", REPLICAS).await, json!(1));
 
     // Asked for explicitly: three replicas, with their Keeper.

@@ -413,3 +413,36 @@ fn the_proxy_is_the_users_choice_in_either_direction() {
     assert_eq!((spec["haproxy"]["enabled"].clone(), spec["haproxy"]["size"].clone()), (true.into(), 1.into()));
     assert_eq!(spec["unsafeFlags"]["proxySize"], true, "one proxy pod needs Percona's unsafe flag");
 }
+
+#[test]
+fn render_from_prints_the_plan_of_a_change() {
+    let dev = std::fs::read_to_string(common::repo_root().join("examples/wandb-dev.yaml")).unwrap();
+    let small = dev.replace("size: dev", "size: small");
+    let dir = std::env::temp_dir().join(format!("wandb-render-from-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let new = dir.join("small.yaml");
+    std::fs::write(&new, &small).unwrap();
+    let out = render_ok(&["render", "--from", "examples/wandb-dev.yaml", "-f", new.to_str().unwrap()], None);
+    // The same plan as the library's (which the operator writes into status.plan).
+    let printed: serde_json::Value = serde_saphyr::from_str(out.trim_start_matches("---\n")).unwrap();
+    let expected = wandb_operator::registry::change_plan::change_plan(
+        &common::from_yaml(&dev),
+        &common::from_yaml(&small),
+        &wandb_operator::registry::Registry::default(),
+        wandb_operator::model::Edition::LATEST,
+    )
+    .unwrap();
+    let mut expected = serde_json::to_value(&expected).unwrap();
+    expected["resource"] = serde_json::json!("wandb/wandb");
+    assert_eq!(printed, expected);
+    let minio = printed["components"].as_array().unwrap().iter().find(|c| c["component"] == "minio").unwrap();
+    assert_eq!(minio["refused"]["code"], "PoolGeometryChangeRefused");
+    // A resource the current manifest does not have: one line naming it, nothing printed.
+    let other = dir.join("other.yaml");
+    std::fs::write(&other, small.replace("name: wandb", "name: other")).unwrap();
+    let out = run(&["render", "--from", "examples/wandb-dev.yaml", "-f", other.to_str().unwrap()], None);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("wandb/other is not in the current manifest") && stderr.lines().count() == 1, "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -40,6 +40,52 @@ pub struct WeightsAndBiasesStatus {
     /// ClickHouse status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clickhouse_status: Option<ComponentStatus<ClickHouseConnection>>,
+
+    /// The `size` this status was written for: a change of `spec.size` from it produces
+    /// `plan`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+
+    /// What the last change of `size` does, per component: what changes, what restarts, what
+    /// is refused and why. Kept until every component is ready at the new size
+    /// (`wandb-operator render --from CURRENT.yaml -f NEW.yaml` prints the same, offline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<ChangePlan>,
+}
+
+/// What a change of the spec does, per component.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePlan {
+    /// The size before (`dev`, `small`, `large`).
+    pub from: String,
+    /// The size after.
+    pub to: String,
+    /// Each component, in status order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<ComponentPlan>,
+}
+
+/// What a change does to one component.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentPlan {
+    /// `mysql`, `redis`, `kafka`, `minio` or `clickhouse`.
+    pub component: String,
+    /// `unchanged`, `update`, `create`, `remove` (by the retention policy), `external` (to an
+    /// external service), `managed` (from an external service) or `refused`.
+    pub action: String,
+    /// The fields that change, as `Kind/name path: before -> after` (at most 20, then how many
+    /// more), and the objects created or removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+    /// Whether the vendor restarts the component's pods for it (a rolling restart): a change
+    /// beyond replica counts and storage sizes.
+    #[serde(default)]
+    pub restart: bool,
+    /// Why it is refused (nothing is written to the component), with the status code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<StatusDetail>,
 }
 
 // Conditions are a map keyed by `type`, so that server-side apply merges them per type.

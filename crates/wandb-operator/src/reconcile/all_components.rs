@@ -4,6 +4,7 @@
 use futures::future::{BoxFuture, join_all};
 use kube::ResourceExt;
 use kube::runtime::events::EventType;
+use tracing::{info, warn};
 
 use super::context::{Context, Progress};
 use super::error::ReconcileError;
@@ -11,7 +12,7 @@ use super::pipeline::reconcile_component;
 use super::status_write::{self, detail};
 use super::{storage, upgrade};
 use crate::api::{ComponentStatus, State, WeightsAndBiases, WeightsAndBiasesStatus};
-use crate::model::{self, ComponentDescriptor, Pause, Plan, Resolution};
+use crate::model::{self, ComponentDescriptor, Edition, Pause, Plan, Resolution};
 use crate::registry::summary::summaries;
 use crate::registry::{ComponentVisitor, VendorOf};
 
@@ -106,7 +107,8 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &P
         record(&mut gathered);
     }
     let Gathered { status, failure, external } = gathered;
-    let next = status_write::fold(&ctx.registry, wandb, &previous, status);
+    let mut next = status_write::fold(&ctx.registry, wandb, &previous, status);
+    change_plan(ctx, wandb, &previous, &mut next);
     let summaries = summaries(&next);
     // Claims are not watched: while volumes grow, the resource is checked again on the
     // progress interval.
@@ -127,6 +129,39 @@ pub async fn reconcile_all(wandb: &WeightsAndBiases, ctx: &Context, progress: &P
         );
     }
     Reconciled { status: next, converging, failure, external }
+}
+
+/// `status.size` and `status.plan`: a change of `spec.size` from the size the previous status
+/// was written for shows what it does per component (the spec with the previous size against
+/// the spec), kept until every component is ready at the new size.
+fn change_plan(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    previous: &WeightsAndBiasesStatus,
+    next: &mut WeightsAndBiasesStatus,
+) {
+    let size = wandb.spec.size.as_str();
+    next.size = Some(size.to_owned());
+    next.plan = match previous.size.as_deref() {
+        Some(before) if before != size => {
+            let mut current = wandb.clone();
+            current.spec.size = match serde_json::from_value(serde_json::Value::from(before)) {
+                Ok(size) => size,
+                Err(_) => return,
+            };
+            match crate::registry::change_plan::change_plan(&current, wandb, &ctx.registry, Edition::LATEST) {
+                Ok(plan) => {
+                    info!(from = before, to = size, "size changed: plan in status");
+                    Some(plan)
+                }
+                Err(error) => {
+                    warn!(%error, "no plan for the size change");
+                    None
+                }
+            }
+        }
+        _ => previous.plan.clone().filter(|plan| plan.to == size && next.state != Some(State::Ready)),
+    };
 }
 
 /// The message kube-apiserver gives (with a 500) when an applied object does not fit the schema.

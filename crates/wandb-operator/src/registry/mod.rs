@@ -3,6 +3,7 @@
 //! "every component" — the reconcile, status, render, watched kinds, RBAC — goes through
 //! [`Registry::visit`] (typed) or [`Registry::entries`] (erased).
 
+pub mod change_plan;
 mod component_list;
 mod entry;
 pub mod summary;

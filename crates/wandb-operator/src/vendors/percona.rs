@@ -508,7 +508,10 @@ impl Vendor for Percona {
     }
 
     fn default_images(&self, edition: Edition) -> Vec<String> {
-        release(edition).images().map(str::to_owned).to_vec()
+        // With the latest 8.0, which an upgrade from 8.0 to 8.4 passes through (mirrors need it).
+        let mut images: Vec<String> = release(edition).images().map(str::to_owned).to_vec();
+        images.push(super::percona_release::LATEST_80.to_owned());
+        images
     }
 
     /// Percona grows its claims only when told: `storageScaling.enableVolumeScaling` from
