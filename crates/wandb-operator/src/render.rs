@@ -9,9 +9,9 @@ use kube::ResourceExt;
 use serde_json::Value;
 
 use crate::api::WeightsAndBiases;
-use crate::model::{self, ComponentDescriptor, Edition, ExternalService, ModelError, Placed, Plan, Resolution};
+use crate::model::{self, ComponentDescriptor, Edition, ExternalService, ModelError, Plan, Resolution};
 use crate::registry::{ComponentVisitor, Registry, VendorOf};
-use crate::vendors::{Desired, Observed, VendorError, connection_secret, desired_with_edition};
+use crate::vendors::{Desired, VendorError, connection_secret, desired_with_edition};
 
 /// Why a manifest cannot be rendered. Every message names what is wrong; none carries a secret.
 #[derive(Debug, thiserror::Error)]
@@ -212,24 +212,9 @@ fn component_objects<D: ComponentDescriptor>(
             for secret in &desired.secrets {
                 objects.push(secret_body(secret.without_values())?);
             }
+            let connection = crate::registry::connection_preview::managed_connection::<D>(vendor, config, &desired)?;
             objects.extend(desired.objects.into_iter().map(|o| o.body));
-            // The generated Secrets as they will exist (keys only, empty values), so that the
-            // status, and the connection Secret's keys, name what comes from them (MinIO's
-            // access key); render prints no value.
-            let mut observed = Observed::default();
-            for secret in &desired.secrets {
-                let body =
-                    serde_json::to_value(secret.with_blank_values()).map_err(|e| RenderError::Output(e.to_string()))?;
-                observed.insert(secret.key.clone(), body);
-            }
-            let status = vendor.observe(config, &observed, false);
-            if let Some(connection) = connection_secret::managed(
-                config.placement(),
-                &status,
-                vendor.connection_extras(config),
-                vendor.connection_sources(config),
-                vendor.cluster_ca_key(config),
-            ) {
+            if let Some(connection) = connection {
                 objects.push(secret_body(connection.without_values())?);
             }
             if let Some(secret) = vendor.backups().and_then(|b| b.credentials_secret(config)) {

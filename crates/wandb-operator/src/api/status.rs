@@ -83,6 +83,10 @@ pub struct ComponentPlan {
     /// beyond replica counts and storage sizes.
     #[serde(default)]
     pub restart: bool,
+    /// Whether the connection Secret changes (a host, a port, TLS, a key): W&B must be
+    /// restarted with the new one.
+    #[serde(default)]
+    pub connection_changes: bool,
     /// Why it is refused (nothing is written to the component), with the status code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<StatusDetail>,

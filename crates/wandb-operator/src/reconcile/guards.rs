@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
-use serde_json::Value;
 
 use super::cache::{KindState, is_ours};
 use super::context::{Context, Progress};
@@ -14,7 +13,7 @@ use super::error::ReconcileError;
 use super::ownership;
 use super::status_write::{detail, not_owned};
 use crate::api::{State, StatusDetail, WeightsAndBiases};
-use crate::model::{Placement, Quantity};
+use crate::model::Placement;
 use crate::vendors::{Desired, ObjectKey, ReleaseSource};
 
 /// What the guards found.
@@ -149,27 +148,15 @@ fn topology_refusals(ctx: &Context, desired: &Desired) -> Vec<StatusDetail> {
 
 /// A storage size below the live one is refused (volumes do not shrink).
 fn storage_refusals(ctx: &Context, desired: &Desired) -> Vec<StatusDetail> {
-    let mut refusals = Vec::new();
-    for (key, pointer) in &desired.storage_fields {
-        let wanted = desired
-            .objects
-            .iter()
-            .find(|o| &o.key == key)
-            .and_then(|o| o.body.pointer(pointer))
-            .and_then(Value::as_str);
-        let live = ctx.caches.field(key, pointer).and_then(|v| v.as_str().map(str::to_owned));
-        if let (Some(wanted), Some(live)) = (wanted, live)
-            && let (Ok(w), Ok(l)) = (Quantity::parse(wanted), Quantity::parse(&live))
-            && w < l
-        {
-            refusals.push(detail(
-                State::Error,
-                "StorageShrinkRefused",
-                format!("storageSize cannot shrink from {live} to {wanted}; {live} is kept"),
-            ));
-        }
-    }
-    refusals
+    super::storage::sizes(ctx, desired)
+        .into_iter()
+        .filter_map(|(wanted, live)| live.filter(|live| wanted < *live).map(|live| (wanted, live)))
+        .map(|(wanted, live)| {
+            let (wanted, live) = (wanted.as_str(), live.as_str());
+            let message = format!("storageSize cannot shrink from {live} to {wanted}; {live} is kept");
+            detail(State::Error, "StorageShrinkRefused", message)
+        })
+        .collect()
 }
 
 /// A field the vendor cannot change may not differ from the live object's.

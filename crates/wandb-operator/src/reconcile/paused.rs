@@ -12,7 +12,7 @@ use super::context::{Context, Progress};
 use super::error::ReconcileError;
 use super::guards;
 use super::status_write::detail;
-use crate::api::{ComponentStatus, PAUSE_ANNOTATION, State, StatusDetail, WeightsAndBiases};
+use crate::api::{ComponentStatus, PAUSE_ANNOTATION, State, WeightsAndBiases};
 use crate::model::{ComponentDescriptor, Pause, Placed};
 use crate::registry::VendorOf;
 use crate::registry::summary::PAUSED;
@@ -93,7 +93,7 @@ pub(crate) fn mark<K>(status: &mut ComponentStatus<K>, pause: &Pause, how: Optio
     if let Some(why) = pause.unreadable() {
         message = format!("{why}. {message}");
     }
-    status.details.push(StatusDetail { state: status.state, ..detail(status.state, PAUSED, message) });
+    status.details.push(detail(status.state, PAUSED, message));
 }
 
 /// How a managed component is held, for its `Paused` detail.

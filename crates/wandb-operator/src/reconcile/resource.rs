@@ -65,13 +65,15 @@ pub fn error_policy(wandb: Arc<WeightsAndBiases>, error: &ReconcileError, ctx: A
 async fn run(wandb: &WeightsAndBiases, ctx: &Context, progress: &Progress) -> Result<Action, ReconcileError> {
     let namespace = wandb.namespace().unwrap_or_default();
     let api: Api<WeightsAndBiases> = Api::namespaced(ctx.client.clone(), &namespace);
+    let key = Context::key(wandb);
     if wandb.meta().deletion_timestamp.is_some() {
+        // Deleted: what was kept for its upgrade goes with it.
+        ctx.status_replaced.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
         return retention::finalize(wandb, &api, ctx, progress).await;
     }
     // A reconcile triggered before the cache has seen the status this operator last wrote
     // during an upgrade would take the older status for the previous one (and lose the
     // upgrade's progress): wait for the watch event of that write, which triggers a reconcile.
-    let key = Context::key(wandb);
     let stale = {
         let written = ctx.status_replaced.lock().unwrap_or_else(|e| e.into_inner());
         written.get(&key).is_some_and(|replaced| wandb.meta().resource_version.as_ref() == Some(replaced))

@@ -25,7 +25,7 @@ pub(crate) const EXPANSION_UNSUPPORTED: &str = "StorageExpansionUnsupported";
 pub(crate) const RESIZING: &str = "StorageResizing";
 
 /// The size a storage field of `desired` asks for, and the size its live object has.
-fn sizes(ctx: &Context, desired: &Desired) -> Vec<(Quantity, Option<Quantity>)> {
+pub(crate) fn sizes(ctx: &Context, desired: &Desired) -> Vec<(Quantity, Option<Quantity>)> {
     desired
         .storage_fields
         .iter()

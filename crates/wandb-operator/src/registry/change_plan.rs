@@ -96,7 +96,12 @@ fn component_plan<D: ComponentDescriptor>(
         (Ok(Plan::External(_)), Ok(Plan::Enabled(_))) => return Ok(plan("managed")),
         _ => return Ok(plan("unchanged")),
     };
-    let (old, new) = (desired_with_edition(vendor, &old)?, desired_with_edition(vendor, &new)?);
+    let (old_config, new_config) = (old, new);
+    let (old, new) = (desired_with_edition(vendor, &old_config)?, desired_with_edition(vendor, &new_config)?);
+    let connections = (
+        super::connection_preview::managed_connection::<D>(vendor, &old_config, &old)?,
+        super::connection_preview::managed_connection::<D>(vendor, &new_config, &new)?,
+    );
     let mut result = plan("unchanged");
     if let Some(refusal) = refusal(&old, &new) {
         result.action = "refused".to_owned();
@@ -114,6 +119,24 @@ fn component_plan<D: ComponentDescriptor>(
     for object in old.objects.iter().filter(|o| !new.objects.iter().any(|n| n.key == o.key)) {
         changes.push(Change::Removed(object));
     }
+    if let (Some(before), Some(after)) = &connections {
+        let name = &after.key.name;
+        let (was, now) = (before.keys(), after.keys());
+        for key in now.iter().filter(|k| !was.contains(k)) {
+            changes.push(Change::Connection(name.clone(), key.clone(), None, after.plain.get(key).cloned()));
+        }
+        for key in was.iter().filter(|k| !now.contains(k)) {
+            changes.push(Change::Connection(name.clone(), key.clone(), before.plain.get(key).cloned(), None));
+        }
+        for (key, value) in &after.plain {
+            if let Some(old) = before.plain.get(key).filter(|old| *old != value) {
+                changes.push(Change::Connection(name.clone(), key.clone(), Some(old.clone()), Some(value.clone())));
+            }
+        }
+    }
+    // What clients see first.
+    changes.sort_by_key(|c| !matches!(c, Change::Connection(..)));
+    result.connection_changes = changes.iter().any(|c| matches!(c, Change::Connection(..)));
     result.restart = changes.iter().any(Change::restarts);
     if !changes.is_empty() && result.refused.is_none() {
         result.action = "update".to_owned();
@@ -156,6 +179,9 @@ enum Change<'a> {
     Created(&'a DesiredObject),
     Removed(&'a DesiredObject),
     Field(&'a DesiredObject, String, Value, Value),
+    /// A key of the connection Secret: its name, the key, the value before and after (values
+    /// of plain keys only: hosts, ports, users; never a credential).
+    Connection(String, String, Option<String>, Option<String>),
 }
 
 /// Fields whose change the vendors apply without restarting pods: counts (pods added or
@@ -165,7 +191,7 @@ const WITHOUT_RESTART: [&str; 5] = ["size", "replicas", "replicasCount", "storag
 impl Change<'_> {
     fn restarts(&self) -> bool {
         match self {
-            Change::Created(_) | Change::Removed(_) => false,
+            Change::Created(_) | Change::Removed(_) | Change::Connection(..) => false,
             Change::Field(_, path, _, _) => !WITHOUT_RESTART.iter().any(|leaf| path.ends_with(&format!(".{leaf}"))),
         }
     }
@@ -177,6 +203,12 @@ impl Change<'_> {
             Change::Field(o, path, a, b) => {
                 format!("{}/{} {path}: {} -> {}", o.key.kind, o.key.name, short(a), short(b))
             }
+            Change::Connection(name, key, before, after) => match (before, after) {
+                (Some(a), Some(b)) => format!("Secret/{name} {key}: {a} -> {b}"),
+                (None, Some(b)) => format!("Secret/{name} {key} added: {b}"),
+                (None, None) => format!("Secret/{name} {key} added"),
+                (Some(_), None) => format!("Secret/{name} {key} removed"),
+            },
         }
     }
 }
@@ -245,6 +277,10 @@ mod tests {
         assert_eq!(mysql.action, "update");
         assert!(mysql.restart, "{mysql:?}");
         assert!(mysql.changes.iter().any(|c| c.contains("spec.pxc.size: 1 -> 3")), "{:#?}", mysql.changes);
+        // TLS on and the endpoint moves to HAProxy: clients must pick the new Secret up.
+        assert!(mysql.connection_changes, "{mysql:#?}");
+        assert!(mysql.changes.iter().any(|c| c.contains("MYSQL_TLS")), "{:#?}", mysql.changes);
+        assert!(!component(&plan, "kafka").changes.iter().any(|c| c.contains("PASSWORD:")), "no credential value");
         let minio = component(&plan, "minio");
         assert_eq!(minio.action, "refused");
         assert_eq!(minio.refused.as_ref().unwrap().code, "PoolGeometryChangeRefused");

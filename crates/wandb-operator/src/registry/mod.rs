@@ -5,6 +5,7 @@
 
 pub mod change_plan;
 mod component_list;
+pub mod connection_preview;
 mod entry;
 pub mod summary;
 mod visitor;
