@@ -384,6 +384,64 @@ async fn rv04_percona_takes_small_mysql_and_makes_what_we_name() {
     assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
 }
 
+/// Percona and the 8.0 → 8.4 gate: the real Percona takes the on-demand backup we ask for
+/// only from a ready cluster, which it never reports here (no logs API). So the upgrade waits
+/// at its backup step with the vendor's backup state in our status, and MySQL stays on 8.0
+/// with the XtraBackup of the 8.0 line: nothing of the upgrade goes ahead of the backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv09_percona_holds_a_mysql_major_at_its_backup_until_the_backup_succeeds() {
+    let mut h = Harness::real_with_vendors(&[PERCONA]).await;
+    h.namespace("apps").await;
+    let Some(mut percona) = vendor_operators::percona(&h, &h.ns("apps")).await else { return };
+    h.start_operator();
+    let yaml = only("mysql", "small").replace("  minio: {enabled: false}\n", "") + "    version: 8.0.42-33.1\n";
+    h.apply_yaml("apps", &yaml).await;
+    let pxc = h.dyn_api("apps", &format!("{PERCONA}/v1"), "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let image = |pointer: &'static str| {
+        let pxc = pxc.clone();
+        async move { pxc.get("wandb-mysql").await.unwrap().data.pointer(pointer).cloned().unwrap_or(Value::Null) }
+    };
+    h.eventually("Percona takes the 8.0 cluster", || async {
+        pxc.get_opt("wandb-mysql").await.unwrap().is_some_and(|c| c.data["status"].is_object())
+            || service_names(&h, "apps").await.contains(&"wandb-mysql-pxc".to_owned())
+    })
+    .await;
+    assert_eq!(image("/spec/pxc/image").await, json!("percona/percona-xtradb-cluster:8.0.42-33.1"));
+    assert_eq!(image("/spec/backup/image").await, json!("percona/percona-xtrabackup:8.0.35-35.1"));
+
+    patch_spec(&h, json!({"mysql": {"version": "8.4.8-8.1"}})).await;
+    let w = h
+        .wait_for("apps", "wandb", "the upgrade at its backup step", |w| {
+            w.status
+                .as_ref()
+                .and_then(|s| s.mysql_status.as_ref())
+                .and_then(|m| m.upgrade.as_deref())
+                .is_some_and(|u| u.step == "1/3 backup" && u.to == "8.4.8-8.1" && u.from == "8.0.42-33.1")
+        })
+        .await;
+    let upgrade = w.status.unwrap().mysql_status.unwrap().upgrade.unwrap();
+    let backups =
+        h.dyn_api("apps", &format!("{PERCONA}/v1"), "PerconaXtraDBClusterBackup", "perconaxtradbclusterbackups");
+    let taken = backups.list(&Default::default()).await.unwrap().items;
+    let backup = taken.iter().find(|b| b.name_any().starts_with("wandb-mysql-now-")).expect("the upgrade's backup");
+    assert!(upgrade.message.contains(&backup.name_any()), "{upgrade:?}");
+    assert_eq!(backup.data["spec"], json!({"pxcCluster": "wandb-mysql", "storageName": "wandb-backups"}));
+    // Percona holds the backup back (the cluster is not ready), and so do we the upgrade.
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    let state = backups.get(&backup.name_any()).await.unwrap().data.pointer("/status/state").cloned();
+    assert_ne!(state, Some(json!("Succeeded")), "no backup can run here");
+    assert_eq!(image("/spec/pxc/image").await, json!("percona/percona-xtradb-cluster:8.0.42-33.1"));
+    assert_eq!(image("/spec/backup/image").await, json!("percona/percona-xtrabackup:8.0.35-35.1"));
+    let w = h.wandb_api("apps").get("wandb").await.unwrap();
+    let upgrade = w.status.unwrap().mysql_status.unwrap().upgrade.unwrap();
+    assert_eq!((upgrade.step.as_str(), upgrade.backup.as_deref()), ("1/3 backup", None), "{upgrade:?}");
+    h.eventually("Percona says why it waits", || async {
+        percona.log_text().contains("Cluster is not ready for backup")
+    })
+    .await;
+    assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
+}
+
 async fn pause(h: &Harness, value: Option<&str>) {
     let patch = json!({"metadata": {"annotations": {wandb_operator::api::PAUSE_ANNOTATION: value}}});
     h.wandb_api("apps").patch("wandb", &PatchParams::default(), &Patch::Merge(patch)).await.unwrap();
