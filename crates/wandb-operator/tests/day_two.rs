@@ -358,7 +358,7 @@ async fn s04_dev_to_small_refuses_to_change_minios_pool_geometry(h: Harness) {
     assert_eq!((plan.from.as_str(), plan.to.as_str()), ("dev", "small"));
     let of = |key: &str| plan.components.iter().find(|c| c.component == key).unwrap().clone();
     assert_eq!(of("minio").refused.unwrap().code, "PoolGeometryChangeRefused");
-    assert_eq!(of("redis").refused.unwrap().code, "TopologyChangeRefused");
+    assert!(of("redis").refused.is_none(), "Redis grows beside its standalone: {:?}", of("redis"));
     assert_eq!(of("clickhouse").refused.unwrap().code, "ReplicationChangeRefused");
     let mysql = of("mysql");
     assert!(mysql.action == "update" && mysql.restart, "{mysql:?}");
@@ -717,4 +717,96 @@ async fn u05_mysql_moves_to_84_only_behind_a_fresh_backup_and_through_the_latest
     assert_eq!(get(&pxc, "wandb-mysql", "/spec/pxc/image").await, json!("percona/percona-xtradb-cluster:8.4.8-8.1"));
     assert_eq!(get(&pxc, "wandb-mysql", "/spec/backup/image").await, json!("percona/percona-xtrabackup:8.4.0-5.1"));
     h.wait_ready("apps", "wandb").await;
+}
+
+const REDIS_DEV: &str = "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata:\n  name: wandb\nspec:\n  size: dev\n  mysql: {enabled: false}\n  kafka: {enabled: false}\n  minio: {enabled: false}\n  clickhouse: {enabled: false}\n";
+
+fn redis_details(w: &WeightsAndBiases) -> Vec<String> {
+    details_of(w, "redis").into_iter().map(|d| d.code).collect()
+}
+
+/// dev → small for Redis: the replication + sentinel pair comes up beside the standalone
+/// (its replication named apart: the standalone's StatefulSet and Services have the pair's
+/// names), the connection Secret keeps naming the standalone until the pair is ready, then
+/// switches, then the standalone is retired by the retention policy.
+async fn redis_grows_to_small(h: &Harness, purge: bool) {
+    h.namespace("apps").await;
+    let resource = if purge {
+        format!("{REDIS_DEV}  redis: {{retentionPolicy: {{onDelete: purge}}}}\n")
+    } else {
+        REDIS_DEV.to_owned()
+    };
+    h.apply_yaml("apps", &resource).await;
+    h.wait_ready("apps", "wandb").await;
+    let standalone_api = h.dyn_api("apps", "redis.redis.opstreelabs.in/v1beta2", "Redis", "redis");
+    let replications = h.dyn_api("apps", "redis.redis.opstreelabs.in/v1beta2", "RedisReplication", "redisreplications");
+    let sentinels = h.dyn_api("apps", "redis.redis.opstreelabs.in/v1beta2", "RedisSentinel", "redissentinels");
+    let standalone = standalone_api.get("wandb-redis").await.unwrap();
+    let before = h.secret_data("apps", "wandb-redis-connection").await.unwrap();
+    assert!(before["URL"].contains("@wandb-redis."), "{before:?}");
+    let standalone_claims: Vec<String> =
+        h.pvcs("apps").await.into_iter().filter(|c| c.starts_with("wandb-redis-wandb-redis-")).collect();
+    assert!(!standalone_claims.is_empty());
+
+    // The pair comes up beside the standalone, not ready yet (no master elected).
+    h.sims.fail("RedisReplication", true);
+    patch_spec(h, json!({"size": "small"})).await;
+    let w = h.wait_for("apps", "wandb", "Replacing", |w| redis_details(w).contains(&"Replacing".to_owned())).await;
+    let plan = w.status.as_ref().unwrap().plan.clone().expect("the plan of the size change");
+    let redis_plan = plan.components.iter().find(|c| c.component == "redis").unwrap();
+    assert!(redis_plan.refused.is_none() && redis_plan.connection_changes, "{redis_plan:?}");
+    let replication = replications.get("wandb-redis-ha").await.unwrap();
+    assert!(replication.owner_references().iter().any(|r| r.kind == "WeightsAndBiases"));
+    let sentinel = sentinels.get("wandb-redis").await.unwrap();
+    assert_eq!(sentinel.data.pointer("/spec/redisSentinelConfig/redisReplicationName"), Some(&json!("wandb-redis-ha")));
+    assert!(replications.get_opt("wandb-redis").await.unwrap().is_none(), "nothing named like the standalone");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(h.secret_data("apps", "wandb-redis-connection").await.unwrap(), before, "clients keep the standalone");
+    let still = standalone_api.get("wandb-redis").await.unwrap();
+    assert_eq!(
+        (still.data["spec"].clone(), still.metadata.deletion_timestamp),
+        (standalone.data["spec"].clone(), None)
+    );
+
+    // Ready: the Secret names the sentinels, and the standalone is retired.
+    h.sims.fail("RedisReplication", false);
+    touch(&replications, "wandb-redis-ha", 1).await;
+    h.eventually("the connection Secret names the sentinels", || async {
+        h.secret_data("apps", "wandb-redis-connection")
+            .await
+            .is_some_and(|s| s.contains_key("REDIS_SENTINEL_HOST") && s["URL"].contains("master="))
+    })
+    .await;
+    let w = h.wait_ready("apps", "wandb").await;
+    let codes = redis_details(&w);
+    assert!(!codes.iter().any(|c| c == "Replacing" || c == "Retiring"), "{codes:?}");
+    if purge {
+        h.eventually("the standalone and its claims deleted", || async {
+            standalone_api.get_opt("wandb-redis").await.unwrap().is_none()
+                && !h.pvcs("apps").await.iter().any(|c| standalone_claims.contains(c))
+        })
+        .await;
+    } else {
+        let kept = standalone_api.get("wandb-redis").await.unwrap();
+        assert!(kept.owner_references().is_empty(), "detached: {:?}", kept.owner_references());
+        assert!(kept.metadata.deletion_timestamp.is_none());
+        let claims = h.pvcs("apps").await;
+        assert!(standalone_claims.iter().all(|c| claims.contains(c)), "its data is kept: {claims:?}");
+    }
+    assert!(h.pvcs("apps").await.iter().any(|c| c.starts_with("wandb-redis-ha-wandb-redis-ha-")), "the pair's claims");
+    // Converged: nothing more is written.
+    let mark = h.request_mark();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let writes = h.operator_writes_since(mark);
+    assert!(writes.is_empty(), "{writes:#?}");
+}
+
+on_both_backends!(r01_redis_grows_to_small_beside_the_standalone_which_is_detached);
+async fn r01_redis_grows_to_small_beside_the_standalone_which_is_detached(h: Harness) {
+    redis_grows_to_small(&h, false).await;
+}
+
+on_both_backends!(r02_redis_grows_to_small_and_purges_the_standalone_with_its_claims);
+async fn r02_redis_grows_to_small_and_purges_the_standalone_with_its_claims(h: Harness) {
+    redis_grows_to_small(&h, true).await;
 }

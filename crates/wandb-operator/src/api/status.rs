@@ -163,7 +163,9 @@ pub struct StatusDetail {
     /// The state this fact implies.
     pub state: State,
     /// A stable machine-readable code, e.g. `Created`, `WaitingForVendor`, `VendorError`,
-    /// `CRDMissing`, `NotOwned`, `StorageShrinkRefused`, `TopologyChangeRefused`, `Paused`.
+    /// `CRDMissing`, `NotOwned`, `StorageShrinkRefused`, `TopologyChangeRefused`, `Paused`,
+    /// `Upgrading`, `BackupRequired`, `Replacing` (every code: docs/operations.md,
+    /// "Troubleshooting by status detail code").
     pub code: String,
     /// A human-readable explanation.
     pub message: String,

@@ -29,6 +29,7 @@ mod resource;
 mod retention;
 mod status_write;
 mod storage;
+mod succession;
 mod upgrade;
 mod version_check;
 mod version_query;

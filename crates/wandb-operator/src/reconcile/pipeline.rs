@@ -17,11 +17,12 @@ use super::guards::{self, Guarded};
 use super::major_gate;
 use super::retention::{self, Leftovers};
 use super::status_write::{detail, not_owned};
+use super::succession;
 use super::{backups_step, edition, external_check, paused, storage, upgrade, version_check};
 use crate::api::{ComponentStatus, State, StatusDetail, WeightsAndBiases};
 use crate::model::{ComponentDescriptor, ModelError, Placed, Placement, Plan, Resolution};
 use crate::registry::VendorOf;
-use crate::vendors::{BackupRecords, Desired, Observed, connection_secret, desired_with_edition};
+use crate::vendors::{BackupRecords, Desired, ObjectKey, Observed, connection_secret, desired_with_edition};
 
 /// Reconciles component `D` for its `plan`.
 pub(crate) async fn reconcile_component<D: ComponentDescriptor>(
@@ -130,7 +131,7 @@ fn prepare<'a, D: ComponentDescriptor>(
 ) -> Result<Prepared<'a, D::Config, D::Connection>, ReconcileError> {
     let latest_desired = desired_with_edition(vendor, latest)?;
     // An existing component keeps the edition of defaults it was created with.
-    let (config, mut desired, upgrade) = match edition::existing(ctx, &latest_desired) {
+    let (config, desired, upgrade) = match edition::existing(ctx, &latest_desired) {
         Some(Err(message)) => {
             return Ok(Prepared::Blocked(Cow::Borrowed(latest), Box::new(blocked(vec![edition::unknown(message)]))));
         }
@@ -151,6 +152,15 @@ fn prepare<'a, D: ComponentDescriptor>(
             }
         },
         _ => (Cow::Borrowed(latest), latest_desired, None),
+    };
+    // New objects that succeed a previous topology's run beside them (Redis grown to small).
+    let exists = |key: &ObjectKey| ctx.caches.get(key).is_some();
+    let (config, mut desired) = match vendor.successor(&config, &exists) {
+        Some(successor) => {
+            let desired = desired_with_edition(vendor, &successor)?;
+            (Cow::Owned(successor), desired)
+        }
+        None => (config, desired),
     };
     if let Err(message) = vendor.fit_release(&config, &mut desired, ctx.releases.get(vendor.release_source())) {
         let status = blocked(vec![detail(State::Error, "VendorVersionUnsupported", message)]);
@@ -212,9 +222,19 @@ async fn managed<'a, D: ComponentDescriptor>(
     status.details.extend(staged.detail);
     status.upgrade = staged.upgrade.map(Box::new);
     let previous_storage = previous.and_then(|p| p.storage.as_ref());
-    storage::status::<D>(ctx, vendor, placement, applied_size, &mut status, previous_storage, progress).await?;
+    let replaced_claims = desired.replaces.as_ref().map(|r| &r.claims);
+    storage::status::<D>(
+        ctx,
+        vendor,
+        placement,
+        applied_size,
+        &mut status,
+        (previous_storage, replaced_claims),
+        progress,
+    )
+    .await?;
     if refusals.is_empty() {
-        publish_connection::<D>(ctx, wandb, vendor, &config, &mut status, &mut refusals, progress).await?;
+        succeed::<D>(ctx, wandb, vendor, &config, &desired, previous, &mut status, &mut refusals, progress).await?;
     }
     if !refusals.is_empty() {
         status.ready = false;
@@ -223,6 +243,64 @@ async fn managed<'a, D: ComponentDescriptor>(
         status.details = refusals;
     }
     Ok((config, status))
+}
+
+/// Publishes the connection Secret, unless new objects come up beside ones they replace and
+/// are not ready yet (the Secret keeps naming the old ones); once it names the new ones, the
+/// replaced objects are retired by the retention policy.
+#[allow(clippy::too_many_arguments)] // the pipeline's state, passed through
+async fn succeed<D: ComponentDescriptor>(
+    ctx: &Context,
+    wandb: &WeightsAndBiases,
+    vendor: &'static VendorOf<D>,
+    config: &D::Config,
+    desired: &Desired,
+    previous: Option<&ComponentStatus<D::Connection>>,
+    status: &mut ComponentStatus<D::Connection>,
+    refusals: &mut Vec<StatusDetail>,
+    progress: &Progress,
+) -> Result<(), ReconcileError> {
+    let Some(replaced) = &desired.replaces else {
+        return publish_connection::<D>(ctx, wandb, vendor, config, status, refusals, progress).await;
+    };
+    let placement = config.placement();
+    let pending = succession::pending(ctx, wandb, replaced);
+    let names = |keys: &[&ObjectKey]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ");
+    if !pending.is_empty() && !status.ready {
+        // Clients keep the old objects until the new ones serve.
+        status.connection = previous.and_then(|p| p.connection.clone());
+        status.connection_secret = previous.and_then(|p| p.connection_secret.clone());
+        let message = format!(
+            "the new topology comes up beside {}; the connection Secret keeps naming it until the new one is ready, then it is retired ({})",
+            names(&pending),
+            policy(placement.on_delete)
+        );
+        status.details.push(detail(State::Updating, succession::REPLACING, message));
+        return Ok(());
+    }
+    publish_connection::<D>(ctx, wandb, vendor, config, status, refusals, progress).await?;
+    let was_retiring = previous.is_some_and(|p| p.details.iter().any(|d| d.code == succession::RETIRING));
+    if status.connection_secret.is_some() && (!pending.is_empty() || was_retiring) {
+        let outcome = succession::retire(ctx, wandb, placement, replaced, was_retiring, progress).await?;
+        if let retention::Outcome::InProgress(n) = outcome {
+            let message = format!(
+                "the connection Secret names the new topology; retiring what it replaced ({}): {n} objects and claims left",
+                policy(placement.on_delete)
+            );
+            status.ready = false;
+            status.state = status.state.worst(State::Updating);
+            status.details.push(detail(State::Updating, succession::RETIRING, message));
+        }
+    }
+    Ok(())
+}
+
+/// What the retention policy does to replaced objects, for status.
+fn policy(on_delete: crate::api::OnDelete) -> &'static str {
+    match on_delete {
+        crate::api::OnDelete::Detach => "retention policy detach: kept with its data, no longer ours",
+        crate::api::OnDelete::Purge => "retention policy purge: deleted with its claims",
+    }
 }
 
 fn blocked<K>(details: Vec<StatusDetail>) -> ComponentStatus<K> {

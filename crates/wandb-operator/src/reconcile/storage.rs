@@ -150,7 +150,7 @@ pub(crate) async fn status<D: ComponentDescriptor>(
     placement: &Placement,
     applied: Option<Quantity>,
     status: &mut ComponentStatus<D::Connection>,
-    previous: Option<&StorageStatus>,
+    (previous, replaced): (Option<&StorageStatus>, Option<&ClaimMatcher>),
     progress: &Progress,
 ) -> Result<(), ReconcileError> {
     let Some(requested) = applied else { return Ok(()) };
@@ -170,7 +170,11 @@ pub(crate) async fn status<D: ComponentDescriptor>(
         status.storage = previous.cloned();
         return Ok(());
     }
-    let claims = claims(ctx, progress, placement, &vendor.storage_claims(placement)).await?;
+    let mut claims = claims(ctx, progress, placement, &vendor.storage_claims(placement)).await?;
+    // Not the claims of objects a new topology replaced (kept by detach at their size).
+    if let Some(replaced) = replaced {
+        claims.retain(|c| !replaced.matches(&c.name_any(), &Default::default()));
+    }
     let capacities: Vec<Option<Quantity>> = claims
         .iter()
         .map(|c| {

@@ -96,8 +96,12 @@ fn component_plan<D: ComponentDescriptor>(
         (Ok(Plan::External(_)), Ok(Plan::Enabled(_))) => return Ok(plan("managed")),
         _ => return Ok(plan("unchanged")),
     };
-    let (old_config, new_config) = (old, new);
-    let (old, new) = (desired_with_edition(vendor, &old_config)?, desired_with_edition(vendor, &new_config)?);
+    let old_config = old;
+    let old = desired_with_edition(vendor, &old_config)?;
+    // As the reconcile builds it: beside the objects of the previous topology that exist.
+    let exists = |key: &crate::vendors::ObjectKey| old.objects.iter().any(|o| &o.key == key);
+    let new_config = vendor.successor(&new, &exists).unwrap_or(new);
+    let new = desired_with_edition(vendor, &new_config)?;
     let connections = (
         super::connection_preview::managed_connection::<D>(vendor, &old_config, &old)?,
         super::connection_preview::managed_connection::<D>(vendor, &new_config, &new)?,
@@ -116,8 +120,9 @@ fn component_plan<D: ComponentDescriptor>(
             }),
         }
     }
+    let replaced = |key| new.replaces.as_ref().is_some_and(|r| r.objects.contains(key));
     for object in old.objects.iter().filter(|o| !new.objects.iter().any(|n| n.key == o.key)) {
-        changes.push(Change::Removed(object));
+        changes.push(if replaced(&object.key) { Change::Replaced(object) } else { Change::Removed(object) });
     }
     if let (Some(before), Some(after)) = &connections {
         let name = &after.key.name;
@@ -178,6 +183,8 @@ fn refusal(old: &Desired, new: &Desired) -> Option<StatusDetail> {
 enum Change<'a> {
     Created(&'a DesiredObject),
     Removed(&'a DesiredObject),
+    /// Kept until the objects that succeed it are ready, then retired.
+    Replaced(&'a DesiredObject),
     Field(&'a DesiredObject, String, Value, Value),
     /// A key of the connection Secret: its name, the key, the value before and after (values
     /// of plain keys only: hosts, ports, users; never a credential).
@@ -191,7 +198,7 @@ const WITHOUT_RESTART: [&str; 5] = ["size", "replicas", "replicasCount", "storag
 impl Change<'_> {
     fn restarts(&self) -> bool {
         match self {
-            Change::Created(_) | Change::Removed(_) | Change::Connection(..) => false,
+            Change::Created(_) | Change::Removed(_) | Change::Replaced(_) | Change::Connection(..) => false,
             Change::Field(_, path, _, _) => !WITHOUT_RESTART.iter().any(|leaf| path.ends_with(&format!(".{leaf}"))),
         }
     }
@@ -200,6 +207,10 @@ impl Change<'_> {
         match self {
             Change::Created(o) => format!("{}/{} created", o.key.kind, o.key.name),
             Change::Removed(o) => format!("{}/{} removed (retention policy)", o.key.kind, o.key.name),
+            Change::Replaced(o) => format!(
+                "{}/{} kept until what replaces it is ready (the connection Secret names it until then), then retired (retention policy)",
+                o.key.kind, o.key.name
+            ),
             Change::Field(o, path, a, b) => {
                 format!("{}/{} {path}: {} -> {}", o.key.kind, o.key.name, short(a), short(b))
             }
@@ -286,9 +297,12 @@ mod tests {
         assert_eq!(minio.refused.as_ref().unwrap().code, "PoolGeometryChangeRefused");
         let clickhouse = component(&plan, "clickhouse");
         assert_eq!(clickhouse.refused.as_ref().unwrap().code, "ReplicationChangeRefused");
+        // Redis: the pair beside the standalone, which it replaces.
         let redis = component(&plan, "redis");
-        assert_eq!(redis.refused.as_ref().unwrap().code, "TopologyChangeRefused");
-        assert!(redis.changes.iter().any(|c| c.contains("created")), "{:#?}", redis.changes);
+        assert_eq!((redis.action.as_str(), redis.refused.as_ref()), ("update", None), "{redis:#?}");
+        assert!(redis.changes.iter().any(|c| c.starts_with("RedisReplication/wandb-redis-ha created")), "{redis:#?}");
+        assert!(redis.changes.iter().any(|c| c.starts_with("Redis/wandb-redis kept until")), "{redis:#?}");
+        assert!(redis.connection_changes);
     }
 
     #[test]

@@ -416,6 +416,7 @@ impl Vendor for Altinity {
             reads: vec![],
             storage_fields: vec![(chi_key(config), storage)],
             exclusive_with: vec![],
+            replaces: None,
             fixed_fields: single_replica_kept(config),
             // W&B and Altinity: Keeper at least the server's version, so Keeper first.
             versions: [(chk_key(config), "ClickHouse Keeper", 0), (chi_key(config), "ClickHouse server", 1)]

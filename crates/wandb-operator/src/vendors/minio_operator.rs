@@ -196,6 +196,7 @@ impl Vendor for MinioOperator {
                 "/spec/pools/0/volumeClaimTemplate/spec/resources/requests/storage",
             )],
             exclusive_with: vec![],
+            replaces: None,
             fixed_fields: ["/spec/pools/0/servers", "/spec/pools/0/volumesPerServer"]
                 .into_iter()
                 .map(|pointer| super::objects::FixedField {

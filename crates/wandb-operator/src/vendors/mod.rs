@@ -31,7 +31,7 @@ pub use meta::{
 };
 pub use object_key::ObjectKey;
 pub use objects::{
-    ClaimMatcher, Desired, DesiredObject, FixedField, Observed, VendorError, VersionField, api_resource_of,
+    ClaimMatcher, Desired, DesiredObject, FixedField, Observed, Replaced, VendorError, VersionField, api_resource_of,
 };
 pub use readiness::Verdict;
 pub use release::{Release, ReleaseSource};

@@ -39,12 +39,26 @@ pub struct Desired {
     pub storage_fields: Vec<(ObjectKey, &'static str)>,
     /// Objects of another topology that must not exist (switching would leave data behind).
     pub exclusive_with: Vec<ObjectKey>,
+    /// Objects of the previous topology these objects succeed (Redis's standalone, for the
+    /// replication + sentinel pair): left as they are while the new objects come up, the
+    /// connection Secret keeps naming them until the new objects are ready, then they are
+    /// retired by the component's retention policy.
+    pub replaces: Option<Replaced>,
     /// Fields the vendor cannot change once the object exists (JSON pointer), with the
     /// refusal's code and what to do instead: a change is refused and nothing is written.
     pub fixed_fields: Vec<FixedField>,
     /// Where the objects carry the versions they run, in the vendor's upgrade order: a change
     /// is an upgrade, applied one step at a time; a lower version is refused.
     pub versions: Vec<VersionField>,
+}
+
+/// Objects of a previous topology that new objects succeed, and their data claims.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Replaced {
+    /// The objects.
+    pub objects: Vec<ObjectKey>,
+    /// Their claims (never the new objects').
+    pub claims: ClaimMatcher,
 }
 
 /// A field that names the version an object runs (an image whose tag is the version, or a

@@ -218,6 +218,16 @@ fn storage(config: &RedisConfig) -> RedisStorage {
     }
 }
 
+/// What the replication of a pair made beside a standalone is named after (`<name>-ha`): the
+/// standalone's StatefulSet and Services have the names the pair's would have.
+const BESIDE_SUFFIX: &str = "-ha";
+
+/// The name of the pair's `RedisReplication` (and of its StatefulSet).
+fn replication_name(config: &RedisConfig) -> String {
+    let name = config.placement.object_name();
+    if config.beside_standalone { format!("{name}{BESIDE_SUFFIX}") } else { name }
+}
+
 fn key(placement: &Placement, kind: &str, name: &str) -> ObjectKey {
     ObjectKey::new(API_VERSION, kind, &placement.namespace, name)
 }
@@ -257,14 +267,20 @@ impl Vendor for Opstree {
                     secrets,
                     reads: vec![statefulset_key(p, &name)],
                     storage_fields: vec![(key(p, "Redis", &name), STORAGE)],
-                    exclusive_with: vec![key(p, "RedisReplication", &name), key(p, "RedisSentinel", &name)],
+                    exclusive_with: vec![
+                        key(p, "RedisReplication", &name),
+                        key(p, "RedisReplication", &format!("{name}{BESIDE_SUFFIX}")),
+                        key(p, "RedisSentinel", &name),
+                    ],
+                    replaces: None,
                     fixed_fields: vec![],
                     versions: vec![version_field(key(p, "Redis", &name), "Redis", 0)],
                 })
             }
             RedisTopology::Replication { replicas, sentinel } => {
+                let pair = replication_name(config);
                 let replication = RedisReplication::new(
-                    &name,
+                    &pair,
                     RedisReplicationSpec {
                         cluster_size: *replicas,
                         kubernetes_config: main,
@@ -284,7 +300,7 @@ impl Vendor for Opstree {
                             false,
                         ),
                         redis_sentinel_config: RedisSentinelConfig {
-                            redis_replication_name: name.clone(),
+                            redis_replication_name: pair.clone(),
                             master_group_name: sentinel.master_name.clone(),
                             redis_replication_password: credentials_name(config).map(|name| EnvVarSource {
                                 secret_key_ref: Some(SecretKeySelector {
@@ -300,8 +316,8 @@ impl Vendor for Opstree {
                 Ok(Desired {
                     objects: vec![
                         DesiredObject::from_typed(
-                            key(p, "RedisReplication", &name),
-                            &with_meta(replication, p, &name),
+                            key(p, "RedisReplication", &pair),
+                            &with_meta(replication, p, &pair),
                         )?,
                         DesiredObject::from_typed(
                             key(p, "RedisSentinel", &name),
@@ -309,14 +325,22 @@ impl Vendor for Opstree {
                         )?,
                     ],
                     secrets,
-                    reads: vec![statefulset_key(p, &name), statefulset_key(p, &format!("{name}-sentinel"))],
-                    storage_fields: vec![(key(p, "RedisReplication", &name), STORAGE)],
-                    exclusive_with: vec![key(p, "Redis", &name)],
+                    reads: vec![statefulset_key(p, &pair), statefulset_key(p, &format!("{name}-sentinel"))],
+                    storage_fields: vec![(key(p, "RedisReplication", &pair), STORAGE)],
+                    // Grown from a standalone: the pair comes up beside it and succeeds it.
+                    exclusive_with: if config.beside_standalone { vec![] } else { vec![key(p, "Redis", &name)] },
+                    replaces: config.beside_standalone.then(|| super::objects::Replaced {
+                        objects: vec![key(p, "Redis", &name)],
+                        claims: super::objects::ClaimMatcher {
+                            prefixes: vec![format!("{name}-{name}-")],
+                            labels: vec![],
+                        },
+                    }),
                     fixed_fields: vec![],
                     // Opstree rolls the replicas itself (replicas before the master); the
                     // sentinels follow the servers they watch.
                     versions: vec![
-                        version_field(key(p, "RedisReplication", &name), "Redis", 0),
+                        version_field(key(p, "RedisReplication", &pair), "Redis", 0),
                         version_field(key(p, "RedisSentinel", &name), "Redis Sentinel", 1),
                     ],
                 })
@@ -361,7 +385,23 @@ impl Vendor for Opstree {
     fn data_claims(&self, placement: &Placement) -> super::objects::ClaimMatcher {
         // The vendor names claims `<template>-<cr>-<ordinal>`, the template defaulting to the CR name.
         let name = placement.object_name();
-        super::objects::ClaimMatcher { prefixes: vec![format!("{name}-{name}-")], labels: vec![] }
+        let pair = format!("{name}{BESIDE_SUFFIX}");
+        super::objects::ClaimMatcher {
+            prefixes: vec![format!("{name}-{name}-"), format!("{pair}-{pair}-")],
+            labels: vec![],
+        }
+    }
+
+    /// A standalone grown to `small`: while the standalone (or, once it is retired, the pair
+    /// made beside it) exists, the pair's replication is named `<name>-ha`.
+    fn successor(&self, config: &RedisConfig, exists: &dyn Fn(&ObjectKey) -> bool) -> Option<RedisConfig> {
+        let p = &config.placement;
+        let name = p.object_name();
+        let grown = matches!(config.topology, RedisTopology::Replication { .. })
+            && !config.beside_standalone
+            && (exists(&key(p, "Redis", &name))
+                || exists(&key(p, "RedisReplication", &format!("{name}{BESIDE_SUFFIX}"))));
+        grown.then(|| RedisConfig { beside_standalone: true, ..config.clone() })
     }
 
     fn applied_version(&self, config: &RedisConfig) -> Option<String> {
@@ -393,11 +433,12 @@ impl Vendor for Opstree {
                 (vec![(cr.to_string(), verdict)], connection)
             }
             RedisTopology::Replication { sentinel, .. } => {
-                let replication_key = key(p, "RedisReplication", &name);
+                let pair = replication_name(config);
+                let replication_key = key(p, "RedisReplication", &pair);
                 let sentinel_key = key(p, "RedisSentinel", &name);
                 let replication_verdict = match observed.typed::<RedisReplication>(&replication_key) {
                     None => Verdict::Missing,
-                    Some(replication) => match statefulset_verdict(observed.typed(&statefulset_key(p, &name))) {
+                    Some(replication) => match statefulset_verdict(observed.typed(&statefulset_key(p, &pair))) {
                         Verdict::Ready
                             if replication.status.and_then(|s| s.master_node).is_none_or(|m| m.is_empty()) =>
                         {

@@ -139,6 +139,14 @@ pub trait Vendor: Send + Sync {
     /// `taskID`) after the reconcile changed a body (an upgrade step held back).
     fn rederive(&self, _desired: &mut Desired) {}
 
+    /// The config with which the component's new objects run beside objects of its previous
+    /// topology that still exist (`exists` answers from the caches), when the vendor makes
+    /// such a move (Redis: a standalone grown into a replication + sentinel pair); `None`:
+    /// `config` as it is.
+    fn successor(&self, _config: &Self::Config, _exists: &dyn Fn(&super::ObjectKey) -> bool) -> Option<Self::Config> {
+        None
+    }
+
     /// The vendor's backups of this component, when it takes them.
     fn backups(&self) -> Option<&dyn BackupVendor<Config = Self::Config>> {
         None

@@ -611,7 +611,10 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
             // Opstree grows the claims of a set whose claim template grew (`HandlePVCResizing`).
             grow_claims(client, controls, &ns, &sts, (replicas, true), &templates).await;
             if kind.kind == "RedisReplication" {
-                write_status(client, kind, object, json!({"masterNode": format!("{name}-0")})).await;
+                // Failing: no master elected (what the real Opstree reports when it cannot
+                // reach the servers).
+                let master = if failing { String::new() } else { format!("{name}-0") };
+                write_status(client, kind, object, json!({"masterNode": master})).await;
             }
         }
         "Tenant" => {

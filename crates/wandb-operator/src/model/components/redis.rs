@@ -123,6 +123,11 @@ pub struct RedisConfig {
     pub version: Option<String>,
     /// Topology.
     pub topology: RedisTopology,
+    /// The replication + sentinel pair runs beside the standalone it replaces (a `dev`
+    /// install grown to `small`): its replication is named apart from the standalone's, whose
+    /// StatefulSet and Services have the name the pair's would have. Set by the reconcile
+    /// from what exists (`Vendor::successor`); `false` from the spec.
+    pub beside_standalone: bool,
 }
 
 impl Placed for RedisConfig {
@@ -179,6 +184,7 @@ fn merge(resolution: &Resolution, spec: &RedisSpec, placement: Placement) -> Res
         version: spec.version.clone(),
         topology,
         placement,
+        beside_standalone: false,
     })
 }
 
