@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::meta;
 use super::object_key::ObjectKey;
 use super::objects::{Desired, DesiredObject, Observed, VendorError, service_host};
-use super::percona_release::release;
+use super::percona_release::{pxc_image, release};
 use super::readiness::{self, Verdict};
 use super::release::{Release, ReleaseSource};
 use super::secret::{GeneratedSecret, GeneratedValue};
@@ -19,21 +19,6 @@ use crate::api::Size;
 use crate::api::{ComponentStatus, MySqlConnection, SecretKeyReference};
 use crate::model::mysql::ProxyKind;
 use crate::model::{Edition, MySqlConfig};
-
-/// The PXC image for `config`: the user's, else Percona's for the version asked for, else the
-/// one of its edition for its size.
-pub fn pxc_image(config: &MySqlConfig) -> String {
-    let release = release(config.edition);
-    let default = match &config.version {
-        Some(version) => format!("{PXC_REPOSITORY}:{version}"),
-        None if config.size == Size::Dev => release.dev_pxc.to_owned(),
-        None => release.pxc.to_owned(),
-    };
-    config.image.clone().unwrap_or_else(|| config.images.mirrored(&default))
-}
-
-/// Percona's PXC image repository; the tag is the version.
-const PXC_REPOSITORY: &str = "percona/percona-xtradb-cluster";
 
 /// The Secret of ours holding the application user's password (Percona reads it).
 pub fn app_user_secret_name(config: &MySqlConfig) -> String {

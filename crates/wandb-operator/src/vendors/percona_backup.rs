@@ -229,7 +229,7 @@ pub fn backup_section(config: &MySqlConfig) -> Option<PxcBackup> {
     Some(PxcBackup {
         image: config.images.mirrored(super::percona_release::backup_image_for(
             super::percona_release::release(config.edition),
-            &super::percona::pxc_image(config),
+            &super::percona_release::pxc_image(config),
         )),
         image_pull_secrets: meta::pull_secrets(&config.images),
         storages: [(STORAGE_NAME.to_owned(), storage(config, backup))].into(),

@@ -4,7 +4,8 @@
 //! kept exactly as clusters created with it were written, floating tags included, so that a
 //! new operator release changes nothing they run.
 
-use crate::model::Edition;
+use crate::api::Size;
+use crate::model::{Edition, MySqlConfig};
 
 /// The `crVersion` and images of one edition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +75,21 @@ pub fn backup_image_for(release: &PerconaRelease, pxc_image: &str) -> &'static s
     let line = line_of(pxc_image).or_else(|| line_of(release.pxc));
     if line == Some([8, 0]) { release.backup_80 } else { release.backup }
 }
+
+/// The PXC image for `config`: the user's, else Percona's for the version asked for, else the
+/// one of its edition for its size.
+pub fn pxc_image(config: &MySqlConfig) -> String {
+    let release = release(config.edition);
+    let default = match &config.version {
+        Some(version) => format!("{PXC_REPOSITORY}:{version}"),
+        None if config.size == Size::Dev => release.dev_pxc.to_owned(),
+        None => release.pxc.to_owned(),
+    };
+    config.image.clone().unwrap_or_else(|| config.images.mirrored(&default))
+}
+
+/// Percona's PXC image repository; the tag is the version.
+const PXC_REPOSITORY: &str = "percona/percona-xtradb-cluster";
 
 /// What `edition` writes.
 pub fn release(edition: Edition) -> &'static PerconaRelease {
