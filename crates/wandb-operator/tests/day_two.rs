@@ -532,6 +532,7 @@ async fn u01_version_changes_upgrade_one_component_at_a_time_in_each_vendors_ord
     // Both vendors hold their first step back until told otherwise.
     h.sims.fail("ClickHouseKeeperInstallation", true);
     h.sims.fail("Kafka", true);
+    let mark = h.request_mark();
     patch_spec(&h, json!({"clickhouse": {"version": NEW_CLICKHOUSE}, "kafka": {"version": "4.3.0"}})).await;
     let w = h
         .wait_for("apps", "wandb", "one upgrades, the other waits", |w| {
@@ -556,6 +557,15 @@ async fn u01_version_changes_upgrade_one_component_at_a_time_in_each_vendors_ord
                 && upgrade_of(w, "kafka").is_none()
         })
         .await;
+    // The order of the writes (the request log, or the real server's audit log): the Keeper
+    // before the server.
+    let writes = h.operator_writes_since(mark);
+    let first = |resource: &str| writes.iter().position(|(_, r, _)| r == resource);
+    let (keeper, server) = (first("clickhousekeeperinstallations"), first("clickhouseinstallations"));
+    assert!(
+        keeper.is_some() && server.is_some() && keeper < server,
+        "Keeper {keeper:?}, server {server:?}: {writes:#?}"
+    );
     let status = w.status.unwrap();
     assert_eq!(status.clickhouse_status.unwrap().version.as_deref(), Some(NEW_CLICKHOUSE));
     assert_eq!(status.kafka_status.unwrap().version.as_deref(), Some("4.3.0"));
