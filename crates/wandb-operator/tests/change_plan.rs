@@ -33,6 +33,8 @@ fn dev_to_small_shows_what_changes_restarts_and_is_refused() {
     assert!(mysql.connection_changes, "{mysql:#?}");
     assert!(mysql.changes.iter().any(|c| c.contains("MYSQL_TLS")), "{:#?}", mysql.changes);
     assert!(!component(&plan, "kafka").changes.iter().any(|c| c.contains("PASSWORD:")), "no credential value");
+    let kafka = component(&plan, "kafka");
+    assert!(kafka.notes.iter().any(|n| n.contains("keep replication factor 1")), "{kafka:#?}");
     let minio = component(&plan, "minio");
     assert_eq!(minio.action, "refused");
     assert_eq!(minio.refused.as_ref().unwrap().code, "PoolGeometryChangeRefused");

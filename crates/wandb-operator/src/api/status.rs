@@ -87,6 +87,10 @@ pub struct ComponentPlan {
     /// restarted with the new one.
     #[serde(default)]
     pub connection_changes: bool,
+    /// What the change leaves for you to do that its objects do not show (e.g. Kafka's topics
+    /// made before keep their replication factor).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Why it is refused (nothing is written to the component), with the status code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<StatusDetail>,

@@ -101,12 +101,14 @@ fn component_plan<D: ComponentDescriptor>(
     // As the reconcile builds it: beside the objects of the previous topology that exist.
     let exists = |key: &crate::vendors::ObjectKey| old.objects.iter().any(|o| &o.key == key);
     let new_config = vendor.successor(&new, &exists).unwrap_or(new);
+    let notes = vendor.change_notes(&old_config, &new_config);
     let new = desired_with_edition(vendor, &new_config)?;
     let connections = (
         super::connection_preview::managed_connection::<D>(vendor, &old_config, &old)?,
         super::connection_preview::managed_connection::<D>(vendor, &new_config, &new)?,
     );
     let mut result = plan("unchanged");
+    result.notes = notes;
     if let Some(refusal) = refusal(&old, &new) {
         result.action = "refused".to_owned();
         result.refused = Some(refusal);

@@ -303,6 +303,17 @@ impl Vendor for Strimzi {
     type Config = KafkaConfig;
     type Connection = KafkaConnection;
 
+    /// Kafka applies a new default replication factor to topics created from then on only.
+    fn change_notes(&self, before: &KafkaConfig, after: &KafkaConfig) -> Vec<String> {
+        let (was, now) = (before.replication.replication_factor, after.replication.replication_factor);
+        if now <= was {
+            return Vec::new();
+        }
+        vec![format!(
+            "topics created before keep replication factor {was} (Kafka applies the new default, {now}, to new topics only): raise theirs with kafka-reassign-partitions once the brokers run (docs/operations.md, \"Growing from dev to small\")"
+        )]
+    }
+
     fn name(&self) -> &'static str {
         "Strimzi"
     }

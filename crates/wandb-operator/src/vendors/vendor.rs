@@ -147,6 +147,12 @@ pub trait Vendor: Send + Sync {
         None
     }
 
+    /// What a change of the component from `before` to `after` leaves for the user to do that
+    /// its objects do not show (the change plan's notes).
+    fn change_notes(&self, _before: &Self::Config, _after: &Self::Config) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The vendor's backups of this component, when it takes them.
     fn backups(&self) -> Option<&dyn BackupVendor<Config = Self::Config>> {
         None
