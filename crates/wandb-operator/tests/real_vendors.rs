@@ -210,6 +210,54 @@ async fn rv03_opstree_elects_a_master_for_small_redis_with_real_servers() {
     assert!(opstree.exited().is_none(), "the operator exited: {}", opstree.log_text());
 }
 
+/// Opstree, `dev` grown to `small` (issue 21): the pair comes up beside the standalone under
+/// its own name (Opstree would give a `wandb-redis` replication the standalone's StatefulSet
+/// and Services), Opstree elects its master among real servers, the connection Secret then
+/// names the sentinels, and the standalone is purged past Opstree's finalizer, with its claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv10_opstree_grows_dev_redis_to_small_beside_the_standalone() {
+    let mut h = Harness::real_with_vendors(&[OPSTREE]).await;
+    h.namespace("apps").await;
+    let Some(mut opstree) = vendor_operators::opstree(&h, &h.ns("apps")) else { return };
+    let _servers = support::data_plane::redis(h.client.clone(), &h.ns("apps"));
+    h.start_operator();
+    h.apply_yaml("apps", &only("redis", "dev")).await;
+    h.wait_for_within("apps", "wandb", "redis Ready", 300, |w| redis_state(w) == Some(State::Ready)).await;
+    let before = h.secret_data("apps", "wandb-redis-connection").await.unwrap();
+    assert!(before.contains_key("REDIS_HOST") && !before.contains_key("REDIS_SENTINEL_HOST"), "{before:?}");
+    assert!(h.pvcs("apps").await.contains(&"wandb-redis-wandb-redis-0".to_owned()));
+
+    patch_spec(&h, json!({"size": "small"})).await;
+    h.wait_for_within("apps", "wandb", "the pair Ready", 300, |w| {
+        redis_state(w) == Some(State::Ready)
+            && w.status.as_ref().and_then(|s| s.redis_status.as_ref()).is_some_and(|r| {
+                r.details.iter().all(|d| d.code != "Replacing" && d.code != "Retiring")
+                    && r.connection.as_ref().is_some_and(|c| c.sentinel_host.is_some())
+            })
+    })
+    .await;
+    let replication = h.dyn_api("apps", &format!("{OPSTREE}/v1beta2"), "RedisReplication", "redisreplications");
+    let master =
+        replication.get("wandb-redis-ha").await.unwrap().data["status"]["masterNode"].as_str().unwrap().to_owned();
+    assert!(master.starts_with("wandb-redis-ha-"), "master {master}");
+    let sets: Api<StatefulSet> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    for set in ["wandb-redis-ha", "wandb-redis-sentinel"] {
+        assert!(sets.get_opt(set).await.unwrap().is_some(), "{set}");
+    }
+    let connection = h.secret_data("apps", "wandb-redis-connection").await.unwrap();
+    assert!(connection["URL"].contains("master="), "{connection:?}");
+    assert_service_serves(&h, &connection["REDIS_SENTINEL_HOST"], &connection["REDIS_SENTINEL_PORT"]).await;
+    // The standalone (retention policy purge): deleted past Opstree's finalizer, with its claim.
+    let standalone = h.dyn_api("apps", &format!("{OPSTREE}/v1beta2"), "Redis", "redis");
+    h.eventually("the standalone and its claim gone", || async {
+        standalone.get_opt("wandb-redis").await.unwrap().is_none()
+            && !h.pvcs("apps").await.contains(&"wandb-redis-wandb-redis-0".to_owned())
+    })
+    .await;
+    assert!(h.pvcs("apps").await.iter().any(|c| c.starts_with("wandb-redis-ha-wandb-redis-ha-")), "the pair's claims");
+    assert!(opstree.exited().is_none(), "the operator exited: {}", opstree.log_text());
+}
+
 fn clickhouse_state(w: &WeightsAndBiases) -> Option<State> {
     w.status.as_ref()?.clickhouse_status.as_ref().map(|c| c.state)
 }
