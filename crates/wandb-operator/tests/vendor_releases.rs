@@ -103,3 +103,31 @@ async fn the_cr_version_is_the_installed_release_and_follows_an_upgrade() {
     })
     .await;
 }
+
+/// A 2025-edition MySQL (`crVersion: 1.18.0`) moved to 8.4 by `spec.mysql.version` gets the
+/// installed release's `crVersion` with it (Percona's own upgrade patches both), and keeps
+/// 1.18.0 while an upgrade step holds its image on 8.0 (with the 8.0 XtraBackup).
+#[test]
+fn a_2025_mysql_moving_to_8_4_takes_the_installed_cr_version_with_its_image_only() {
+    use wandb_operator::model::components::MySql;
+    use wandb_operator::model::{Edition, Plan};
+    use wandb_operator::vendors::{Release, Vendor, desired_with_edition};
+    let wandb = support::fixtures::from_yaml(
+        "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: wandb, namespace: apps}\nspec:\n  size: small\n  mysql: {version: 8.4.8-8.1}\n",
+    );
+    let registry = wandb_operator::registry::Registry::default();
+    let resolution = wandb_operator::model::resolve(&wandb).unwrap().at_edition(Edition::Y2025);
+    let Ok(Plan::Enabled(config)) = resolution.plan::<MySql>() else { panic!("MySQL is managed") };
+    let mut desired = desired_with_edition(registry.mysql, &config).unwrap();
+    registry.mysql.fit_release(&config, &mut desired, Release::parse("1.20.0")).unwrap();
+    let spec =
+        |d: &wandb_operator::vendors::Desired, pointer: &str| d.objects[0].body["spec"].pointer(pointer).cloned();
+    assert_eq!(spec(&desired, "/crVersion"), Some(serde_json::json!("1.20.0")));
+    assert_eq!(spec(&desired, "/backup/image"), Some(serde_json::json!("percona/percona-xtrabackup:8.4.0-5.1")));
+    // An upgrade step holds the image on 8.0: crVersion and XtraBackup follow it back.
+    *desired.objects[0].body.pointer_mut("/spec/pxc/image").unwrap() =
+        serde_json::json!("percona/percona-xtradb-cluster:8.0.45-36.1");
+    registry.mysql.rederive(&mut desired);
+    assert_eq!(spec(&desired, "/crVersion"), Some(serde_json::json!("1.18.0")));
+    assert_eq!(spec(&desired, "/backup/image"), Some(serde_json::json!("percona/percona-xtrabackup:8.0.35-34.1")));
+}

@@ -399,7 +399,15 @@ impl Vendor for Percona {
             let Some(pxc) = object.body.pointer("/spec/pxc/image").and_then(serde_json::Value::as_str) else {
                 continue;
             };
+            let on_80 = super::percona_release::line_of(pxc) == Some([8, 0]);
             let wanted = super::percona_release::backup_image_for(release(edition), pxc);
+            // The 2025 edition's `crVersion` moves only with its MySQL to 8.4 (`fit_release`).
+            if edition == Edition::Y2025
+                && on_80
+                && let Some(slot) = object.body.pointer_mut("/spec/crVersion")
+            {
+                *slot = serde_json::Value::from(release(edition).cr_version);
+            }
             let Some((_, tag)) = wanted.rsplit_once(':') else { continue };
             if let Some(serde_json::Value::String(image)) = object.body.pointer_mut("/spec/backup/image")
                 && let Some((repository, _)) = image.rsplit_once(':')
@@ -479,6 +487,15 @@ impl Vendor for Percona {
             ));
         }
         if config.edition == Edition::Y2025 {
+            // Its MySQL moves to 8.4: the `crVersion` of the installed release (≥ 1.19) comes
+            // with it, as Percona's own upgrade patches both (an 8.4 cluster written for 1.18
+            // would get 1.18's behaviour: `mysql_native_password` behind ProxySQL, which 8.4
+            // disables). Held back with the image while the upgrade waits (`rederive`).
+            if let Some(cluster) = desired.objects.iter_mut().find(|o| o.key == cluster_key(config))
+                && let Some(spec) = cluster.body.get_mut("spec").and_then(serde_json::Value::as_object_mut)
+            {
+                spec.insert("crVersion".to_owned(), installed.to_string().into());
+            }
             return Ok(());
         }
         // Write the `crVersion` the installed operator knows, never a newer one.
