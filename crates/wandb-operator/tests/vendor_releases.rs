@@ -111,7 +111,7 @@ async fn the_cr_version_is_the_installed_release_and_follows_an_upgrade() {
 fn a_2025_mysql_moving_to_8_4_takes_the_installed_cr_version_with_its_image_only() {
     use wandb_operator::model::components::MySql;
     use wandb_operator::model::{Edition, Plan};
-    use wandb_operator::vendors::{Release, Vendor, desired_with_edition};
+    use wandb_operator::vendors::{Release, desired_with_edition};
     let wandb = support::fixtures::from_yaml(
         "apiVersion: apps.wandb.com/v2\nkind: WeightsAndBiases\nmetadata: {name: wandb, namespace: apps}\nspec:\n  size: small\n  mysql: {version: 8.4.8-8.1}\n",
     );
