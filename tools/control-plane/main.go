@@ -29,7 +29,7 @@ import (
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 )
 
-const usage = "usage: control-plane etcd|kube-apiserver|kube-controller-manager|keygen PATH|version [flags]"
+const usage = "usage: control-plane etcd|kube-apiserver|kube-controller-manager|kubelet-logs ADDRESS DIR|keygen PATH|version [flags]"
 
 // exitWithParent ends the process when its standard input closes, so a component never
 // outlives the test harness that started it (even one killed without cleanup). With
@@ -80,6 +80,15 @@ func main() {
 		runCobra(apiserver.NewAPIServerCommand(), args)
 	case "kube-controller-manager":
 		runCobra(controllermanager.NewControllerManagerCommand(), args)
+	case "kubelet-logs":
+		if len(args) != 2 {
+			fmt.Fprintln(os.Stderr, usage)
+			os.Exit(2)
+		}
+		if err := serveKubeletLogs(args[0], args[1]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	case "keygen":
 		if len(args) != 1 {
 			fmt.Fprintln(os.Stderr, usage)

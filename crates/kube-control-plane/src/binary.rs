@@ -1,8 +1,8 @@
 //! Building the multicall Go binary (`tools/control-plane`): etcd, kube-apiserver and
-//! kube-controller-manager from their upstream modules.
+//! kube-controller-manager from their upstream modules, and the stand-in kubelet's logs server.
 //!
 //! The build runs on demand and is cached: the binary under `target/control-plane/` is reused
-//! while the module's sources (`go.mod`, `go.sum`, `main.go`) and the build flags are the ones
+//! while the module's sources (`go.mod`, `go.sum`, `main.go`, `kubelet_logs.go`) and the build flags are the ones
 //! it was built from (kept beside it in a stamp file); Go's own build and module caches make a
 //! rebuild after a change mostly a link.
 
@@ -50,7 +50,7 @@ fn ldflags() -> String {
 
 fn stamp(module: &Path) -> Result<String, Error> {
     let mut text = format!("ldflags: {}\n", ldflags());
-    for file in ["go.mod", "go.sum", "main.go"] {
+    for file in ["go.mod", "go.sum", "main.go", "kubelet_logs.go"] {
         let path = module.join(file);
         let content =
             std::fs::read_to_string(&path).map_err(|source| Error::Io { what: path.display().to_string(), source })?;

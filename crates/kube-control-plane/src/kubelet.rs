@@ -2,7 +2,9 @@
 //! scheduler or storage provisioner. It does only what those would do for the objects tests
 //! make, through the public API:
 //!
-//! - one Node (`stand-in-node`), Ready;
+//! - one Node (`stand-in-node`), Ready, whose kubelet endpoint (127.0.0.1 and the port given) is
+//!   the logs server of `tools/control-plane` (`kubelet-logs`), so `pods/log` works: vendor
+//!   operators read Pod logs through the API server as in a cluster;
 //! - Pods without a node are bound to it (`pods/binding`, as the scheduler does); bound Pods are
 //!   marked Running and Ready (`pods/status`, as the kubelet does) once every claim they mount
 //!   is bound, each with an address of its own in 127.1.0.0/16; a Pod being deleted is
@@ -38,12 +40,12 @@ pub const FIXED_CLASS: &str = "fixed";
 const PROVISIONER: &str = "stand-in.control-plane.test/hostpath";
 
 /// Runs until aborted.
-pub async fn run(client: Client) {
-    ensure_node(&client).await;
+pub async fn run(client: Client, logs_port: u16) {
+    ensure_node(&client, logs_port).await;
     tokio::join!(pods(client.clone()), claims(client.clone()), volumes(client));
 }
 
-async fn ensure_node(client: &Client) {
+async fn ensure_node(client: &Client, logs_port: u16) {
     let nodes: Api<Node> = Api::all(client.clone());
     let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE, "labels": {"kubernetes.io/hostname": NODE}}});
     let params = PatchParams::apply("stand-in-kubelet").force();
@@ -51,7 +53,10 @@ async fn ensure_node(client: &Client) {
     let status = json!({"apiVersion": "v1", "kind": "Node", "status": {
         "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "stand-in kubelet"}],
         "capacity": {"cpu": "64", "memory": "256Gi", "pods": "1000"},
-        "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "1000"}}});
+        "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "1000"},
+        // The only address: kube-apiserver dials the first of its preferred types it finds.
+        "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": logs_port}}}});
     let _ = nodes.patch_status(NODE, &params, &Patch::Apply(&status)).await;
 }
 

@@ -179,7 +179,8 @@ impl ControlPlane {
         plane.start_controller_manager(&binary)?;
         // Before anything makes a claim: the default class is given at a claim's creation.
         kubelet::ensure_storage_classes(&client).await;
-        plane.kubelet = Some(tokio::spawn(kubelet::run(client)));
+        let kubelet_port = plane.start_kubelet_logs(&binary)?;
+        plane.kubelet = Some(tokio::spawn(kubelet::run(client, kubelet_port)));
         eprintln!(
             "control-plane: ready at {} in {:.1} s ({})",
             plane.server,
@@ -281,6 +282,25 @@ impl ControlPlane {
         })
         .await?;
         Ok(())
+    }
+
+    /// Starts the stand-in kubelet's HTTPS server for container logs (kube-apiserver proxies
+    /// `pods/log` to it) on a free loopback port, serving [`ControlPlane::pod_logs_dir`];
+    /// returns the port the Node advertises.
+    fn start_kubelet_logs(&mut self, binary: &Path) -> Result<u16, Error> {
+        let logs = self.pod_logs_dir();
+        std::fs::create_dir_all(&logs).map_err(|source| Error::Io { what: logs.display().to_string(), source })?;
+        let port = free_port()?;
+        let args = vec![format!("127.0.0.1:{port}"), logs.display().to_string()];
+        self.components.push(Component::spawn(binary, "kubelet-logs", &args, &self.dir, None)?);
+        Ok(port)
+    }
+
+    /// Where the stand-in kubelet reads container logs from: a Pod's container `c` in namespace
+    /// `ns` logs the lines of `ns/<pod>/c.log` (no file: nothing logged). Tests write there what
+    /// a vendor operator reads from a Pod's logs.
+    pub fn pod_logs_dir(&self) -> PathBuf {
+        self.dir.join("pod-logs")
     }
 
     fn start_controller_manager(&mut self, binary: &Path) -> Result<(), Error> {

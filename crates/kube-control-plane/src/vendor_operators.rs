@@ -7,9 +7,9 @@
 //!   each archive's sha256 is checked against [`VendorOperator::sha256`] (the figures of that
 //!   folder's README) before it is unpacked under `target/vendor-operators/`, and its
 //!   dependencies come from the module proxy.
-//! - Percona's operator comes from the module proxy, through the module
-//!   `tools/vendor-operators/percona` (its `go.sum` committed), which requires the release and
-//!   repeats its one `replace`.
+//! - Percona's operator comes from the module proxy, through the modules
+//!   `tools/vendor-operators/percona` (1.20.0) and `percona-1.18` (1.18.0; their `go.sum`
+//!   committed), each of which requires the release and repeats its one `replace`.
 //! - The build is cached like the control plane's: the binary is reused while the archive's
 //!   digest and the build flags are the ones in its stamp file.
 //! - [`VendorProcess`] runs one with the environment it needs (measured in
@@ -30,6 +30,8 @@ pub enum VendorOperator {
     Altinity,
     /// Percona Operator for MySQL (PXC) v1.20.0.
     Percona,
+    /// Percona Operator for MySQL (PXC) v1.18.0, the release of the 2025 edition's objects.
+    Percona118,
 }
 
 /// Errors of building or starting a vendor operator.
@@ -97,6 +99,7 @@ impl VendorOperator {
             VendorOperator::Opstree => "opstree-redis-operator-v0.26.0",
             VendorOperator::Altinity => "altinity-clickhouse-operator-0.25.6",
             VendorOperator::Percona => "percona-xtradb-cluster-operator-v1.20.0",
+            VendorOperator::Percona118 => "percona-xtradb-cluster-operator-v1.18.0",
         }
     }
 
@@ -106,7 +109,7 @@ impl VendorOperator {
         match self {
             VendorOperator::Opstree => Some("d322d8ea9dbdc82999da7c5460ae771f7cb9b2c34a8ca2b1efd805e12cca0a5b"),
             VendorOperator::Altinity => Some("f74dfa084fb4391b57fc3c5a6670455c8a63c86b56bf1f367ff9d578f70f9a11"),
-            VendorOperator::Percona => None,
+            VendorOperator::Percona | VendorOperator::Percona118 => None,
         }
     }
 
@@ -115,7 +118,9 @@ impl VendorOperator {
         match self {
             VendorOperator::Opstree => "./cmd",
             VendorOperator::Altinity => "./cmd/operator",
-            VendorOperator::Percona => "github.com/percona/percona-xtradb-cluster-operator/cmd/manager",
+            VendorOperator::Percona | VendorOperator::Percona118 => {
+                "github.com/percona/percona-xtradb-cluster-operator/cmd/manager"
+            }
         }
     }
 
@@ -149,6 +154,7 @@ fn sha256_hex(path: &Path) -> Result<String, VendorError> {
 pub fn module_dir(vendor: VendorOperator) -> PathBuf {
     crate::binary::repo_root().join("tools/vendor-operators").join(match vendor {
         VendorOperator::Percona => "percona",
+        VendorOperator::Percona118 => "percona-1.18",
         VendorOperator::Opstree | VendorOperator::Altinity => "",
     })
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Pod};
 use kube::Client;
-use kube::api::{Api, DeleteParams, PostParams};
+use kube::api::{Api, DeleteParams, LogParams, PostParams};
 use kube_control_plane::{ControlPlane, Options};
 use serde_json::json;
 
@@ -33,7 +33,7 @@ where
     api.create(&PostParams::default(), &serde_json::from_value(value).unwrap()).await.unwrap()
 }
 
-async fn statefulset_flow(client: &Client) {
+async fn statefulset_flow(plane: &ControlPlane, client: &Client) {
     let namespaces: Api<Namespace> = Api::all(client.clone());
     create(&namespaces, json!({"metadata": {"name": "flow"}})).await;
     let sets: Api<StatefulSet> = Api::namespaced(client.clone(), "flow");
@@ -59,6 +59,16 @@ async fn statefulset_flow(client: &Client) {
     let pods: Api<Pod> = Api::namespaced(client.clone(), "flow");
     let pod = pods.get("db-0").await.unwrap();
     assert_eq!(pod.spec.unwrap().node_name.as_deref(), Some(kube_control_plane::kubelet::NODE));
+    // `pods/log` goes through kube-apiserver to the stand-in kubelet's logs server, which
+    // serves what a test wrote for the container, honouring `tailLines`.
+    let params = LogParams { container: Some("db".to_owned()), ..Default::default() };
+    assert_eq!(pods.logs("db-0", &params).await.unwrap(), "", "a container that logged nothing");
+    let folder = plane.pod_logs_dir().join("flow/db-0");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("db.log"), "one\ntwo\nthree\n").unwrap();
+    let tail = LogParams { tail_lines: Some(2), ..params.clone() };
+    assert_eq!(pods.logs("db-0", &tail).await.unwrap(), "two\nthree\n");
+    assert_eq!(pods.logs("db-0", &params).await.unwrap(), "one\ntwo\nthree\n");
     // Garbage collection: a ConfigMap owned by the StatefulSet goes with it, and so do its Pods.
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "flow");
     let uid = set.metadata.uid.unwrap();
@@ -83,7 +93,7 @@ async fn a_control_plane_runs_the_controllers_and_stops_cleanly() {
     let client = plane.admin_client().await.unwrap();
     let version = client.apiserver_version().await.unwrap();
     assert_eq!(version.git_version, kube_control_plane::binary::KUBERNETES_VERSION, "the stamped real server version");
-    statefulset_flow(&client).await;
+    statefulset_flow(&plane, &client).await;
     // Authentication is on: a user of Options::users may, an unknown token may not.
     let (_, user_token) = plane.tokens()[0].clone();
     let user = kube_control_plane::client_for(plane.server(), plane.ca_pem(), &user_token).await.unwrap();

@@ -2,7 +2,11 @@
 //! `--real`, a real control plane (kube-apiserver, etcd, kube-controller-manager built from Go
 //! modules, with the stand-in kubelet) — the vendor simulators and the operator binary. Writes a
 //! kubeconfig once everything is up and runs until SIGINT/SIGTERM, then stops everything it
-//! started. Run it through `scripts/sandbox [--real] --kubeconfig PATH`.
+//! started. With `--real --vendors real`, the real operators of Percona, Altinity and Opstree
+//! (built from source, as `tests/real_vendors.rs` runs them) watch the namespace `--namespace`
+//! in place of their simulators, with the stand-in data plane (MariaDB per PXC Pod,
+//! redis-server per Redis Pod); Strimzi and MinIO stay simulated. Run it through
+//! `scripts/sandbox [--real [--vendors real]] --kubeconfig PATH`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // a developer tool
 
 #[path = "../tests/support/mod.rs"]
@@ -25,6 +29,13 @@ struct Args {
     /// Use a real control plane instead of the emulator.
     #[arg(long)]
     real: bool,
+    /// `simulated`, or `real`: the real Percona, Altinity and Opstree operators (needs `--real`,
+    /// root for their private mount namespaces, and their builds).
+    #[arg(long, default_value = "simulated", value_parser = ["simulated", "real"])]
+    vendors: String,
+    /// The namespace the real vendor operators watch (created); put the `WeightsAndBiases` there.
+    #[arg(long, default_value = "wandb")]
+    namespace: String,
     /// Delay the simulated vendors wait before reporting status, in milliseconds.
     #[arg(long, default_value_t = 1500)]
     vendor_delay_ms: u64,
@@ -33,7 +44,20 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let harness = if args.real {
+    let real_vendors = args.vendors == "real";
+    assert!(
+        !real_vendors || args.real,
+        "--vendors real needs --real (the vendor operators run against a real API server)"
+    );
+    let harness = if real_vendors {
+        support::Harness::real_cluster_wide_with_vendors(&[
+            "pxc.percona.com",
+            "clickhouse.altinity.com",
+            "clickhouse-keeper.altinity.com",
+            "redis.redis.opstreelabs.in",
+        ])
+        .await
+    } else if args.real {
         support::Harness::real_cluster_wide().await
     } else {
         support::Harness::without_operator(&[]).await
@@ -48,6 +72,25 @@ async fn main() {
         let url = format!("{} (emulated)", server.url());
         (Some(server), kubeconfig, url)
     };
+    // The real vendor operators and the data plane their status needs, in one namespace.
+    let mut vendors = Vec::new();
+    let mut data_planes = (None, None);
+    if real_vendors {
+        let ns = &args.namespace;
+        harness.namespace(ns).await;
+        vendors.extend(support::vendor_operators::opstree(&harness, ns));
+        vendors.extend(support::vendor_operators::altinity(&harness, ns, 5));
+        vendors.extend(support::vendor_operators::percona(&harness, ns).await);
+        let hosts = support::vendor_operators::percona_hosts(&harness, ns);
+        data_planes = (
+            Some(support::data_plane::redis(harness.client.clone(), ns)),
+            Some(support::data_plane::mysql(harness.client.clone(), ns, hosts)),
+        );
+        eprintln!("real vendor operators watching namespace {ns}:");
+        for vendor in &vendors {
+            eprintln!("  {} (log: {})", vendor.vendor.name(), vendor.log.display());
+        }
+    }
     let internal = std::env::temp_dir().join(format!("wandb-sandbox-{}.kubeconfig", std::process::id()));
     std::fs::write(&internal, &kubeconfig).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -88,5 +131,9 @@ async fn main() {
         server.shutdown().await;
     }
     let _ = std::fs::remove_file(&internal);
+    for vendor in &mut vendors {
+        vendor.stop();
+    }
+    drop(data_planes);
     drop(harness);
 }

@@ -249,11 +249,23 @@ async fn rv10_opstree_grows_dev_redis_to_small_beside_the_standalone() {
     assert_service_serves(&h, &connection["REDIS_SENTINEL_HOST"], &connection["REDIS_SENTINEL_PORT"]).await;
     // The standalone (retention policy purge): deleted past Opstree's finalizer, with its claim.
     let standalone = h.dyn_api("apps", &format!("{OPSTREE}/v1beta2"), "Redis", "redis");
-    h.eventually("the standalone and its claim gone", || async {
-        standalone.get_opt("wandb-redis").await.unwrap().is_none()
-            && !h.pvcs("apps").await.contains(&"wandb-redis-wandb-redis-0".to_owned())
-    })
-    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let left = standalone.get_opt("wandb-redis").await.unwrap();
+        let claims = h.pvcs("apps").await;
+        if left.is_none() && !claims.contains(&"wandb-redis-wandb-redis-0".to_owned()) {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let w = h.wandb_api("apps").get("wandb").await.unwrap();
+            panic!(
+                "the standalone and its claim are not gone: {}\nclaims {claims:?}\nredis status {:#?}",
+                left.map(|l| serde_json::to_string_pretty(&l).unwrap()).unwrap_or_default(),
+                w.status.and_then(|s| s.redis_status)
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
     assert!(h.pvcs("apps").await.iter().any(|c| c.starts_with("wandb-redis-ha-wandb-redis-ha-")), "the pair's claims");
     assert!(opstree.exited().is_none(), "the operator exited: {}", opstree.log_text());
 }
@@ -344,16 +356,32 @@ async fn rv02_altinity_runs_small_clickhouse_and_a_change_waits_for_its_task() {
 
 const PERCONA: &str = "pxc.percona.com";
 
+/// Waits until Percona reports the cluster ready with the version it read from the Pods'
+/// servers (the stand-in kubelet marks Pods Ready before their MariaDB answers, so Percona's
+/// first `ready` can be followed by an error while it cannot read the version yet), then for
+/// our resource to be Ready.
+async fn percona_ready(h: &Harness, pxc: &Api<kube::api::DynamicObject>) {
+    h.eventually("Percona reports the cluster ready with its version", || async {
+        let Some(cluster) = pxc.get_opt("wandb-mysql").await.unwrap() else { return false };
+        let status = &cluster.data["status"];
+        status["state"] == "ready" && status["pxc"]["version"].as_str().is_some_and(|v| !v.is_empty())
+    })
+    .await;
+    h.wait_ready("apps", "wandb").await;
+}
+
 /// Percona 1.20.0, `small` MySQL (three PXC nodes behind HAProxy, TLS, backups to the
 /// simulated MinIO): the real operator takes our cluster (users, settings, backup storage with
 /// its CA bundle) and makes the Secrets, Services and claims the connection Secret and purge
-/// name. It stops short of ready here: its status needs the kubelet's logs API and a MySQL
-/// server on each Pod's admin port, which this machine does not run.
+/// name; with the Pods' logs and a MariaDB per Pod (the stand-in data plane) it reports ready
+/// and creates the application user and database we declare.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rv04_percona_takes_small_mysql_and_makes_what_we_name() {
     let mut h = Harness::real_with_vendors(&[PERCONA]).await;
     h.namespace("apps").await;
     let Some(mut percona) = vendor_operators::percona(&h, &h.ns("apps")).await else { return };
+    let hosts = vendor_operators::percona_hosts(&h, &h.ns("apps"));
+    let _servers = support::data_plane::mysql(h.client.clone(), &h.ns("apps"), hosts);
     h.start_operator();
     let yaml = only("mysql", "small").replace("  minio: {enabled: false}\n", "");
     h.apply_yaml("apps", &yaml).await;
@@ -387,34 +415,65 @@ async fn rv04_percona_takes_small_mysql_and_makes_what_we_name() {
     assert_service_serves(&h, &host, "3306").await;
     let services = service_names(&h, "apps").await;
     assert!(!services.iter().any(|s| s.contains("proxysql")), "{services:?}");
-    // What it cannot do here: its status comes from the Pods' logs (the kubelet's logs API,
-    // which the stand-in kubelet does not serve) and then from each Pod's MySQL admin port.
-    // Depending on how far its first passes get before a log read fails, it writes no status
-    // or `initializing` with some HAProxy Pods ready; never `ready`. Ours follows what it
-    // says: waiting for the vendor, or the vendor's own progress, and never Ready.
-    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    // Its status comes from each PXC Pod's logs (through the stand-in kubelet's logs API),
+    // then from each Pod's admin port (33062, by the Pod's DNS name): the MySQL data plane
+    // serves both with MariaDB. Percona reports `ready` and the version it reads; ours is
+    // Ready with that version, and warns that MariaDB is not the MySQL W&B needs.
     let pxc = h.dyn_api("apps", &format!("{PERCONA}/v1"), "PerconaXtraDBCluster", "perconaxtradbclusters");
-    h.eventually("our MySQL status follows Percona's", || async {
-        let cluster = pxc.get("wandb-mysql").await.unwrap();
-        let vendor_state = cluster.data["status"]["state"].as_str().map(str::to_owned);
-        let w = h.wandb_api("apps").get("wandb").await.unwrap();
-        let Some(mysql) = w.status.and_then(|s| s.mysql_status) else { return false };
-        let ours_waits = mysql.state == State::Updating && !mysql.ready;
-        match vendor_state.as_deref() {
-            None => ours_waits && mysql.details.iter().any(|d| d.code == "WaitingForVendor"),
-            Some("initializing") => ours_waits && mysql.details.iter().any(|d| d.code == "VendorProgressing"),
-            Some(other) => panic!("Percona reports {other} without MySQL servers: {}", cluster.data["status"]),
-        }
+    percona_ready(&h, &pxc).await;
+    let reported = pxc.get("wandb-mysql").await.unwrap().data["status"]["pxc"]["version"].as_str().unwrap().to_owned();
+    assert!(reported.contains("MariaDB"), "Percona reads the version from the Pods' servers: {reported:?}");
+    h.wait_for("apps", "wandb", "our status shows the version Percona reports", |w| {
+        let mysql = w.status.as_ref().and_then(|s| s.mysql_status.as_ref());
+        mysql.is_some_and(|m| {
+            m.ready
+                && m.version.as_deref() == Some(reported.as_str())
+                && m.details.iter().any(|d| d.code == "VersionBelowMinimum")
+        })
     })
     .await;
-    let log = percona.log_text();
-    let errors: Vec<&str> = log.lines().filter(|l| l.contains("\tERROR\t")).collect();
-    assert!(
-        errors.iter().all(|l| l.contains("Update status") || l.contains("get pod logs"))
-            && log.contains("no preferred addresses found"),
-        "Percona's errors beyond reading Pod logs:\n{}",
-        errors.join("\n")
+    // Once ready, Percona creates the user and database of `spec.users` we write, through
+    // `wandb-mysql-pxc-unready` (Pod 0's server here): the connection Secret's user reaches
+    // its database by the Secret's host and nothing else. (MariaDB here serves no TLS, which
+    // Percona's PXC image does: the client skips it.)
+    let connection = h.secret_data("apps", "wandb-mysql-connection").await.unwrap();
+    assert_eq!(connection["MYSQL_DATABASE"], "wandb_local");
+    assert_ne!(connection["MYSQL_USER"], "root");
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    let pod_ip = pods.get("wandb-mysql-pxc-0").await.unwrap().status.unwrap().pod_ip.unwrap();
+    let hosts = [(pod_ip, connection["MYSQL_HOST"].clone())];
+    let client = |sql: &str| {
+        let password = format!("--password={}", connection["MYSQL_PASSWORD"]);
+        let args = [
+            "--no-defaults",
+            "--skip-ssl",
+            "-h",
+            &connection["MYSQL_HOST"],
+            "-P",
+            &connection["MYSQL_PORT"],
+            "-u",
+            &connection["MYSQL_USER"],
+            &password,
+            &connection["MYSQL_DATABASE"],
+            "-N",
+            "-e",
+            sql,
+        ];
+        support::servers::run_with_hosts(&hosts, "mariadb", &args)
+    };
+    h.eventually("Percona made the application user", || async { client("SELECT 1").0 }).await;
+    let (ok, out) = client(
+        "CREATE TABLE runs (id INT PRIMARY KEY); INSERT INTO runs VALUES (1); SELECT COUNT(*) FROM runs; SELECT @@character_set_database, @@collation_database",
     );
+    assert!(ok && out.contains("utf8mb4\tutf8mb4_general_ci"), "the application user in its database: {out}");
+    let (ok, out) = client("SELECT COUNT(*) FROM mysql.user");
+    assert!(!ok && out.contains("denied"), "the application user reads no system table: {out}");
+    // Its only errors: reading the version before the Pods' servers answer.
+    let log = percona.log_text();
+    let transient = ["failed to reach any pod", "connection refused", "no such host"];
+    let errors: Vec<&str> =
+        log.lines().filter(|l| l.contains("\tERROR\t") && !transient.iter().any(|t| l.contains(t))).collect();
+    assert!(errors.is_empty(), "Percona logged errors:\n{}", errors.join("\n"));
 
     // Purge with the real Percona running: the cluster goes (no finalizer of Percona's holds
     // it: we ask for none), then its claims and the Secrets it made.
@@ -432,15 +491,18 @@ async fn rv04_percona_takes_small_mysql_and_makes_what_we_name() {
     assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
 }
 
-/// Percona and the 8.0 → 8.4 gate: the real Percona takes the on-demand backup we ask for
-/// only from a ready cluster, which it never reports here (no logs API). So the upgrade waits
-/// at its backup step with the vendor's backup state in our status, and MySQL stays on 8.0
-/// with the XtraBackup of the 8.0 line: nothing of the upgrade goes ahead of the backup.
+/// Percona and the 8.0 → 8.4 gate: from a ready cluster (the MySQL data plane), the real
+/// Percona runs the on-demand backup we ask for as a Job with the XtraBackup image of the 8.0
+/// line we wrote. The Job cannot run here (no Job controller, no XtraBackup), so the backup
+/// never succeeds: the upgrade waits at its backup step, and MySQL stays on 8.0 with that
+/// XtraBackup: nothing of the upgrade goes ahead of a backup the vendor has not finished.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rv09_percona_holds_a_mysql_major_at_its_backup_until_the_backup_succeeds() {
     let mut h = Harness::real_with_vendors(&[PERCONA]).await;
     h.namespace("apps").await;
     let Some(mut percona) = vendor_operators::percona(&h, &h.ns("apps")).await else { return };
+    let hosts = vendor_operators::percona_hosts(&h, &h.ns("apps"));
+    let _servers = support::data_plane::mysql(h.client.clone(), &h.ns("apps"), hosts);
     h.start_operator();
     let yaml = only("mysql", "small").replace("  minio: {enabled: false}\n", "") + "    version: 8.0.42-33.1\n";
     h.apply_yaml("apps", &yaml).await;
@@ -449,11 +511,7 @@ async fn rv09_percona_holds_a_mysql_major_at_its_backup_until_the_backup_succeed
         let pxc = pxc.clone();
         async move { pxc.get("wandb-mysql").await.unwrap().data.pointer(pointer).cloned().unwrap_or(Value::Null) }
     };
-    h.eventually("Percona takes the 8.0 cluster", || async {
-        pxc.get_opt("wandb-mysql").await.unwrap().is_some_and(|c| c.data["status"].is_object())
-            || service_names(&h, "apps").await.contains(&"wandb-mysql-pxc".to_owned())
-    })
-    .await;
+    percona_ready(&h, &pxc).await;
     assert_eq!(image("/spec/pxc/image").await, json!("percona/percona-xtradb-cluster:8.0.42-33.1"));
     assert_eq!(image("/spec/backup/image").await, json!("percona/percona-xtrabackup:8.0.35-35.1"));
 
@@ -474,19 +532,23 @@ async fn rv09_percona_holds_a_mysql_major_at_its_backup_until_the_backup_succeed
     let backup = taken.iter().find(|b| b.name_any().starts_with("wandb-mysql-now-")).expect("the upgrade's backup");
     assert!(upgrade.message.contains(&backup.name_any()), "{upgrade:?}");
     assert_eq!(backup.data["spec"], json!({"pxcCluster": "wandb-mysql", "storageName": "wandb-backups"}));
-    // Percona holds the backup back (the cluster is not ready), and so do we the upgrade.
+    // Percona runs it as a Job with the XtraBackup image we wrote for the 8.0 line, to the
+    // storage we named; the Job never finishes here, and the upgrade waits for it.
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    let job_name = format!("xb-{}", backup.name_any());
+    h.eventually("Percona's backup Job", || async { jobs.get_opt(&job_name).await.unwrap().is_some() }).await;
+    let job = jobs.get(&job_name).await.unwrap();
+    let images: Vec<String> =
+        job.spec.unwrap().template.spec.unwrap().containers.into_iter().filter_map(|c| c.image).collect();
+    assert!(images.contains(&"percona/percona-xtrabackup:8.0.35-35.1".to_owned()), "{images:?}");
     tokio::time::sleep(std::time::Duration::from_secs(10)).await;
     let state = backups.get(&backup.name_any()).await.unwrap().data.pointer("/status/state").cloned();
-    assert_ne!(state, Some(json!("Succeeded")), "no backup can run here");
+    assert!(matches!(state.as_ref().and_then(Value::as_str), Some("Starting" | "Running")), "{state:?}");
     assert_eq!(image("/spec/pxc/image").await, json!("percona/percona-xtradb-cluster:8.0.42-33.1"));
     assert_eq!(image("/spec/backup/image").await, json!("percona/percona-xtrabackup:8.0.35-35.1"));
     let w = h.wandb_api("apps").get("wandb").await.unwrap();
     let upgrade = w.status.unwrap().mysql_status.unwrap().upgrade.unwrap();
     assert_eq!((upgrade.step.as_str(), upgrade.backup.as_deref()), ("1/3 backup", None), "{upgrade:?}");
-    h.eventually("Percona says why it waits", || async {
-        percona.log_text().contains("Cluster is not ready for backup")
-    })
-    .await;
     assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
 }
 
@@ -667,4 +729,203 @@ async fn rv08_altinity_grows_the_claims_when_the_storage_size_grows() {
     .await;
     assert_eq!(claim_request(&h, "data-chi-wandb-clickhouse-weave-0-0-0").await, "70Gi");
     assert!(altinity.exited().is_none(), "the operator exited: {}", altinity.log_text());
+}
+
+/// Percona 1.20.0, `dev` MySQL (one PXC node, no proxy, no TLS) with the MySQL data plane: the
+/// real operator reports it ready; the connection Secret, as the app uses it, reaches the
+/// database Percona made for the user we declare; W&B's settings reach the ConfigMap Percona
+/// mounts into the PXC container; a setting removed by hand is put back; disabling with
+/// `detach` leaves the cluster to Percona, which keeps it ready with its data and user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv11_percona_runs_dev_mysql_with_our_settings_and_keeps_it_when_detached() {
+    let mut h = Harness::real_with_vendors(&[PERCONA]).await;
+    h.namespace("apps").await;
+    let Some(mut percona) = vendor_operators::percona(&h, &h.ns("apps")).await else { return };
+    let hosts = vendor_operators::percona_hosts(&h, &h.ns("apps"));
+    let _servers = support::data_plane::mysql(h.client.clone(), &h.ns("apps"), hosts);
+    h.start_operator();
+    h.apply_yaml("apps", &only("mysql", "dev")).await;
+    let pxc = h.dyn_api("apps", &format!("{PERCONA}/v1"), "PerconaXtraDBCluster", "perconaxtradbclusters");
+    percona_ready(&h, &pxc).await;
+    assert_eq!(pxc.get("wandb-mysql").await.unwrap().data["spec"]["updateStrategy"], "RollingUpdate");
+
+    // The connection Secret as the app uses it (no TLS in dev): its host is the PXC Service.
+    let connection = h.secret_data("apps", "wandb-mysql-connection").await.unwrap();
+    assert!(!connection.contains_key("MYSQL_TLS"), "{:?}", connection.keys());
+    assert_service_serves(&h, &connection["MYSQL_HOST"], &connection["MYSQL_PORT"]).await;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    let pod_ip = pods.get("wandb-mysql-pxc-0").await.unwrap().status.unwrap().pod_ip.unwrap();
+    let hosts = [(pod_ip, connection["MYSQL_HOST"].clone())];
+    let client = |sql: &str| {
+        let password = format!("--password={}", connection["MYSQL_PASSWORD"]);
+        let args = [
+            "--no-defaults",
+            "-h",
+            &connection["MYSQL_HOST"],
+            "-P",
+            &connection["MYSQL_PORT"],
+            "-u",
+            &connection["MYSQL_USER"],
+            &password,
+            &connection["MYSQL_DATABASE"],
+            "-N",
+            "-e",
+            sql,
+        ];
+        support::servers::run_with_hosts(&hosts, "mariadb", &args)
+    };
+    h.eventually("Percona made the application user", || async { client("SELECT 1").0 }).await;
+    let (ok, out) = client("CREATE TABLE runs (id INT PRIMARY KEY); INSERT INTO runs VALUES (7)");
+    assert!(ok, "{out}");
+
+    // W&B's settings, as Percona hands them to MySQL (its ConfigMap `<cluster>-pxc`).
+    let maps: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    let settings = || async {
+        let map = maps.get_opt("wandb-mysql-pxc").await.unwrap();
+        map.and_then(|m| m.data).map(|d| d.values().cloned().collect::<String>()).unwrap_or_default()
+    };
+    h.eventually("Percona's ConfigMap has W&B's settings", || async {
+        let text = settings().await;
+        ["binlog_format=ROW", "sync_binlog=1", "collation_server=utf8mb4_general_ci"].iter().all(|s| text.contains(s))
+    })
+    .await;
+    // Drift: the settings removed by hand come back, and Percona hands them on again.
+    let hand = PatchParams::default();
+    let edit = json!({"spec": {"pxc": {"configuration": "[mysqld]\n"}}});
+    pxc.patch("wandb-mysql", &hand, &Patch::Merge(&edit)).await.unwrap();
+    h.eventually("the settings are put back", || async {
+        let cluster = pxc.get("wandb-mysql").await.unwrap();
+        cluster.data["spec"]["pxc"]["configuration"].as_str().is_some_and(|c| c.contains("binlog_format=ROW"))
+            && settings().await.contains("binlog_format=ROW")
+    })
+    .await;
+
+    // Detach: our owner reference goes; the cluster stays with Percona, ready, data and user.
+    patch_spec(&h, json!({"mysql": {"enabled": false, "retentionPolicy": {"onDelete": "detach"}}})).await;
+    h.wait_for("apps", "wandb", "mysql Offline", |w| {
+        w.status.as_ref().and_then(|s| s.mysql_status.as_ref()).is_some_and(|m| m.state == State::Offline)
+    })
+    .await;
+    h.eventually("detached", || async { pxc.get("wandb-mysql").await.unwrap().owner_references().is_empty() }).await;
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let cluster = pxc.get("wandb-mysql").await.unwrap();
+    assert_eq!(cluster.data["status"]["state"], "ready", "{}", cluster.data["status"]);
+    assert!(h.pvcs("apps").await.contains(&"datadir-wandb-mysql-pxc-0".to_owned()));
+    let (ok, out) = client("SELECT id FROM runs");
+    assert!(ok && out.trim() == "7", "the data and user stay: {out}");
+    let transient = ["failed to reach any pod", "connection refused", "no such host"];
+    let log = percona.log_text();
+    let errors: Vec<&str> =
+        log.lines().filter(|l| l.contains("\tERROR\t") && !transient.iter().any(|t| l.contains(t))).collect();
+    assert!(errors.is_empty(), "Percona logged errors:\n{}", errors.join("\n"));
+    assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
+}
+
+/// Percona 1.20.0 and our backup schedule (`small`, every minute here): from a ready cluster,
+/// the real operator's cron makes a `PerconaXtraDBClusterBackup` of the schedule we named, to
+/// the storage we named, labelled as the simulator labels it, and runs it as a Job (which
+/// cannot run here). Our status shows the schedule and Percona's backup in progress.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv12_percona_runs_our_backup_schedule() {
+    let mut h = Harness::real_with_vendors(&[PERCONA]).await;
+    h.namespace("apps").await;
+    let Some(mut percona) = vendor_operators::percona(&h, &h.ns("apps")).await else { return };
+    let hosts = vendor_operators::percona_hosts(&h, &h.ns("apps"));
+    let _servers = support::data_plane::mysql(h.client.clone(), &h.ns("apps"), hosts);
+    h.start_operator();
+    let yaml =
+        only("mysql", "small").replace("  minio: {enabled: false}\n", "") + "    backup: {schedule: \"* * * * *\"}\n";
+    h.apply_yaml("apps", &yaml).await;
+    let pxc = h.dyn_api("apps", &format!("{PERCONA}/v1"), "PerconaXtraDBCluster", "perconaxtradbclusters");
+    percona_ready(&h, &pxc).await;
+    let backups =
+        h.dyn_api("apps", &format!("{PERCONA}/v1"), "PerconaXtraDBClusterBackup", "perconaxtradbclusterbackups");
+    let scheduled = || async {
+        let all = backups.list(&Default::default()).await.unwrap().items;
+        all.into_iter().find(|b| b.labels().get("percona.com/backup-type").map(String::as_str) == Some("cron"))
+    };
+    h.eventually("Percona's cron makes a backup (within a minute)", || async { scheduled().await.is_some() }).await;
+    let backup = scheduled().await.unwrap();
+    // Named `cron-<cluster>-<storage>-<time>-<crc32 of the schedule>` (the simulator: `-1`).
+    assert!(backup.name_any().starts_with("cron-wandb-mysql-wandb-backups-"), "{}", backup.name_any());
+    let labels = backup.labels();
+    assert_eq!(labels.get("percona.com/cluster").map(String::as_str), Some("wandb-mysql"));
+    // The schedule's name after 5 hex digits of the SHA-1 of `<namespace>-<cluster>`.
+    let ancestor = labels.get("percona.com/backup-ancestor").cloned().unwrap_or_default();
+    let (prefix, schedule) = ancestor.split_once('-').unwrap_or_default();
+    assert!(prefix.len() == 5 && prefix.chars().all(|c| c.is_ascii_hexdigit()), "{ancestor}");
+    assert_eq!(schedule, "wandb-scheduled", "{ancestor}");
+    assert_eq!(backup.data["spec"]["pxcCluster"], "wandb-mysql");
+    assert_eq!(backup.data["spec"]["storageName"], "wandb-backups");
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    let job_name = format!("xb-{}", backup.name_any());
+    h.eventually("its Job", || async { jobs.get_opt(&job_name).await.unwrap().is_some() }).await;
+    let w = h.wandb_api("apps").get("wandb").await.unwrap();
+    let status = w.status.unwrap().mysql_status.unwrap().backup.unwrap();
+    assert_eq!(status.schedule.as_deref(), Some("* * * * *"));
+    assert!(status.last_success.is_none(), "no backup can finish here: {status:?}");
+    assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
+}
+
+/// Percona 1.18.0, the release the 2025 edition's objects are written for, and an install of
+/// that edition (`small`: MySQL 8.0 behind ProxySQL, `crVersion: 1.18.0`, the app as `root`)
+/// as the operator's earlier releases wrote it: the real 1.18 operator runs it to `ready`
+/// (with the MySQL data plane), its ProxySQL Service is the connection Secret's host, and our
+/// operator adopts it with zero writes to the cluster, reporting `UpgradeAvailable`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv13_percona_118_runs_a_2025_install_we_adopt_without_a_write() {
+    use wandb_operator::vendors::MANAGER;
+    let mut h = Harness::real_with_vendors(&[PERCONA]).await;
+    h.namespace("apps").await;
+    let percona118 = kube_control_plane::vendor_operators::VendorOperator::Percona118;
+    let Some(mut percona) = vendor_operators::percona_release(&h, &h.ns("apps"), percona118).await else { return };
+    let hosts = vendor_operators::percona_hosts(&h, &h.ns("apps"));
+    let _servers = support::data_plane::mysql(h.client.clone(), &h.ns("apps"), hosts);
+    h.apply_yaml("apps", &only("mysql", "small").replace("  minio: {enabled: false}\n", "")).await;
+    // The 2025 edition's vendor objects, applied as the earlier release applied them.
+    let live = h.wandb_api("apps").get("wandb").await.unwrap();
+    let registry = wandb_operator::registry::Registry::default();
+    let kinds = registry.watched_kinds();
+    let objects =
+        wandb_operator::render::render_objects_at(&live, &registry, wandb_operator::model::Edition::Y2025).unwrap();
+    for object in objects.iter().filter(|o| o["apiVersion"] != "v1") {
+        let resource =
+            kinds.iter().find(|k| k.kind == object["kind"] && k.api_version == object["apiVersion"]).unwrap();
+        let api: Api<kube::api::DynamicObject> = Api::namespaced_with(h.client.clone(), &h.ns("apps"), resource);
+        let (body, _) = wandb_operator::reconcile::with_applied_hash(object);
+        let name = object["metadata"]["name"].as_str().unwrap();
+        api.patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&body)).await.unwrap();
+    }
+    let pxc = h.dyn_api("apps", &format!("{PERCONA}/v1"), "PerconaXtraDBCluster", "perconaxtradbclusters");
+    let written = pxc.get("wandb-mysql").await.unwrap();
+    assert_eq!(written.data["spec"]["crVersion"], "1.18.0");
+    assert_eq!(written.data["spec"]["proxysql"]["enabled"], true);
+    let (_, from) = h.operator_audit(0);
+    h.start_operator();
+    percona_ready(&h, &pxc).await;
+    let w = h.wandb_api("apps").get("wandb").await.unwrap();
+    let mysql = w.status.unwrap().mysql_status.unwrap();
+    assert!(mysql.details.iter().any(|d| d.code == "UpgradeAvailable"), "{:?}", mysql.details);
+    // Percona 1.18 made ProxySQL's Service, which the connection Secret names, as `root`.
+    let connection = h.secret_data("apps", "wandb-mysql-connection").await.unwrap();
+    assert_eq!(connection["MYSQL_USER"], "root");
+    assert!(connection["MYSQL_HOST"].starts_with("wandb-mysql-proxysql."), "{}", connection["MYSQL_HOST"]);
+    assert_service_serves(&h, &connection["MYSQL_HOST"], &connection["MYSQL_PORT"]).await;
+    // Zero writes to the cluster by our operator (counted by the API server).
+    let (events, _) = h.operator_audit(from);
+    let writes: Vec<String> = events
+        .iter()
+        .filter(|e| e.is_write() && e.object_ref.as_ref().is_some_and(|o| o.resource == "perconaxtradbclusters"))
+        .map(|e| e.describe())
+        .collect();
+    assert!(writes.is_empty(), "writes to the 2025 cluster: {writes:#?}");
+    assert_eq!(pxc.get("wandb-mysql").await.unwrap().data["spec"], written.data["spec"], "the spec as written");
+    // Beyond reading the version early, its only error: it syncs ProxySQL's users by exec
+    // into the ProxySQL Pod (`syncusers`), which the stand-in kubelet does not serve.
+    let transient = ["failed to reach any pod", "connection refused", "no such host", "exec syncusers"];
+    let log = percona.log_text();
+    let errors: Vec<&str> =
+        log.lines().filter(|l| l.contains("\tERROR\t") && !transient.iter().any(|t| l.contains(t))).collect();
+    assert!(errors.is_empty(), "Percona 1.18 logged errors:\n{}", errors.join("\n"));
+    assert!(percona.exited().is_none(), "the operator exited: {}", percona.log_text());
 }

@@ -20,6 +20,14 @@ use crate::api::{ComponentStatus, MySqlConnection, SecretKeyReference};
 use crate::model::mysql::ProxyKind;
 use crate::model::{Edition, MySqlConfig};
 
+/// How Percona changes images: `SmartUpdate` (replicas first, the writer last, switched over
+/// through the proxy) where a proxy runs; without one (`dev`), `RollingUpdate`: the real
+/// Percona refuses `SmartUpdate` there ("ProxySQL or HAProxy should be enabled if SmartUpdate
+/// set", found by `real_vendors` `rv11`), and a single node has no writer to switch.
+fn update_strategy(config: &MySqlConfig) -> &'static str {
+    if config.proxy.is_some() { "SmartUpdate" } else { "RollingUpdate" }
+}
+
 /// The Secret of ours holding the application user's password (Percona reads it).
 pub fn app_user_secret_name(config: &MySqlConfig) -> String {
     format!("{}-app-user", config.placement.object_name())
@@ -76,7 +84,8 @@ pub struct PerconaXtraDBClusterSpec {
     /// Users and their databases, created by Percona once the cluster is ready (≥ 1.16).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<PxcUser>>,
-    /// How images change: `SmartUpdate` restarts replicas first and the writer last.
+    /// How images change: `SmartUpdate` restarts replicas first and the writer last (only with
+    /// a proxy; `RollingUpdate` without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_strategy: Option<String>,
     /// Percona's version service: `disabled` so that nothing changes the images we pin.
@@ -312,7 +321,7 @@ impl Percona {
                     },
                 }]
             }),
-            update_strategy: wandb_ready.then(|| "SmartUpdate".to_owned()),
+            update_strategy: wandb_ready.then(|| update_strategy(config).to_owned()),
             upgrade_options: wandb_ready.then(|| PxcUpgradeOptions { apply: "disabled".to_owned() }),
         };
         let mut cluster = PerconaXtraDBCluster::new(&name, spec);

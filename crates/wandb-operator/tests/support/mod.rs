@@ -274,6 +274,12 @@ impl Harness {
         Self::real_with(String::new(), vec![]).await
     }
 
+    /// [`Harness::real_cluster_wide`] where the real operators of the vendors in `unsimulated`
+    /// (API groups) stand in for their simulators (the sandbox starts them).
+    pub async fn real_cluster_wide_with_vendors(unsimulated: &[&'static str]) -> Harness {
+        Self::real_with_controls(String::new(), vec![], unsimulated.to_vec()).await
+    }
+
     /// The real control plane without the operator, where the real operators of the vendors
     /// in `unsimulated` (API groups) stand in for their simulators (the test starts them).
     pub async fn real_with_vendors(unsimulated: &[&'static str]) -> Harness {

@@ -31,7 +31,7 @@ pub async fn ensure_scheduled(client: &Client, backups: &ApiResource, cluster: &
         "apiVersion": "pxc.percona.com/v1", "kind": "PerconaXtraDBClusterBackup",
         "metadata": {"name": object, "labels": {
             "percona.com/backup-type": "cron", "percona.com/cluster": cluster.name_any(),
-            "percona.com/backup-ancestor-name": name}},
+            "percona.com/backup-ancestor": name}},
         "spec": {"pxcCluster": cluster.name_any(), "storageName": storage},
     });
     let _ = api.create(&PostParams::default(), &serde_json::from_value(backup).unwrap()).await;

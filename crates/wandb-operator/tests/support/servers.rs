@@ -149,6 +149,19 @@ impl Server {
         self.child = Some(child);
     }
 
+    /// Moves a stopped server to another loopback address (a Pod recreated with its claim gets
+    /// a new address): the next [`Server::start`] listens there, on the same data.
+    pub fn move_to(&mut self, host: &str) {
+        assert!(self.child.is_none(), "{} runs; stop it first", self.what);
+        let old = format!("--bind-address={}", self.host);
+        for arg in &mut self.command {
+            if *arg == old {
+                *arg = format!("--bind-address={host}");
+            }
+        }
+        self.host = host.to_owned();
+    }
+
     /// Stops the process and waits for it; the data stays.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -193,6 +206,39 @@ pub fn mariadb() -> Server {
         "--skip-log-error".to_owned(),
     ];
     Server::spawn("mariadbd", dir, port, command)
+}
+
+/// MariaDB as a Percona XtraDB Cluster Pod's MySQL: on the Pod's loopback address, MySQL's port
+/// (3306) and the admin port Percona's operator uses (33062, MariaDB's `extra_port`), with a
+/// fresh data folder. It has only MariaDB's `root`@`localhost` until [`Server::mariadb_root`]
+/// creates more.
+pub fn mariadb_pod(ip: &str) -> Server {
+    let dir = temp_dir("mariadb-pod");
+    let data = dir.join("data");
+    let install = Command::new(binary("mariadb-install-db"))
+        .args(["--no-defaults", "--auth-root-authentication-method=normal", "--skip-test-db", "--user=root"])
+        .arg(format!("--datadir={}", data.display()))
+        .output()
+        .unwrap();
+    assert!(install.status.success(), "mariadb-install-db: {}", String::from_utf8_lossy(&install.stderr));
+    let command = vec![
+        binary("mariadbd").display().to_string(),
+        "--no-defaults".to_owned(),
+        format!("--datadir={}", data.display()),
+        "--port=3306".to_owned(),
+        "--extra-port=33062".to_owned(),
+        format!("--bind-address={ip}"),
+        format!("--socket={}", dir.join("mysqld.sock").display()),
+        format!("--pid-file={}", dir.join("mysqld.pid").display()),
+        "--user=root".to_owned(),
+        "--skip-log-error".to_owned(),
+        "--character-set-server=utf8mb4".to_owned(),
+        "--collation-server=utf8mb4_general_ci".to_owned(),
+        // Clients from 127.0.0.1 are matched by address, not as `localhost` (where MariaDB's
+        // own passwordless `root`@`localhost` would shadow the `root`@`%` of the cluster).
+        "--skip-name-resolve".to_owned(),
+    ];
+    Server::spawn_at("mariadbd (pod)", dir, ip, 3306, command)
 }
 
 impl Server {

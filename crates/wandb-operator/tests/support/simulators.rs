@@ -446,6 +446,22 @@ async fn simulate(client: &Client, kind: &ApiResource, object: &DynamicObject, c
                 }
                 return Some(());
             }
+            // Percona 1.20 validates the cluster before anything else (`CheckNSetDefaults`).
+            let proxied = ["/haproxy/enabled", "/proxysql/enabled"]
+                .iter()
+                .any(|p| spec.pointer(p).and_then(Value::as_bool) == Some(true));
+            if spec.pointer("/updateStrategy").and_then(Value::as_str) == Some("SmartUpdate") && !proxied {
+                let message =
+                    "wrong PXC options: validate cr: ProxySQL or HAProxy should be enabled if SmartUpdate set";
+                write_status(
+                    client,
+                    kind,
+                    object,
+                    json!({"state": "error", "message": ["Error: ".to_owned() + message]}),
+                )
+                .await;
+                return Some(());
+            }
             let secrets = spec
                 .get("secretsName")
                 .and_then(Value::as_str)

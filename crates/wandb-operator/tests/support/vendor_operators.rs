@@ -9,6 +9,36 @@ use kube_control_plane::vendor_operators::{self, VendorError, VendorOperator, Ve
 
 use super::Harness;
 
+/// A running vendor operator, holding its turn when it listens on a fixed address (Percona's
+/// webhook server on `:9443` and its certificates under `/tmp/k8s-webhook-server`, Altinity's
+/// Keeper metrics on `:8080`): a second instance would fail to bind, so the tests of one
+/// binary that start it run one at a time. Stopped, then the turn passed on, when dropped.
+pub struct Exclusive {
+    process: VendorProcess,
+    _turn: Option<std::sync::MutexGuard<'static, ()>>,
+}
+
+impl std::ops::Deref for Exclusive {
+    type Target = VendorProcess;
+    fn deref(&self) -> &VendorProcess {
+        &self.process
+    }
+}
+
+impl std::ops::DerefMut for Exclusive {
+    fn deref_mut(&mut self) -> &mut VendorProcess {
+        &mut self.process
+    }
+}
+
+static PERCONA_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static ALTINITY_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Waits for the turn (a test that panicked while holding it passes it on all the same).
+fn turn(lock: &'static std::sync::Mutex<()>) -> std::sync::MutexGuard<'static, ()> {
+    lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Builds `vendor` (cached), or `None` with a notice when its source archive is absent.
 fn built(vendor: VendorOperator) -> Option<std::path::PathBuf> {
     match vendor_operators::ensure_built(vendor) {
@@ -34,7 +64,7 @@ fn log_path(h: &Harness, vendor: VendorOperator, namespace: &str) -> std::path::
 }
 
 /// Opstree's redis-operator watching `namespace` (webhooks off: they need certificates).
-pub fn opstree(h: &Harness, namespace: &str) -> Option<VendorProcess> {
+pub fn opstree(h: &Harness, namespace: &str) -> Option<Exclusive> {
     let vendor = VendorOperator::Opstree;
     let binary = built(vendor)?;
     let env = [
@@ -43,7 +73,8 @@ pub fn opstree(h: &Harness, namespace: &str) -> Option<VendorProcess> {
         ("ENABLE_WEBHOOKS".to_owned(), "false".to_owned()),
     ];
     let args = ["manager", "--metrics-bind-address=0", "--health-probe-bind-address=0"].map(str::to_owned);
-    Some(VendorProcess::spawn(vendor, &binary, &args, &env, &log_path(h, vendor, namespace)).unwrap())
+    let process = VendorProcess::spawn(vendor, &binary, &args, &env, &log_path(h, vendor, namespace)).unwrap();
+    Some(Exclusive { process, _turn: None })
 }
 
 /// Altinity's clickhouse-operator watching `namespace`, with its own `config.yaml` except the
@@ -54,9 +85,10 @@ pub fn opstree(h: &Harness, namespace: &str) -> Option<VendorProcess> {
 /// Its Keeper controller's manager serves metrics on `:8080` (every address): 0.25.6 gives
 /// controller-runtime no bind address and has no flag for one. One Altinity runs at a time (a
 /// second would fail to bind); `docs/testing.md` lists it among the vendors' limits here.
-pub fn altinity(h: &Harness, namespace: &str, statefulset_timeout: u32) -> Option<VendorProcess> {
+pub fn altinity(h: &Harness, namespace: &str, statefulset_timeout: u32) -> Option<Exclusive> {
     let vendor = VendorOperator::Altinity;
     let binary = built(vendor)?;
+    let turn = turn(&ALTINITY_TURN);
     let config_dir = vendor_operators::source_tree(vendor).join("config");
     let original = std::fs::read_to_string(config_dir.join("config.yaml")).unwrap();
     let mut watched = false;
@@ -86,27 +118,48 @@ pub fn altinity(h: &Harness, namespace: &str, statefulset_timeout: u32) -> Optio
     // Its metrics listen on :9999 by default (every address): a free loopback port instead.
     let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let args = [format!("-config={}", path.display()), format!("-metrics-endpoint={metrics}")];
-    Some(VendorProcess::spawn(vendor, &binary, &args, &env, &log_path(h, vendor, namespace)).unwrap())
+    let process = VendorProcess::spawn(vendor, &binary, &args, &env, &log_path(h, vendor, namespace)).unwrap();
+    Some(Exclusive { process, _turn: Some(turn) })
 }
 
 /// The Pod the Percona operator takes for its own (`HOSTNAME`): it reads the image of its
 /// container `percona-xtradb-cluster-operator` to use as the init image of the clusters' Pods.
 pub const PERCONA_POD: &str = "percona-xtradb-cluster-operator";
 
+/// The file Percona's operator for `namespace` has as `/etc/hosts` (the stand-in for cluster
+/// DNS: it dials each PXC Pod by name); the MySQL data plane writes it.
+pub fn percona_hosts(h: &Harness, namespace: &str) -> std::path::PathBuf {
+    h.real().dir.join(format!("hosts-{namespace}"))
+}
+
 /// Percona's operator watching `namespace`, as it runs in a Pod there: `HOSTNAME` names a Pod
 /// of that namespace with its container (created here), and the service-account namespace file
 /// it reads from its fixed path is provided in a private mount namespace (`unshare -m`, a tmpfs
-/// on `/run`; needs root, which fails loudly otherwise). Metrics and health listen on free
+/// on `/run`; needs root, which fails loudly otherwise), where [`percona_hosts`] is mounted
+/// over `/etc/hosts`. Metrics and health listen on free
 /// loopback ports; its webhook server listens on `:9443` (every address: 1.20.0 has no flag for
 /// it), and stays unregistered (no Deployment of its own exists).
-pub async fn percona(h: &Harness, namespace: &str) -> Option<VendorProcess> {
-    let vendor = VendorOperator::Percona;
+pub async fn percona(h: &Harness, namespace: &str) -> Option<Exclusive> {
+    percona_release(h, namespace, VendorOperator::Percona).await
+}
+
+/// [`percona`] of a given release ([`VendorOperator::Percona`] or
+/// [`VendorOperator::Percona118`]).
+pub async fn percona_release(h: &Harness, namespace: &str, vendor: VendorOperator) -> Option<Exclusive> {
+    let release = match vendor {
+        VendorOperator::Percona118 => "1.18.0",
+        _ => "1.20.0",
+    };
     let binary = built(vendor)?;
     let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(h.client.clone(), namespace);
+    let image = format!("percona/percona-xtradb-cluster-operator:{release}");
     let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": PERCONA_POD},
-        "spec": {"containers": [{"name": "percona-xtradb-cluster-operator", "image": "percona/percona-xtradb-cluster-operator:1.20.0"}]}});
+        "spec": {"containers": [{"name": "percona-xtradb-cluster-operator", "image": image}]}});
     pods.create(&Default::default(), &serde_json::from_value(pod).unwrap()).await.unwrap();
+    let turn = turn(&PERCONA_TURN);
     let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let hosts = percona_hosts(h, namespace);
+    std::fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
     let env = [
         ("KUBECONFIG".to_owned(), kubeconfig(h, namespace)),
         ("WATCH_NAMESPACE".to_owned(), namespace.to_owned()),
@@ -114,10 +167,11 @@ pub async fn percona(h: &Harness, namespace: &str) -> Option<VendorProcess> {
         ("HOSTNAME".to_owned(), PERCONA_POD.to_owned()),
         ("WANDB_TEST_NAMESPACE".to_owned(), namespace.to_owned()),
         ("WANDB_TEST_BINARY".to_owned(), binary.display().to_string()),
+        ("WANDB_TEST_HOSTS".to_owned(), hosts.display().to_string()),
     ];
     // In a mount namespace of its own: a tmpfs over /run (/var/run) holding the file.
     let script = "mount -t tmpfs tmpfs /run && d=/run/secrets/kubernetes.io/serviceaccount && mkdir -p $d \
-        && printf %s \"$WANDB_TEST_NAMESPACE\" > $d/namespace && exec \"$WANDB_TEST_BINARY\" \"$@\"";
+        && mount --bind \"$WANDB_TEST_HOSTS\" /etc/hosts && printf %s \"$WANDB_TEST_NAMESPACE\" > $d/namespace && exec \"$WANDB_TEST_BINARY\" \"$@\"";
     let args = [
         "-m".to_owned(),
         "sh".to_owned(),
@@ -128,5 +182,6 @@ pub async fn percona(h: &Harness, namespace: &str) -> Option<VendorProcess> {
         format!("--health-probe-bind-address={}", free()),
     ];
     let unshare = std::path::Path::new("unshare");
-    Some(VendorProcess::spawn(vendor, unshare, &args, &env, &log_path(h, vendor, namespace)).unwrap())
+    let process = VendorProcess::spawn(vendor, unshare, &args, &env, &log_path(h, vendor, namespace)).unwrap();
+    Some(Exclusive { process, _turn: Some(turn) })
 }
