@@ -754,9 +754,13 @@ async fn rv11_percona_runs_dev_mysql_with_our_settings_and_keeps_it_when_detache
     assert!(!connection.contains_key("MYSQL_TLS"), "{:?}", connection.keys());
     assert_service_serves(&h, &connection["MYSQL_HOST"], &connection["MYSQL_PORT"]).await;
     let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client.clone(), &h.ns("apps"));
-    let pod_ip = pods.get("wandb-mysql-pxc-0").await.unwrap().status.unwrap().pod_ip.unwrap();
-    let hosts = [(pod_ip, connection["MYSQL_HOST"].clone())];
-    let client = |sql: &str| {
+    // The Pod's address at a time (a restart gives it another) for the client's hosts file.
+    let hosts_now = || async {
+        let pod_ip = pods.get("wandb-mysql-pxc-0").await.unwrap().status.unwrap().pod_ip.unwrap_or_default();
+        [(pod_ip, connection["MYSQL_HOST"].clone())]
+    };
+    let hosts = hosts_now().await;
+    let client_at = |hosts: &[(String, String)], sql: &str| {
         let password = format!("--password={}", connection["MYSQL_PASSWORD"]);
         let args = [
             "--no-defaults",
@@ -772,8 +776,9 @@ async fn rv11_percona_runs_dev_mysql_with_our_settings_and_keeps_it_when_detache
             "-e",
             sql,
         ];
-        support::servers::run_with_hosts(&hosts, "mariadb", &args)
+        support::servers::run_with_hosts(hosts, "mariadb", &args)
     };
+    let client = |sql: &str| client_at(&hosts, sql);
     h.eventually("Percona made the application user", || async { client("SELECT 1").0 }).await;
     let (ok, out) = client("CREATE TABLE runs (id INT PRIMARY KEY); INSERT INTO runs VALUES (7)");
     assert!(ok, "{out}");
@@ -811,8 +816,13 @@ async fn rv11_percona_runs_dev_mysql_with_our_settings_and_keeps_it_when_detache
     let cluster = pxc.get("wandb-mysql").await.unwrap();
     assert_eq!(cluster.data["status"]["state"], "ready", "{}", cluster.data["status"]);
     assert!(h.pvcs("apps").await.contains(&"datadir-wandb-mysql-pxc-0".to_owned()));
-    let (ok, out) = client("SELECT id FROM runs");
-    assert!(ok && out.trim() == "7", "the data and user stay: {out}");
+    // Percona restarted the Pod for the settings put back: its server is back on the Pod's
+    // new address, with the data of its claim.
+    h.eventually("the data and user stay", || async {
+        let (ok, out) = client_at(&hosts_now().await, "SELECT id FROM runs");
+        ok && out.trim() == "7"
+    })
+    .await;
     let transient = ["failed to reach any pod", "connection refused", "no such host"];
     let log = percona.log_text();
     let errors: Vec<&str> =
