@@ -74,17 +74,19 @@ async fn main() {
     };
     // The real vendor operators and the data plane their status needs, in one namespace.
     let mut vendors = Vec::new();
-    let mut data_planes = (None, None);
+    let mut data_planes = (None, None, None);
     if real_vendors {
         let ns = &args.namespace;
         harness.namespace(ns).await;
         vendors.extend(support::vendor_operators::opstree(&harness, ns));
-        vendors.extend(support::vendor_operators::altinity(&harness, ns, 5));
+        vendors.extend(support::vendor_operators::altinity(&harness, ns));
         vendors.extend(support::vendor_operators::percona(&harness, ns).await);
         let hosts = support::vendor_operators::percona_hosts(&harness, ns);
+        let clickhouse_hosts = support::vendor_operators::altinity_hosts(&harness, ns);
         data_planes = (
             Some(support::data_plane::redis(harness.client.clone(), ns)),
             Some(support::data_plane::mysql(harness.client.clone(), ns, hosts)),
+            Some(support::data_plane::clickhouse(harness.client.clone(), ns, clickhouse_hosts)),
         );
         eprintln!("real vendor operators watching namespace {ns}:");
         for vendor in &vendors {

@@ -283,8 +283,9 @@ fn clickhouse_state(w: &WeightsAndBiases) -> Option<State> {
 async fn rv02_altinity_runs_small_clickhouse_and_a_change_waits_for_its_task() {
     let mut h = Harness::real_with_vendors(&ALTINITY).await;
     h.namespace("apps").await;
-    // 5 s: how long it waits for a host's `SELECT version()` (nothing answers it here).
-    let Some(mut altinity) = vendor_operators::altinity(&h, &h.ns("apps"), 5) else { return };
+    let Some(mut altinity) = vendor_operators::altinity(&h, &h.ns("apps")) else { return };
+    let hosts = vendor_operators::altinity_hosts(&h, &h.ns("apps"));
+    let _servers = support::data_plane::clickhouse(h.client.clone(), &h.ns("apps"), hosts);
     h.start_operator();
     h.apply_yaml("apps", &only("clickhouse", "small")).await;
     let chi = h.dyn_api("apps", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations");
@@ -294,7 +295,6 @@ async fn rv02_altinity_runs_small_clickhouse_and_a_change_waits_for_its_task() {
         "ClickHouseKeeperInstallation",
         "clickhousekeeperinstallations",
     );
-    // The vendor's pace: it waits up to 5 s per host, one host at a time.
     h.wait_for_within("apps", "wandb", "clickhouse Ready", 600, |w| clickhouse_state(w) == Some(State::Ready)).await;
     let installation = chi.get("wandb-clickhouse").await.unwrap();
     let task = installation.data["spec"]["taskID"].as_str().unwrap().to_owned();
@@ -320,6 +320,20 @@ async fn rv02_altinity_runs_small_clickhouse_and_a_change_waits_for_its_task() {
     for replica in 0..3 {
         let name = format!("chi-wandb-clickhouse-weave-0-{replica}");
         assert!(services.contains(&name), "{name} not in {services:?}");
+    }
+    // Before it counted each host completed, Altinity asked that host's server (the data
+    // plane) as its own user for its version and whether it is in the cluster.
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    for replica in 0..3 {
+        let pod = pods.get(&format!("chi-wandb-clickhouse-weave-0-{replica}-0")).await.unwrap();
+        let ip = pod.status.and_then(|s| s.pod_ip).unwrap();
+        let asked = clickhouse_query(
+            &ip,
+            "SELECT countIf(query LIKE '%version()%'), countIf(query LIKE '%system.clusters%') \
+             FROM system.query_log WHERE user = 'clickhouse_operator' AND type = 2",
+        );
+        let counts: Vec<u32> = asked.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+        assert!(counts.len() == 2 && counts.iter().all(|&n| n > 0), "host {replica} was asked: {asked:?}");
     }
     let claims = h.pvcs("apps").await;
     assert_eq!(claims.iter().filter(|c| c.starts_with("data-chi-wandb-clickhouse-weave-0-")).count(), 3, "{claims:?}");
@@ -368,6 +382,23 @@ async fn percona_ready(h: &Harness, pxc: &Api<kube::api::DynamicObject>) {
     })
     .await;
     h.wait_ready("apps", "wandb").await;
+}
+
+/// Runs `sql` on the data plane's ClickHouse at `ip` (HTTP, user `default`) once its query
+/// log is flushed; returns what it answers.
+fn clickhouse_query(ip: &str, sql: &str) -> String {
+    let endpoint = format!("http://{ip}:8123/");
+    let run = |query: &str| {
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "--fail-with-body", &endpoint, "--data-binary", query])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{query}: {text}{}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    run("SYSTEM FLUSH LOGS");
+    run(sql)
 }
 
 /// Percona's log has no error but those the stand-in data plane causes while a Pod's server
@@ -648,7 +679,9 @@ async fn rv05_opstree_skips_a_paused_redis_until_it_is_resumed() {
 async fn rv06_altinity_keeps_a_suspended_installation_until_the_purge_lifts_it() {
     let mut h = Harness::real_with_vendors(&ALTINITY).await;
     h.namespace("apps").await;
-    let Some(mut altinity) = vendor_operators::altinity(&h, &h.ns("apps"), 5) else { return };
+    let Some(mut altinity) = vendor_operators::altinity(&h, &h.ns("apps")) else { return };
+    let hosts = vendor_operators::altinity_hosts(&h, &h.ns("apps"));
+    let _servers = support::data_plane::clickhouse(h.client.clone(), &h.ns("apps"), hosts);
     h.start_operator();
     h.apply_yaml("apps", &only("clickhouse", "dev")).await;
     h.wait_for_within("apps", "wandb", "clickhouse Ready", 300, |w| clickhouse_state(w) == Some(State::Ready)).await;
@@ -728,7 +761,9 @@ async fn rv07_opstree_grows_the_claims_when_the_storage_size_grows() {
 async fn rv08_altinity_grows_the_claims_when_the_storage_size_grows() {
     let mut h = Harness::real_with_vendors(&ALTINITY).await;
     h.namespace("apps").await;
-    let Some(mut altinity) = vendor_operators::altinity(&h, &h.ns("apps"), 5) else { return };
+    let Some(mut altinity) = vendor_operators::altinity(&h, &h.ns("apps")) else { return };
+    let hosts = vendor_operators::altinity_hosts(&h, &h.ns("apps"));
+    let _servers = support::data_plane::clickhouse(h.client.clone(), &h.ns("apps"), hosts);
     h.start_operator();
     h.apply_yaml("apps", &only("clickhouse", "dev")).await;
     let w = h

@@ -1,10 +1,18 @@
 //! A stand-in data plane (issue 20, item 3): real servers where a real vendor operator must
 //! talk to its Pods. The stand-in kubelet gives each Pod a loopback address of its own
-//! (127.1.0.0/16); here a real `redis-server` serves each Redis Pod of an Opstree replication
-//! or standalone Redis on that address and Redis's port, with the password the Pod's `REDIS_PASSWORD` names (if any), so that
-//! Opstree can read roles and elect a master as it does in a cluster (`INFO replication`,
-//! `REPLICAOF`). Sentinel Pods get no server: Opstree configures Sentinel through the Pod's own
-//! entrypoint, which nothing runs here.
+//! (127.1.0.0/16); a real server serves each Pod on that address and the engine's port:
+//! - `redis-server` for each Redis Pod of an Opstree replication or standalone Redis, with the
+//!   password the Pod's `REDIS_PASSWORD` names (if any), so that Opstree can read roles and
+//!   elect a master as it does in a cluster (`INFO replication`, `REPLICAOF`). Sentinel Pods
+//!   get no server: Opstree configures Sentinel through the Pod's own entrypoint, which
+//!   nothing runs here.
+//! - MariaDB for each PXC Pod of a Percona cluster, with the cluster's system users, kept per
+//!   Pod name (Percona restarts a Pod under its name and expects its data back).
+//! - ClickHouse for each server Pod of an Altinity installation, declaring the Pod's cluster,
+//!   so that Altinity reads each host's version and cluster membership.
+//!
+//! Percona and Altinity find the Pods by DNS name: the data plane writes the names into the
+//! hosts file each has as `/etc/hosts` in its private mount namespace.
 #![allow(dead_code)] // each test binary uses part of the support module
 
 use std::collections::HashMap;
@@ -53,13 +61,33 @@ async fn pod_password(client: &Client, pod: &Pod) -> Result<Option<String>, Stri
     String::from_utf8(value.0).map(Some).map_err(|e| e.to_string())
 }
 
-/// Starts serving the replication and standalone Redis Pods of `namespace`.
-pub fn redis(client: Client, namespace: &str) -> RedisDataPlane {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let task = tokio::spawn(async move {
-        let config = watcher::Config::default().labels("role in (replication,standalone)");
+/// A Pod served by a server of its own: the Pod's name and address, and the server.
+struct PodServer {
+    name: String,
+    ip: String,
+    server: Server,
+}
+
+/// Keeps one server per running Pod of `namespace` that `labels` selects, by the Pod's uid (a
+/// Pod recreated under its name is another Pod, with a new address and a new server): `start`
+/// makes it for a Pod and its address (`None`: not served; it reports why), and `served` sees
+/// every Pod served after each start. A Pod deleted or being deleted loses its server.
+fn serve_each_pod<Start, Started>(
+    client: Client,
+    namespace: &str,
+    labels: &str,
+    mut start: Start,
+    mut served: impl FnMut(&HashMap<String, PodServer>) + Send + 'static,
+) -> tokio::task::JoinHandle<()>
+where
+    Start: FnMut(Pod, String) -> Started + Send + 'static,
+    Started: std::future::Future<Output = Option<Server>> + Send,
+{
+    let pods: Api<Pod> = Api::namespaced(client, namespace);
+    let config = watcher::Config::default().labels(labels);
+    tokio::spawn(async move {
         let mut stream = watcher::watcher(pods, config).default_backoff().boxed();
-        let mut servers: HashMap<String, Server> = HashMap::new();
+        let mut servers: HashMap<String, PodServer> = HashMap::new();
         while let Some(event) = stream.next().await {
             let pod = match event {
                 Ok(Event::Apply(pod) | Event::InitApply(pod)) => pod,
@@ -79,23 +107,39 @@ pub fn redis(client: Client, namespace: &str) -> RedisDataPlane {
             if !running || servers.contains_key(&uid) {
                 continue;
             }
+            let name = pod.name_any();
+            if let Some(server) = start(pod, ip.clone()).await {
+                servers.insert(uid, PodServer { name, ip, server });
+                served(&servers);
+            }
+        }
+    })
+}
+
+/// Starts serving the replication and standalone Redis Pods of `namespace`.
+pub fn redis(client: Client, namespace: &str) -> RedisDataPlane {
+    let labels = "role in (replication,standalone)";
+    let secrets = client.clone();
+    let start = move |pod: Pod, ip: String| {
+        let client = secrets.clone();
+        async move {
             let password = match pod_password(&client, &pod).await {
                 Ok(password) => password,
                 Err(e) => {
                     eprintln!("data plane: Pod {}: {e}; not served", pod.name_any());
-                    continue;
+                    return None;
                 }
             };
-            let server = tokio::task::spawn_blocking(move || redis_pod(&ip, password.as_deref())).await;
-            match server {
-                Ok(server) => {
-                    servers.insert(uid, server);
+            match tokio::task::spawn_blocking(move || redis_pod(&ip, password.as_deref())).await {
+                Ok(server) => Some(server),
+                Err(e) => {
+                    eprintln!("data plane: redis-server for Pod {} did not start: {e}", pod.name_any());
+                    None
                 }
-                Err(e) => eprintln!("data plane: redis-server for Pod {} did not start: {e}", pod.name_any()),
             }
         }
-    });
-    RedisDataPlane { task }
+    };
+    RedisDataPlane { task: serve_each_pod(client, namespace, labels, start, |_| {}) }
 }
 
 /// Runs a MariaDB for each PXC Pod of one Percona cluster; stops them when dropped.
@@ -268,4 +312,48 @@ pub fn mysql(client: Client, namespace: &str, hosts: std::path::PathBuf) -> Mysq
         }
     });
     MysqlDataPlane { task }
+}
+
+/// Runs a ClickHouse for each server Pod of the Altinity installations in one namespace; stops
+/// them when dropped.
+pub struct ClickHouseDataPlane {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ClickHouseDataPlane {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts serving the server Pods of Altinity's installations in `namespace` with ClickHouse
+/// (see [`super::servers::clickhouse_pod`]), so that Altinity's operator reads each host's
+/// version (`SELECT version()` on port 8123) as in a cluster instead of waiting for it. Each
+/// host's DNS name (`<host>.<namespace>.svc.cluster.local`, the host being the Pod's
+/// StatefulSet) is written, in place, to `hosts`, the file Altinity's operator has as
+/// `/etc/hosts`.
+pub fn clickhouse(client: Client, namespace: &str, hosts: std::path::PathBuf) -> ClickHouseDataPlane {
+    let start = |pod: Pod, ip: String| async move {
+        let cluster = pod.labels().get("clickhouse.altinity.com/cluster").cloned().unwrap_or_default();
+        match tokio::task::spawn_blocking(move || super::servers::clickhouse_pod(&ip, &cluster)).await {
+            Ok(server) => Some(server),
+            Err(e) => {
+                eprintln!("data plane: ClickHouse for Pod {} did not start: {e}", pod.name_any());
+                None
+            }
+        }
+    };
+    let suffix = format!("{namespace}.svc.cluster.local");
+    let served = move |servers: &HashMap<String, PodServer>| {
+        let mut text = "127.0.0.1 localhost\n".to_owned();
+        for PodServer { name, ip, .. } in servers.values() {
+            // The host is the Pod's StatefulSet: `chi-<chi>-<cluster>-<shard>-<replica>`.
+            let host = name.strip_suffix("-0").unwrap_or(name);
+            text.push_str(&format!("{ip} {host}.{suffix} {host}\n"));
+        }
+        if let Err(e) = std::fs::write(&hosts, text) {
+            eprintln!("data plane: cannot write {}: {e}", hosts.display());
+        }
+    };
+    ClickHouseDataPlane { task: serve_each_pod(client, namespace, "clickhouse.altinity.com/chi", start, served) }
 }

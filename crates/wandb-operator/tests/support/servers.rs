@@ -449,35 +449,57 @@ pub fn clickhouse() -> ClickHouse {
 /// [`clickhouse`] with `password` for `default`.
 pub fn clickhouse_with_password(password: &str) -> ClickHouse {
     let password = password.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    let dir = temp_dir("clickhouse");
     let (tcp, http) = (free_port(), free_port());
+    let users = format!(
+        r#"<profiles><default></default></profiles>
+  <users><default><password>{password}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>"#
+    );
+    let listen = ClickHouseListen { what: "clickhouse-server", host: "127.0.0.1", http, tcp };
+    let server = spawn_clickhouse(listen, "", &users);
+    ClickHouse { server, http_port: http }
+}
+
+/// Where a [`spawn_clickhouse`] server listens, and what it is called in errors.
+struct ClickHouseListen<'a> {
+    what: &'static str,
+    host: &'a str,
+    http: u16,
+    tcp: u16,
+}
+
+/// Starts Debian's ClickHouse (18.16) in a directory of its own, listening as `listen` says,
+/// with `config` added to its server configuration and `users` (profiles and users) as its
+/// users configuration; returns once its HTTP port answers.
+fn spawn_clickhouse(listen: ClickHouseListen, config: &str, users: &str) -> Server {
+    let ClickHouseListen { what, host, http, tcp } = listen;
+    let dir = temp_dir(what);
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::create_dir_all(dir.join("tmp")).unwrap();
-    let config = format!(
+    let server_config = format!(
         r#"<?xml version="1.0"?>
 <yandex>
   <logger><level>warning</level><console>1</console></logger>
-  <listen_host>127.0.0.1</listen_host>
+  <listen_host>{host}</listen_host>
   <http_port>{http}</http_port>
   <tcp_port>{tcp}</tcp_port>
   <path>{data}/</path>
   <tmp_path>{tmp}/</tmp_path>
   <mark_cache_size>5368709</mark_cache_size>
-  <users_config>{users}</users_config>
+  <users_config>{users_file}</users_config>
   <default_profile>default</default_profile>
   <default_database>default</default_database>
+  {config}
 </yandex>
 "#,
         data = dir.join("data").display(),
         tmp = dir.join("tmp").display(),
-        users = dir.join("users.xml").display(),
+        users_file = dir.join("users.xml").display(),
     );
-    std::fs::write(dir.join("config.xml"), config).unwrap();
+    std::fs::write(dir.join("config.xml"), server_config).unwrap();
     let users = format!(
         r#"<?xml version="1.0"?>
 <yandex>
-  <profiles><default></default></profiles>
-  <users><default><password>{password}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  {users}
   <quotas><default></default></quotas>
 </yandex>
 "#
@@ -487,13 +509,41 @@ pub fn clickhouse_with_password(password: &str) -> ClickHouse {
         binary("clickhouse-server").display().to_string(),
         format!("--config-file={}", dir.join("config.xml").display()),
     ];
-    let server = Server::spawn("clickhouse-server", dir, tcp, command);
+    let server = Server::spawn_at(what, dir, host, tcp, command);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", http)).is_err() {
-        assert!(Instant::now() < deadline, "ClickHouse HTTP port {http} did not open");
+    while std::net::TcpStream::connect((host, http)).is_err() {
+        assert!(Instant::now() < deadline, "ClickHouse HTTP port {host}:{http} did not open");
         std::thread::sleep(Duration::from_millis(50));
     }
-    ClickHouse { server, http_port: http }
+    server
+}
+
+/// ClickHouse as an Altinity installation's Pod: on the Pod's loopback address and
+/// ClickHouse's own ports (HTTP 8123, native 9000), with `default` (no password) and the user
+/// Altinity's operator connects as when no `clickhouse-operator` Secret names another
+/// (`clickhouse_operator`, password `clickhouse_operator_password`: the operator's defaults,
+/// which in a cluster it writes into the installation's users configuration).
+///
+/// It declares `cluster` with itself as its one host, so that `system.clusters` shows it
+/// local to that cluster, as Altinity checks before it counts a host completed. Altinity's own
+/// `remote_servers` (in its ConfigMap) names every host by DNS name, and this ClickHouse would
+/// not take any of them as local: it compares with its interfaces' addresses, and the Pods'
+/// 127.x addresses are not assigned to `lo` (only 127.0.0.1 is), so `localhost` stands in.
+/// Queries are logged (`system.query_log`), so a test can see what the vendor asked.
+pub fn clickhouse_pod(ip: &str, cluster: &str) -> Server {
+    let config = format!(
+        r#"<query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>500</flush_interval_milliseconds></query_log>
+  <remote_servers>
+    <{cluster}><shard><replica><host>localhost</host><port>9000</port></replica></shard></{cluster}>
+  </remote_servers>"#
+    );
+    let users = r#"<profiles><default><log_queries>1</log_queries></default></profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.0/8</ip></networks><profile>default</profile><quota>default</quota></default>
+    <clickhouse_operator><password>clickhouse_operator_password</password><networks><ip>127.0.0.0/8</ip></networks><profile>default</profile><quota>default</quota></clickhouse_operator>
+  </users>"#;
+    let listen = ClickHouseListen { what: "clickhouse-pod", host: ip, http: 8123, tcp: 9000 };
+    spawn_clickhouse(listen, &config, users)
 }
 
 /// A protocol-level fake: a task answering on 127.0.0.1, aborted when dropped.

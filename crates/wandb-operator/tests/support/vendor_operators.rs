@@ -77,15 +77,24 @@ pub fn opstree(h: &Harness, namespace: &str) -> Option<Exclusive> {
     Some(Exclusive { process, _turn: None })
 }
 
+/// The file Altinity's operator for `namespace` has as `/etc/hosts` (the stand-in for cluster
+/// DNS: it asks each host's server for its version by name); the ClickHouse data plane writes
+/// it.
+pub fn altinity_hosts(h: &Harness, namespace: &str) -> std::path::PathBuf {
+    h.real().dir.join(format!("altinity-hosts-{namespace}"))
+}
+
 /// Altinity's clickhouse-operator watching `namespace`, with its own `config.yaml` except the
-/// namespaces watched and the time it waits for a StatefulSet to be Ready before moving on
-/// (`reconcile.statefulSet.update.timeout`: 300 s → `statefulset_timeout`; nothing answers its
-/// `SELECT version()` on the pods here, so it always waits that long).
+/// namespaces watched. Before it counts a host completed it asks the host's server, by DNS
+/// name, for its version and whether it is in the cluster, for up to
+/// `reconcile.statefulSet.update.timeout` (300 s) per host: start the ClickHouse data plane
+/// ([`crate::support::data_plane::clickhouse`]) to answer. It runs in a private mount
+/// namespace (`unshare -m`; needs root) where [`altinity_hosts`] is `/etc/hosts`.
 ///
 /// Its Keeper controller's manager serves metrics on `:8080` (every address): 0.25.6 gives
 /// controller-runtime no bind address and has no flag for one. One Altinity runs at a time (a
 /// second would fail to bind); `docs/testing.md` lists it among the vendors' limits here.
-pub fn altinity(h: &Harness, namespace: &str, statefulset_timeout: u32) -> Option<Exclusive> {
+pub fn altinity(h: &Harness, namespace: &str) -> Option<Exclusive> {
     let vendor = VendorOperator::Altinity;
     let binary = built(vendor)?;
     let turn = turn(&ALTINITY_TURN);
@@ -98,15 +107,13 @@ pub fn altinity(h: &Harness, namespace: &str, statefulset_timeout: u32) -> Optio
             if !watched && line == "  namespaces: []" {
                 watched = true;
                 format!("  namespaces: [\"{namespace}\"]")
-            } else if line == "      timeout: 300" {
-                format!("      timeout: {statefulset_timeout}")
             } else {
                 line.to_owned()
             }
         })
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(watched && config.contains(&format!("timeout: {statefulset_timeout}")), "Altinity's config.yaml changed");
+    assert!(watched, "Altinity's config.yaml changed: no `namespaces: []` to fill");
     // Beside the original: its relative paths (chi/config.d, …) resolve from there.
     let path = config_dir.join(format!("test-{namespace}.yaml"));
     std::fs::write(&path, config).unwrap();
@@ -117,8 +124,28 @@ pub fn altinity(h: &Harness, namespace: &str, statefulset_timeout: u32) -> Optio
     ];
     // Its metrics listen on :9999 by default (every address): a free loopback port instead.
     let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let args = [format!("-config={}", path.display()), format!("-metrics-endpoint={metrics}")];
-    let process = VendorProcess::spawn(vendor, &binary, &args, &env, &log_path(h, vendor, namespace)).unwrap();
+    let hosts = altinity_hosts(h, namespace);
+    std::fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
+    let env = [
+        env.to_vec(),
+        vec![
+            ("WANDB_TEST_HOSTS".to_owned(), hosts.display().to_string()),
+            ("WANDB_TEST_BINARY".to_owned(), binary.display().to_string()),
+        ],
+    ]
+    .concat();
+    let script = "mount --bind \"$WANDB_TEST_HOSTS\" /etc/hosts && exec \"$WANDB_TEST_BINARY\" \"$@\"";
+    let args = [
+        "-m".to_owned(),
+        "sh".to_owned(),
+        "-c".to_owned(),
+        script.to_owned(),
+        "altinity".to_owned(),
+        format!("-config={}", path.display()),
+        format!("-metrics-endpoint={metrics}"),
+    ];
+    let unshare = std::path::Path::new("unshare");
+    let process = VendorProcess::spawn(vendor, unshare, &args, &env, &log_path(h, vendor, namespace)).unwrap();
     Some(Exclusive { process, _turn: Some(turn) })
 }
 
