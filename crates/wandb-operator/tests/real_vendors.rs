@@ -274,6 +274,61 @@ fn clickhouse_state(w: &WeightsAndBiases) -> Option<State> {
     w.status.as_ref()?.clickhouse_status.as_ref().map(|c| c.state)
 }
 
+/// Altinity, `dev`, with the ClickHouse data plane: drift on the `wandb` user's databases (a
+/// hand edit that would widen what the application may read) is put back, and Altinity hands
+/// the restored users to ClickHouse (its users ConfigMap) and completes our task; `detach`
+/// leaves the installation to Altinity, completed, with its claim and Altinity's finalizer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rv14_altinity_puts_back_drift_and_keeps_a_detached_installation() {
+    let mut h = Harness::real_with_vendors(&ALTINITY).await;
+    h.namespace("apps").await;
+    let Some(mut altinity) = vendor_operators::altinity(&h, &h.ns("apps")) else { return };
+    let hosts = vendor_operators::altinity_hosts(&h, &h.ns("apps"));
+    let _servers = support::data_plane::clickhouse(h.client.clone(), &h.ns("apps"), hosts);
+    h.start_operator();
+    h.apply_yaml("apps", &only("clickhouse", "dev").replace("onDelete: purge", "onDelete: detach")).await;
+    h.wait_for_within("apps", "wandb", "clickhouse Ready", 300, |w| clickhouse_state(w) == Some(State::Ready)).await;
+    let chi = h.dyn_api("apps", "clickhouse.altinity.com/v1", "ClickHouseInstallation", "clickhouseinstallations");
+    let databases = "wandb/allow_databases/database";
+    let written = chi.get("wandb-clickhouse").await.unwrap();
+    let ours = written.data["spec"]["configuration"]["users"][databases].clone();
+    assert_eq!(ours, json!(["wandb_weave", "db_management"]));
+    let task = written.data["spec"]["taskID"].as_str().unwrap().to_owned();
+
+    // Someone widens the application user's databases by hand.
+    let edit = json!({"spec": {"configuration": {"users": {databases: ["wandb_weave", "db_management", "system"]}}}});
+    chi.patch("wandb-clickhouse", &PatchParams::default(), &Patch::Merge(&edit)).await.unwrap();
+    let users_map: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(h.client.clone(), &h.ns("apps"));
+    let users_given = || async {
+        let map = users_map.get_opt("chi-wandb-clickhouse-common-usersd").await.unwrap();
+        map.and_then(|m| m.data).map(|d| d.values().cloned().collect::<String>()).unwrap_or_default()
+    };
+    h.eventually("the users put back, handed to ClickHouse, and our task completed", || async {
+        let installation = chi.get("wandb-clickhouse").await.unwrap();
+        let status = &installation.data["status"];
+        let text = users_given().await;
+        installation.data["spec"]["configuration"]["users"][databases] == ours
+            && status["status"] == "Completed"
+            && status["taskIDsCompleted"][0] == task.as_str()
+            && text.contains("wandb_weave")
+            && !text.contains("<database>system</database>")
+    })
+    .await;
+    h.wait_ready("apps", "wandb").await;
+
+    // Detach: our owner reference goes; the installation stays with Altinity, completed.
+    patch_spec(&h, json!({"clickhouse": {"enabled": false}})).await;
+    h.wait_for("apps", "wandb", "clickhouse Offline", |w| clickhouse_state(w) == Some(State::Offline)).await;
+    h.eventually("detached", || async { chi.get("wandb-clickhouse").await.unwrap().owner_references().is_empty() })
+        .await;
+    let kept = chi.get("wandb-clickhouse").await.unwrap();
+    assert!(kept.metadata.deletion_timestamp.is_none(), "not deleted");
+    assert_eq!(kept.data["status"]["status"], "Completed", "{}", kept.data["status"]);
+    assert!(kept.finalizers().iter().any(|f| f == "finalizer.clickhouseinstallation.altinity.com"));
+    assert!(h.pvcs("apps").await.iter().any(|c| c.starts_with("data-chi-wandb-clickhouse-weave-0-0")));
+    assert!(altinity.exited().is_none(), "the operator exited: {}", altinity.log_text());
+}
+
 /// Altinity, `small` (Keeper and three replicas): accepted, every Service and claim the
 /// connection Secret and purge name made, `Completed`, and our status Ready only once the
 /// vendor completed the very spec we wrote: after a change, the vendor's earlier `Completed`
