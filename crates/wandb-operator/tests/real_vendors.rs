@@ -456,6 +456,34 @@ fn clickhouse_query(ip: &str, sql: &str) -> String {
     run(sql)
 }
 
+/// Runs `sql` with `mariadb` as the application connects: the connection Secret's host, port,
+/// user, password and database, with `hosts` (address, name) as its `/etc/hosts` (the stand-in
+/// for cluster DNS). Without TLS: the stand-in MariaDB serves none (Percona's PXC image does).
+/// Returns whether it succeeded and what it printed.
+fn mysql_as_the_app(
+    connection: &std::collections::BTreeMap<String, String>,
+    hosts: &[(String, String)],
+    sql: &str,
+) -> (bool, String) {
+    let password = format!("--password={}", connection["MYSQL_PASSWORD"]);
+    let args = [
+        "--no-defaults",
+        "--skip-ssl",
+        "-h",
+        &connection["MYSQL_HOST"],
+        "-P",
+        &connection["MYSQL_PORT"],
+        "-u",
+        &connection["MYSQL_USER"],
+        &password,
+        &connection["MYSQL_DATABASE"],
+        "-N",
+        "-e",
+        sql,
+    ];
+    support::servers::run_with_hosts(hosts, "mariadb", &args)
+}
+
 /// Percona's log has no error but those the stand-in data plane causes while a Pod's server
 /// is not (yet, or for a moment) answering: reading the version before the servers start, a
 /// connection cut when Percona restarts a Pod (the server moves to the Pod's new address), a
@@ -553,25 +581,7 @@ async fn rv04_percona_takes_small_mysql_and_makes_what_we_name() {
     let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client.clone(), &h.ns("apps"));
     let pod_ip = pods.get("wandb-mysql-pxc-0").await.unwrap().status.unwrap().pod_ip.unwrap();
     let hosts = [(pod_ip, connection["MYSQL_HOST"].clone())];
-    let client = |sql: &str| {
-        let password = format!("--password={}", connection["MYSQL_PASSWORD"]);
-        let args = [
-            "--no-defaults",
-            "--skip-ssl",
-            "-h",
-            &connection["MYSQL_HOST"],
-            "-P",
-            &connection["MYSQL_PORT"],
-            "-u",
-            &connection["MYSQL_USER"],
-            &password,
-            &connection["MYSQL_DATABASE"],
-            "-N",
-            "-e",
-            sql,
-        ];
-        support::servers::run_with_hosts(&hosts, "mariadb", &args)
-    };
+    let client = |sql: &str| mysql_as_the_app(&connection, &hosts, sql);
     h.eventually("Percona made the application user", || async { client("SELECT 1").0 }).await;
     let (ok, out) = client(
         "CREATE TABLE runs (id INT PRIMARY KEY); INSERT INTO runs VALUES (1); SELECT COUNT(*) FROM runs; SELECT @@character_set_database, @@collation_database",
@@ -864,34 +874,18 @@ async fn rv11_percona_runs_dev_mysql_with_our_settings_and_keeps_it_when_detache
     assert!(!connection.contains_key("MYSQL_TLS"), "{:?}", connection.keys());
     assert_service_serves(&h, &connection["MYSQL_HOST"], &connection["MYSQL_PORT"]).await;
     let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(h.client.clone(), &h.ns("apps"));
-    // The Pod's address at a time (a restart gives it another) for the client's hosts file.
-    let hosts_now = || async {
-        let pod_ip = pods.get("wandb-mysql-pxc-0").await.unwrap().status.unwrap().pod_ip.unwrap_or_default();
-        [(pod_ip, connection["MYSQL_HOST"].clone())]
+    // The Pod's address now, for the client's hosts file: a restart gives the Pod another, and
+    // while Percona restarts it there is no Pod (the client then fails, and is asked again).
+    let client = |sql: &'static str| async {
+        let pod = pods.get_opt("wandb-mysql-pxc-0").await.unwrap();
+        let pod_ip = pod.and_then(|p| p.status?.pod_ip).unwrap_or_default();
+        mysql_as_the_app(&connection, &[(pod_ip, connection["MYSQL_HOST"].clone())], sql)
     };
-    let hosts = hosts_now().await;
-    let client_at = |hosts: &[(String, String)], sql: &str| {
-        let password = format!("--password={}", connection["MYSQL_PASSWORD"]);
-        let args = [
-            "--no-defaults",
-            "-h",
-            &connection["MYSQL_HOST"],
-            "-P",
-            &connection["MYSQL_PORT"],
-            "-u",
-            &connection["MYSQL_USER"],
-            &password,
-            &connection["MYSQL_DATABASE"],
-            "-N",
-            "-e",
-            sql,
-        ];
-        support::servers::run_with_hosts(hosts, "mariadb", &args)
-    };
-    let client = |sql: &str| client_at(&hosts, sql);
-    h.eventually("Percona made the application user", || async { client("SELECT 1").0 }).await;
-    let (ok, out) = client("CREATE TABLE runs (id INT PRIMARY KEY); INSERT INTO runs VALUES (7)");
-    assert!(ok, "{out}");
+    h.eventually("Percona made the application user", || async { client("SELECT 1").await.0 }).await;
+    h.eventually("the application user writes its database", || async {
+        client("CREATE TABLE IF NOT EXISTS runs (id INT PRIMARY KEY); REPLACE INTO runs VALUES (7)").await.0
+    })
+    .await;
 
     // W&B's settings, as Percona hands them to MySQL (its ConfigMap `<cluster>-pxc`).
     let maps: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(h.client.clone(), &h.ns("apps"));
@@ -925,7 +919,7 @@ async fn rv11_percona_runs_dev_mysql_with_our_settings_and_keeps_it_when_detache
     // Percona restarted the Pod for the settings put back (perhaps only now): its server comes
     // back on the Pod's new address, with the data of its claim, and Percona reports ready.
     h.eventually("the data and user stay", || async {
-        let (ok, out) = client_at(&hosts_now().await, "SELECT id FROM runs");
+        let (ok, out) = client("SELECT id FROM runs").await;
         ok && out.trim() == "7"
     })
     .await;
