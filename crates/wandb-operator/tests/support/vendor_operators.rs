@@ -77,6 +77,31 @@ pub fn opstree(h: &Harness, namespace: &str) -> Option<Exclusive> {
     Some(Exclusive { process, _turn: None })
 }
 
+/// Starts a vendor operator (`command`: its binary and arguments) in a private mount namespace
+/// (`unshare -m`; needs root) where `hosts` (created here, with `localhost` only; the data plane
+/// fills it) is `/etc/hosts`, after the shell commands of `prelude` (empty, or ending in `&&`).
+fn spawn_with_hosts(
+    h: &Harness,
+    namespace: &str,
+    vendor: VendorOperator,
+    command: (&std::path::Path, &[String]),
+    env: &[(String, String)],
+    hosts: &std::path::Path,
+    prelude: &str,
+) -> VendorProcess {
+    let (binary, args) = command;
+    std::fs::write(hosts, "127.0.0.1 localhost\n").unwrap();
+    let mut env = env.to_vec();
+    env.push(("WANDB_TEST_HOSTS".to_owned(), hosts.display().to_string()));
+    env.push(("WANDB_TEST_BINARY".to_owned(), binary.display().to_string()));
+    let script =
+        format!("{prelude}mount --bind \"$WANDB_TEST_HOSTS\" /etc/hosts && exec \"$WANDB_TEST_BINARY\" \"$@\"");
+    let mut unshare_args = vec!["-m".to_owned(), "sh".to_owned(), "-c".to_owned(), script, vendor.name().to_owned()];
+    unshare_args.extend(args.iter().cloned());
+    let unshare = std::path::Path::new("unshare");
+    VendorProcess::spawn(vendor, unshare, &unshare_args, &env, &log_path(h, vendor, namespace)).unwrap()
+}
+
 /// The file Altinity's operator for `namespace` has as `/etc/hosts` (the stand-in for cluster
 /// DNS: it asks each host's server for its version by name); the ClickHouse data plane writes
 /// it.
@@ -124,28 +149,9 @@ pub fn altinity(h: &Harness, namespace: &str) -> Option<Exclusive> {
     ];
     // Its metrics listen on :9999 by default (every address): a free loopback port instead.
     let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let args = [format!("-config={}", path.display()), format!("-metrics-endpoint={metrics}")];
     let hosts = altinity_hosts(h, namespace);
-    std::fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
-    let env = [
-        env.to_vec(),
-        vec![
-            ("WANDB_TEST_HOSTS".to_owned(), hosts.display().to_string()),
-            ("WANDB_TEST_BINARY".to_owned(), binary.display().to_string()),
-        ],
-    ]
-    .concat();
-    let script = "mount --bind \"$WANDB_TEST_HOSTS\" /etc/hosts && exec \"$WANDB_TEST_BINARY\" \"$@\"";
-    let args = [
-        "-m".to_owned(),
-        "sh".to_owned(),
-        "-c".to_owned(),
-        script.to_owned(),
-        "altinity".to_owned(),
-        format!("-config={}", path.display()),
-        format!("-metrics-endpoint={metrics}"),
-    ];
-    let unshare = std::path::Path::new("unshare");
-    let process = VendorProcess::spawn(vendor, unshare, &args, &env, &log_path(h, vendor, namespace)).unwrap();
+    let process = spawn_with_hosts(h, namespace, vendor, (&binary, &args), &env, &hosts, "");
     Some(Exclusive { process, _turn: Some(turn) })
 }
 
@@ -185,30 +191,18 @@ pub async fn percona_release(h: &Harness, namespace: &str, vendor: VendorOperato
     pods.create(&Default::default(), &serde_json::from_value(pod).unwrap()).await.unwrap();
     let turn = turn(&PERCONA_TURN);
     let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
-    let hosts = percona_hosts(h, namespace);
-    std::fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
     let env = [
         ("KUBECONFIG".to_owned(), kubeconfig(h, namespace)),
         ("WATCH_NAMESPACE".to_owned(), namespace.to_owned()),
         ("DISABLE_TELEMETRY".to_owned(), "true".to_owned()),
         ("HOSTNAME".to_owned(), PERCONA_POD.to_owned()),
         ("WANDB_TEST_NAMESPACE".to_owned(), namespace.to_owned()),
-        ("WANDB_TEST_BINARY".to_owned(), binary.display().to_string()),
-        ("WANDB_TEST_HOSTS".to_owned(), hosts.display().to_string()),
     ];
-    // In a mount namespace of its own: a tmpfs over /run (/var/run) holding the file.
-    let script = "mount -t tmpfs tmpfs /run && d=/run/secrets/kubernetes.io/serviceaccount && mkdir -p $d \
-        && mount --bind \"$WANDB_TEST_HOSTS\" /etc/hosts && printf %s \"$WANDB_TEST_NAMESPACE\" > $d/namespace && exec \"$WANDB_TEST_BINARY\" \"$@\"";
-    let args = [
-        "-m".to_owned(),
-        "sh".to_owned(),
-        "-c".to_owned(),
-        script.to_owned(),
-        "percona".to_owned(),
-        format!("--metrics-bind-address={}", free()),
-        format!("--health-probe-bind-address={}", free()),
-    ];
-    let unshare = std::path::Path::new("unshare");
-    let process = VendorProcess::spawn(vendor, unshare, &args, &env, &log_path(h, vendor, namespace)).unwrap();
+    // A tmpfs over /run (/var/run) holding the service-account namespace file.
+    let prelude = "mount -t tmpfs tmpfs /run && d=/run/secrets/kubernetes.io/serviceaccount && mkdir -p $d \
+        && printf %s \"$WANDB_TEST_NAMESPACE\" > $d/namespace && ";
+    let args = [format!("--metrics-bind-address={}", free()), format!("--health-probe-bind-address={}", free())];
+    let hosts = percona_hosts(h, namespace);
+    let process = spawn_with_hosts(h, namespace, vendor, (&binary, &args), &env, &hosts, prelude);
     Some(Exclusive { process, _turn: Some(turn) })
 }
